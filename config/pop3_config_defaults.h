@@ -1,0 +1,87 @@
+/**
+ * @file pop3_config_defaults.h
+ * @brief Compile-time defaults of the POP3 client, lwIP/coreMQTT style.
+ *
+ * Every knob is guarded by `#ifndef`, so a project overrides it by defining it
+ * first: either on the compiler command line or in its own header named by
+ * `POP3_CONFIG_FILE` (e.g. `-DPOP3_CONFIG_FILE=\"my_pop3_config.h\"`), which is
+ * included before the defaults below. See config/pop3_config_sample.h.
+ * Units are part of the names (_MS milliseconds, _LEN octets).
+ */
+#ifndef POP3_CONFIG_DEFAULTS_H
+#define POP3_CONFIG_DEFAULTS_H
+
+#ifdef POP3_CONFIG_FILE
+#include POP3_CONFIG_FILE
+#endif
+
+/* Removed or renamed knobs fail loudly instead of being silently ignored. */
+#ifdef POP3_LINE_MAX
+#error "POP3_LINE_MAX was removed: the line buffer is caller-owned, pass its size in pop3_config_t"
+#endif
+
+/** Commands that can wait in the queue at once (in flight included). */
+#ifndef POP3_QUEUE_LEN
+#define POP3_QUEUE_LEN 8U
+#endif
+
+/** Smallest receive line buffer accepted: RFC 1939/2449 reply lines are <= 512 octets. */
+#ifndef POP3_MIN_LINE_BUF_LEN
+#define POP3_MIN_LINE_BUF_LEN 512U
+#endif
+
+/** Smallest transmit buffer accepted: one command of 255 octets (RFC 2449) plus CRLF slack. */
+#ifndef POP3_MIN_TX_BUF_LEN
+#define POP3_MIN_TX_BUF_LEN 256U
+#endif
+
+/** Longest command the client will send, CRLF included (RFC 2449 section 4). */
+#ifndef POP3_CMD_MAX_LEN
+#define POP3_CMD_MAX_LEN 255U
+#endif
+
+/** Longest APOP timestamp (angle brackets included) kept from the greeting. */
+#ifndef POP3_APOP_TIMESTAMP_MAX_LEN
+#define POP3_APOP_TIMESTAMP_MAX_LEN 128U
+#endif
+
+/** Default time allowed for TCP connect plus the greeting. 0 disables. */
+#ifndef POP3_CONNECT_TIMEOUT_MS
+#define POP3_CONNECT_TIMEOUT_MS 30000U
+#endif
+
+/** Default longest silence while a reply is awaited (re-armed by every byte). */
+#ifndef POP3_REPLY_TIMEOUT_MS
+#define POP3_REPLY_TIMEOUT_MS 30000U
+#endif
+
+/** Default time allowed for a TLS handshake (implicit TLS or STLS). */
+#ifndef POP3_TLS_TIMEOUT_MS
+#define POP3_TLS_TIMEOUT_MS 30000U
+#endif
+
+/**
+ * APOP support (RFC 1939 section 7) needs MD5, taken from mbedTLS.
+ * Set to 0 to build the core with the C library alone.
+ */
+#ifndef POP3_APOP_ENABLE
+#define POP3_APOP_ENABLE 1
+#endif
+
+/**
+ * Logging: each macro takes a printf-style parenthesised argument list, e.g.
+ * `POP3_LOG_DEBUG(("state %d", s))`. They compile to nothing unless the
+ * integrator maps them (e.g. to printf or LWIP_PLATFORM_DIAG). The core never
+ * passes a password, APOP digest or other secret to them.
+ */
+#ifndef POP3_LOG_ERROR
+#define POP3_LOG_ERROR(args) do { } while (0)
+#endif
+#ifndef POP3_LOG_WARN
+#define POP3_LOG_WARN(args) do { } while (0)
+#endif
+#ifndef POP3_LOG_DEBUG
+#define POP3_LOG_DEBUG(args) do { } while (0)
+#endif
+
+#endif /* POP3_CONFIG_DEFAULTS_H */

@@ -1,0 +1,381 @@
+/**
+ * @file pop3.h
+ * @brief Minimal embedded POP3 client: the transport-agnostic protocol engine.
+ *
+ * The engine does no I/O, never allocates and never reads a clock. A port
+ * (port/posix, port/lwip) moves bytes and events in and out:
+ *
+ *   port -> core : pop3_start(), pop3_on_connected(), pop3_on_input(),
+ *                  pop3_on_writable(), pop3_on_tls_done(), pop3_on_closed(),
+ *                  pop3_tick()
+ *   core -> port : pop3_transport_t::send / start_tls / close / wake
+ *
+ * The application queues commands (pop3_login(), pop3_retr(), ...) and gets
+ * results through pop3_callbacks_t. Every buffer, the client object included,
+ * belongs to the caller; several clients may run side by side.
+ *
+ * Threading: a client is not thread-safe. Call every function of one client
+ * from one thread (lwIP: the tcpip thread or the NO_SYS main loop).
+ */
+#ifndef POP3_H
+#define POP3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pop3_config_defaults.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The library's one status type. Every public function returns it or says why not. */
+typedef enum pop3_status {
+    POP3_OK = 0,            /**< Success. */
+    POP3_ERR_SERVER,        /**< The server answered -ERR (text and code in pop3_reply_t). */
+    POP3_ERR_AUTH,          /**< Login rejected (-ERR to USER, PASS or APOP). */
+    POP3_ERR_PROTOCOL,      /**< The server broke the protocol (malformed/over-long line, injection...). */
+    POP3_ERR_TRANSPORT,     /**< Connection failed, reset or closed by the peer. */
+    POP3_ERR_TLS,           /**< TLS handshake or record failure. */
+    POP3_ERR_CERT,          /**< Certificate not trusted, expired, or not for this host. */
+    POP3_ERR_TIMEOUT,       /**< A configured deadline passed. */
+    POP3_ERR_ABORTED,       /**< Stopped by the application (callback returned POP3_CB_ABORT, or pop3_abort()). */
+    POP3_ERR_BAD_ARG,       /**< Invalid argument: NULL, 0 message number, CR/LF/NUL in a string, too long. */
+    POP3_ERR_STATE,         /**< Not allowed in the current session state. */
+    POP3_ERR_SECURITY,      /**< Refused by security policy (STLS missing/refused, plaintext login not allowed). */
+    POP3_ERR_QUEUE_FULL,    /**< No room in the command queue or transmit buffer; retry after a completion. */
+    POP3_ERR_CLOSED,        /**< The session ended before the command could run. */
+    POP3_STATUS_COUNT_      /**< Number of values (not a status). */
+} pop3_status_t;
+
+/** Human-readable, constant description of a status (never NULL). */
+const char *pop3_status_str(pop3_status_t status);
+
+/** Transport security mode. The safe default is POP3_SEC_STLS. */
+typedef enum pop3_security {
+    POP3_SEC_STLS = 0,      /**< Plain TCP, then STLS (RFC 2595) required before anything else. */
+    POP3_SEC_IMPLICIT_TLS,  /**< TLS from the first byte (POP3S, port 995, RFC 8314). */
+    POP3_SEC_PLAINTEXT      /**< No TLS at all. Credentials also need allow_plaintext_login. */
+} pop3_security_t;
+
+/** Commands, as reported to pop3_callbacks_t::on_done. */
+typedef enum pop3_cmd {
+    POP3_CMD_CONNECT = 0, /**< Greeting, CAPA, STLS and CAPA again: the session is ready. */
+    POP3_CMD_CAPA,
+    POP3_CMD_LOGIN,       /**< USER + PASS, reported once. */
+    POP3_CMD_APOP,
+    POP3_CMD_STAT,
+    POP3_CMD_LIST,
+    POP3_CMD_UIDL,
+    POP3_CMD_RETR,
+    POP3_CMD_TOP,
+    POP3_CMD_DELE,
+    POP3_CMD_RSET,
+    POP3_CMD_NOOP,
+    POP3_CMD_QUIT,
+    POP3_CMD_COUNT_
+} pop3_cmd_t;
+
+/** Name of a command ("RETR", ...; "CONNECT" for the session start). */
+const char *pop3_cmd_name(pop3_cmd_t cmd);
+
+/** Response codes (RFC 2449 section 8, RFC 3206) found in brackets after -ERR. */
+typedef enum pop3_resp_code {
+    POP3_RESP_NONE = 0,
+    POP3_RESP_IN_USE,      /**< [IN-USE]: mailbox locked by another session. */
+    POP3_RESP_LOGIN_DELAY, /**< [LOGIN-DELAY]: logged in too recently. */
+    POP3_RESP_SYS_TEMP,    /**< [SYS/TEMP]: temporary server failure, retry later. */
+    POP3_RESP_SYS_PERM,    /**< [SYS/PERM]: permanent server failure. */
+    POP3_RESP_AUTH,        /**< [AUTH]: credentials wrong (RFC 3206). */
+    POP3_RESP_OTHER        /**< Some other bracketed code. */
+} pop3_resp_code_t;
+
+/** Capability bits learned from CAPA (cleared after STLS, RFC 2595 section 4). */
+enum {
+    POP3_CAP_TOP = 1U << 0,
+    POP3_CAP_USER = 1U << 1,
+    POP3_CAP_SASL = 1U << 2,
+    POP3_CAP_RESP_CODES = 1U << 3,
+    POP3_CAP_LOGIN_DELAY = 1U << 4,
+    POP3_CAP_PIPELINING = 1U << 5,
+    POP3_CAP_EXPIRE = 1U << 6,
+    POP3_CAP_UIDL = 1U << 7,
+    POP3_CAP_IMPLEMENTATION = 1U << 8,
+    POP3_CAP_STLS = 1U << 9,
+    POP3_CAP_AUTH_RESP_CODE = 1U << 10,
+    POP3_CAP_UTF8 = 1U << 11,
+    POP3_CAP_KNOWN = 1U << 31 /**< Set once a CAPA reply succeeded on the current transport. */
+};
+
+/**
+ * The outcome of a command, passed to on_done. Pointers are valid only during
+ * the callback: copy what you need.
+ */
+typedef struct pop3_reply {
+    const char *text;          /**< Reply text after "+OK "/"-ERR " (not NUL-terminated; may be empty). */
+    size_t text_len;           /**< Octets in text. */
+    pop3_resp_code_t code;     /**< Parsed response code of an -ERR, else POP3_RESP_NONE. */
+    uint32_t msg;              /**< LIST n / UIDL n: the message number. */
+    uint32_t count;            /**< STAT: number of messages. */
+    uint64_t octets;           /**< STAT: mailbox size. LIST n: message size. RETR/TOP: body octets delivered. */
+    const char *uid;           /**< UIDL n: the unique id (not NUL-terminated). */
+    size_t uid_len;            /**< Octets in uid. */
+} pop3_reply_t;
+
+/** What a streaming callback asks the engine to do next. */
+typedef enum pop3_cb_action {
+    POP3_CB_CONTINUE = 0, /**< Keep going. */
+    POP3_CB_PAUSE,        /**< Stop consuming input until pop3_resume(); the port stops reading. */
+    POP3_CB_ABORT         /**< Drop the rest of this reply; the command ends with POP3_ERR_ABORTED. */
+} pop3_cb_action_t;
+
+/** Direction of a trace line. */
+typedef enum pop3_trace_dir { POP3_TRACE_SENT = 0, POP3_TRACE_RECEIVED } pop3_trace_dir_t;
+
+/**
+ * Application callbacks. All are optional (NULL) except that a command whose
+ * data would go to a NULL streaming callback simply drops that data.
+ * Every pointer handed to a callback is valid only during that call.
+ * Callbacks may queue new commands and call pop3_resume(); they must not call
+ * the port entry points (pop3_on_input() etc.) of the same client.
+ */
+typedef struct pop3_callbacks {
+    /** Opaque pointer given back as the first argument of every callback. */
+    void *ctx;
+    /**
+     * A command finished (in queue order). Fires exactly once per accepted
+     * command, and once for POP3_CMD_CONNECT when the session is ready or failed.
+     * @param status POP3_OK, or why it failed. For RETR/TOP, POP3_OK means the
+     *               whole body, end marker included, was delivered.
+     * @param reply  Server text and parsed values (never NULL).
+     */
+    void (*on_done)(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_reply_t *reply);
+    /**
+     * RETR/TOP body data, dot-unstuffed, CRLF kept, in the longest runs the
+     * input allows (may be called any number of times, never with len 0).
+     */
+    pop3_cb_action_t (*on_body)(void *ctx, const char *data, size_t len);
+    /** One LIST entry: message number and size as the server stated it. */
+    pop3_cb_action_t (*on_list)(void *ctx, uint32_t msg, uint64_t octets);
+    /** One UIDL entry: message number and unique id (1-70 octets, 0x21-0x7E). */
+    pop3_cb_action_t (*on_uidl)(void *ctx, uint32_t msg, const char *uid, size_t uid_len);
+    /** One capability line of an explicit pop3_capa() (not of the automatic CAPA at connect). */
+    pop3_cb_action_t (*on_capa)(void *ctx, const char *line, size_t len);
+    /**
+     * Protocol trace: each command sent (secrets replaced by "****") and each
+     * status or list line received (bodies are not traced). For -v style logs.
+     */
+    void (*on_trace)(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
+} pop3_callbacks_t;
+
+/**
+ * What the port provides. Contract:
+ * - send: MUST NOT block. Returns the number of octets accepted (0..len; 0 means
+ *   would-block), or a negative value on a fatal transport error. After a
+ *   short send the core waits for pop3_on_writable() and then offers the rest
+ *   (same bytes, same order). When TLS is active the port encrypts.
+ * - start_tls: begin a TLS handshake on the live connection (implicit TLS right
+ *   after connect; STLS after "+OK"). Returns 0 if started; the port later calls
+ *   pop3_on_tls_done() exactly once. From this call on, the port MUST NOT pass
+ *   plaintext received before the handshake to pop3_on_input().
+ * - close: the core is finished with the connection (after QUIT or a fatal
+ *   error). The port closes it (gracefully if it can) and MUST NOT call the
+ *   core's entry points for this connection afterwards except pop3_tick().
+ * - wake (optional): the core has work it could not do from inside a callback
+ *   (pop3_resume() after a pause, a command queued while idle and unsent).
+ *   The port MUST NOT call back into the core from inside wake; it schedules
+ *   a later pop3_on_writable() / re-feeds withheld input from its own loop.
+ */
+typedef struct pop3_transport {
+    void *ctx;
+    long (*send)(void *ctx, const uint8_t *data, size_t len);
+    int (*start_tls)(void *ctx);
+    void (*close)(void *ctx);
+    void (*wake)(void *ctx);
+} pop3_transport_t;
+
+/** Everything pop3_init() needs. Buffers are owned by the caller and must outlive the client. */
+typedef struct pop3_config {
+    char *line_buf;             /**< Receive line buffer, >= POP3_MIN_LINE_BUF_LEN octets. */
+    size_t line_buf_len;
+    char *tx_buf;               /**< Transmit buffer, >= POP3_MIN_TX_BUF_LEN octets; queued commands wait here. */
+    size_t tx_buf_len;
+    pop3_transport_t transport;
+    pop3_callbacks_t callbacks;
+    pop3_security_t security;   /**< Default (0) is POP3_SEC_STLS. */
+    bool allow_plaintext_login; /**< Second opt-in needed to send credentials with POP3_SEC_PLAINTEXT. */
+    uint32_t connect_timeout_ms; /**< 0 = POP3_CONNECT_TIMEOUT_MS. */
+    uint32_t reply_timeout_ms;   /**< 0 = POP3_REPLY_TIMEOUT_MS. */
+    uint32_t tls_timeout_ms;     /**< 0 = POP3_TLS_TIMEOUT_MS. */
+} pop3_config_t;
+
+/** Session states (RFC 1939 section 3, plus transport phases). */
+typedef enum pop3_state {
+    POP3_STATE_IDLE = 0,   /**< Initialised, not started. */
+    POP3_STATE_CONNECTING, /**< Waiting for the TCP connection. */
+    POP3_STATE_TLS,        /**< TLS handshake in progress. */
+    POP3_STATE_GREETING,   /**< Waiting for the greeting. */
+    POP3_STATE_SETUP,      /**< Automatic CAPA / STLS exchange. */
+    POP3_STATE_AUTH,       /**< AUTHORIZATION: ready for login. */
+    POP3_STATE_TRANSACTION,/**< Logged in. */
+    POP3_STATE_CLOSED      /**< Finished (QUIT done or fatal error); see pop3_session_status(). */
+} pop3_state_t;
+
+/** @cond PRIVATE: one queued command. */
+typedef struct pop3_queue_entry {
+    uint8_t cmd;        /* pop3_cmd_t, or an internal step */
+    uint8_t flags;
+    uint16_t tx_len;    /* octets of its formatted text in tx_buf (0 once sent) */
+    uint32_t msg;       /* message number argument */
+} pop3_queue_entry_t;
+/** @endcond */
+
+/**
+ * The client. Allocate it anywhere (static, stack, inside your own struct);
+ * treat every field as private and use the functions below.
+ */
+typedef struct pop3_client {
+    pop3_config_t cfg;
+    pop3_state_t state;
+    pop3_status_t session_status;
+    uint32_t caps;
+    uint32_t now_ms;
+    uint32_t deadline_ms;
+    bool deadline_armed;
+    uint8_t rx_mode;       /* how incoming bytes are parsed now */
+    uint8_t body_state;    /* position in the dot-stuffing / end-marker automaton */
+    bool paused;
+    bool discarding;       /* rest of a multi-line reply dropped after ABORT */
+    bool want_write;
+    bool tls_active;
+    bool in_callback;
+    size_t line_len;       /* octets accumulated in line_buf */
+    size_t tx_len;         /* octets formatted in tx_buf */
+    size_t tx_sent;        /* octets of the head command already sent */
+    uint64_t body_octets;  /* octets delivered by the current RETR/TOP */
+    pop3_queue_entry_t queue[POP3_QUEUE_LEN];
+    uint8_t q_head;
+    uint8_t q_count;
+    bool q_head_sent;      /* head command fully sent, awaiting its reply */
+    char apop_ts[POP3_APOP_TIMESTAMP_MAX_LEN];
+    uint8_t apop_ts_len;
+} pop3_client_t;
+
+/**
+ * Prepare a client. Copies @p cfg (the buffers it points to stay the caller's).
+ * @return POP3_OK, or POP3_ERR_BAD_ARG (NULL pointers, buffers too small, no send).
+ */
+pop3_status_t pop3_init(pop3_client_t *c, const pop3_config_t *cfg);
+
+/* ---- Port entry points -------------------------------------------------- */
+
+/**
+ * The port is about to connect: arms the connect+greeting deadline.
+ * @param now_ms the port's millisecond clock (any origin; wraps are handled).
+ * @return POP3_OK or POP3_ERR_STATE if already started.
+ */
+pop3_status_t pop3_start(pop3_client_t *c, uint32_t now_ms);
+
+/** The TCP connection is up. With implicit TLS the core now calls start_tls. */
+void pop3_on_connected(pop3_client_t *c);
+
+/**
+ * Bytes arrived (plaintext; TLS already removed), split anywhere.
+ * @return octets consumed. Less than @p len only when the application paused
+ *         (pop3_is_paused()) or the session closed; the port keeps the rest
+ *         and offers it again after pop3_resume() (lwIP: withhold altcp_recved).
+ */
+size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len);
+
+/** The transport can take more bytes after a short send. */
+void pop3_on_writable(pop3_client_t *c);
+
+/**
+ * The TLS handshake ended.
+ * @param status POP3_OK, POP3_ERR_CERT (verification failed) or POP3_ERR_TLS.
+ */
+void pop3_on_tls_done(pop3_client_t *c, pop3_status_t status);
+
+/**
+ * The connection closed or failed (peer close, reset, connect failure).
+ * Pending commands complete with an error; a partial body is never reported
+ * complete. @param status POP3_ERR_TRANSPORT, POP3_ERR_TLS, ...
+ */
+void pop3_on_closed(pop3_client_t *c, pop3_status_t status);
+
+/** Periodic clock: checks deadlines. Call at least every few hundred ms. */
+void pop3_tick(pop3_client_t *c, uint32_t now_ms);
+
+/* ---- Commands ------------------------------------------------------------
+ * Each queues a command and returns at once; the result comes to on_done.
+ * The text is formatted into tx_buf during the call, so argument strings need
+ * not outlive it. Strings with CR, LF or NUL, or commands longer than
+ * POP3_CMD_MAX_LEN, are refused with POP3_ERR_BAD_ARG before anything is sent.
+ * Returns POP3_OK if queued (on_done will fire), else an error (it will not).
+ * Commands queued before the session is ready wait for POP3_CMD_CONNECT.
+ */
+
+/** CAPA: capability lines to on_capa; bits available from pop3_caps(). */
+pop3_status_t pop3_capa(pop3_client_t *c);
+/**
+ * USER + PASS. Refused with POP3_ERR_SECURITY over plaintext unless
+ * allow_plaintext_login. The password is wiped from tx_buf once sent.
+ */
+pop3_status_t pop3_login(pop3_client_t *c, const char *user, const char *pass);
+/**
+ * APOP (RFC 1939 section 7): needs the greeting's timestamp, so call it after
+ * POP3_CMD_CONNECT succeeded. POP3_ERR_STATE if there was no valid timestamp.
+ * Same plaintext policy as pop3_login(). Needs POP3_APOP_ENABLE.
+ */
+pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass);
+/** STAT: count and octets in on_done's reply. */
+pop3_status_t pop3_stat(pop3_client_t *c);
+/** LIST (msg 0: every message, to on_list) or LIST msg (single line, values in reply). */
+pop3_status_t pop3_list(pop3_client_t *c, uint32_t msg);
+/** UIDL (msg 0: every message, to on_uidl) or UIDL msg (values in reply). */
+pop3_status_t pop3_uidl(pop3_client_t *c, uint32_t msg);
+/** RETR msg: the body streams to on_body. */
+pop3_status_t pop3_retr(pop3_client_t *c, uint32_t msg);
+/** TOP msg lines: headers, blank line and @p lines body lines to on_body. */
+pop3_status_t pop3_top(pop3_client_t *c, uint32_t msg, uint32_t lines);
+pop3_status_t pop3_dele(pop3_client_t *c, uint32_t msg);
+pop3_status_t pop3_rset(pop3_client_t *c);
+pop3_status_t pop3_noop(pop3_client_t *c);
+/** QUIT: ends the session; deletions are committed (UPDATE state) on +OK. */
+pop3_status_t pop3_quit(pop3_client_t *c);
+
+/* ---- Flow control and queries ------------------------------------------ */
+
+/** Resume after a callback returned POP3_CB_PAUSE (calls transport.wake). */
+void pop3_resume(pop3_client_t *c);
+/** True while input is paused by the application. */
+bool pop3_is_paused(const pop3_client_t *c);
+/** True when the core has unsent bytes and waits for pop3_on_writable(). */
+bool pop3_wants_write(const pop3_client_t *c);
+/**
+ * Stop now: pending commands end with POP3_ERR_ABORTED, the transport is
+ * closed without QUIT (deletions are not committed).
+ */
+void pop3_abort(pop3_client_t *c);
+
+pop3_state_t pop3_state(const pop3_client_t *c);
+/** Why the session closed (POP3_OK after a normal QUIT). */
+pop3_status_t pop3_session_status(const pop3_client_t *c);
+/** POP3_CAP_* bits in force (after STLS: the post-TLS list). */
+uint32_t pop3_caps(const pop3_client_t *c);
+/** Whether the greeting carried an APOP timestamp. */
+bool pop3_has_apop(const pop3_client_t *c);
+
+/**
+ * Copy server text for display, replacing control characters and non-ASCII
+ * octets (terminal escapes) with '?'. Always NUL-terminates when out_len > 0.
+ * @return octets written, NUL excluded.
+ */
+size_t pop3_sanitize(char *out, size_t out_len, const char *text, size_t text_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POP3_H */

@@ -1,0 +1,92 @@
+/**
+ * @file pop3_posix.h
+ * @brief POSIX port: non-blocking TCP (IPv4/IPv6), a poll() loop that drives
+ *        the core, and TLS through the shared mbedTLS adapter (implicit TLS
+ *        and the STLS upgrade). For Linux tools and host tests.
+ *
+ * Use:
+ *   pop3_posix_t port; pop3_tls_t tls;
+ *   pop3_posix_init(&port, &tls_cfg_or_NULL, &tls);
+ *   cfg.transport = pop3_posix_transport(&port);
+ *   pop3_init(&client, &cfg);
+ *   pop3_posix_connect(&port, &client, "mail.example.com", 995);
+ *   pop3_retr(&client, 1); pop3_quit(&client);
+ *   pop3_posix_run(&port);   // returns when the session is closed
+ */
+#ifndef POP3_POSIX_H
+#define POP3_POSIX_H
+
+#include <stdint.h>
+
+#include "pop3.h"
+#include "pop3_tls.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Socket receive staging buffer. */
+#ifndef POP3_POSIX_RX_BUF_LEN
+#define POP3_POSIX_RX_BUF_LEN 16384U
+#endif
+
+/** Longest wait of one poll() round, so pop3_tick() runs regularly. */
+#ifndef POP3_POSIX_TICK_MS
+#define POP3_POSIX_TICK_MS 100U
+#endif
+
+typedef struct pop3_posix {
+    pop3_client_t *client;
+    pop3_tls_t *tls;          /* NULL: no TLS possible */
+    const pop3_tls_config_t *tls_cfg;
+    int fd;
+    bool connecting;
+    bool tls_on;
+    bool tls_ready;           /* pop3_tls_init() done */
+    bool eof;
+    bool closed;
+    uint8_t rx[POP3_POSIX_RX_BUF_LEN];
+    size_t rx_off;
+    size_t rx_len;
+    char tls_error[128];
+} pop3_posix_t;
+
+/**
+ * Prepare a port. @p tls_cfg and @p tls may be NULL (plaintext only); both
+ * must outlive the port. The TLS session is set up on first use.
+ */
+pop3_status_t pop3_posix_init(pop3_posix_t *p, const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls);
+
+/** The transport to put into pop3_config_t before pop3_init(). */
+pop3_transport_t pop3_posix_transport(pop3_posix_t *p);
+
+/**
+ * Resolve @p host (getaddrinfo, blocking, IPv4 and IPv6) and start a
+ * non-blocking connect to the first address that accepts it; calls pop3_start().
+ * @return POP3_OK or POP3_ERR_TRANSPORT (resolution/socket failure).
+ */
+pop3_status_t pop3_posix_connect(pop3_posix_t *p, pop3_client_t *c, const char *host, uint16_t port);
+
+/**
+ * One round: poll() up to @p max_wait_ms, move bytes, call pop3_tick().
+ * @return POP3_OK while the session runs, POP3_ERR_CLOSED once it is closed.
+ */
+pop3_status_t pop3_posix_poll(pop3_posix_t *p, int max_wait_ms);
+
+/** Poll until the session is closed; returns pop3_session_status(). */
+pop3_status_t pop3_posix_run(pop3_posix_t *p);
+
+/** Close the socket and free TLS state. */
+void pop3_posix_cleanup(pop3_posix_t *p);
+
+/** Why TLS failed, if it did (empty string otherwise). */
+const char *pop3_posix_tls_error(const pop3_posix_t *p);
+
+/** Monotonic milliseconds (CLOCK_MONOTONIC), for pop3_start()/pop3_tick(). */
+uint32_t pop3_posix_now_ms(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POP3_POSIX_H */
