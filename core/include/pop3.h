@@ -250,6 +250,7 @@ typedef struct pop3_client {
     bool want_write;
     bool tls_active;
     bool in_callback;
+    bool stls_pending;     /* +OK to STLS seen; TLS starts when the input chunk ends there */
     size_t line_len;       /* octets accumulated in line_buf */
     size_t tx_len;         /* octets formatted in tx_buf */
     size_t tx_sent;        /* octets of the head command already sent */
