@@ -93,7 +93,7 @@ size_t pop3_rx_body(pop3_client_t *c, const uint8_t *data, size_t len)
 {
     size_t i = 0;
 
-    while (i < len && !c->paused) {
+    while (i < len && !c->paused && c->state != POP3_STATE_CLOSED) {
         switch (c->body_state) {
         case POP3_B_BOL:
             if (data[i] == '.') {
