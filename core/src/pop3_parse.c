@@ -177,7 +177,10 @@ static const struct {
 
 static char upper(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+    if (ch >= 'a' && ch <= 'z') {
+        return (char)(ch - ('a' - 'A'));
+    }
+    return ch;
 }
 
 /* Capability names are case-insensitive (RFC 2449 section 6); unknown ones give 0. */
@@ -283,7 +286,7 @@ size_t pop3_sanitize(char *out, size_t out_len, const char *text, size_t text_le
     for (i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)text[i];
         /* Control characters (ESC starts terminal sequences), DEL and non-ASCII. */
-        out[i] = (ch < 0x20 || ch > 0x7E) ? '?' : (char)ch;
+        out[i] = (char)((ch < 0x20 || ch > 0x7E) ? '?' : ch);
     }
     out[n] = '\0';
     return n;
