@@ -163,7 +163,7 @@ typedef struct pop3_callbacks {
     /** One capability line of an explicit pop3_capa() (not of the automatic CAPA at connect). */
     pop3_cb_action_t (*on_capa)(void *ctx, const char *line, size_t len);
     /**
-     * Protocol trace: each command sent (secrets replaced by "****") and each
+     * Protocol trace: each command sent (secrets replaced by a fixed "***") and each
      * status or list line received (bodies are not traced). For -v style logs.
      */
     void (*on_trace)(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);

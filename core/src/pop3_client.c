@@ -197,10 +197,13 @@ static void trace_sent(pop3_client_t *c, const pop3_queue_entry_t *e)
         return;
     }
     if (e->flags & POP3_QF_SECRET) {
-        /* The secret ends the line (PASS pw / APOP user digest); mask it in
-         * place, the text is wiped right after anyway. */
+        /* The secret ends the line (PASS pw / APOP user digest). Mask it in
+         * place with a fixed-width mask that does not reveal its length: the
+         * secret plus CRLF always leaves room for 3 octets, and the text is
+         * wiped right after anyway. */
         size_t pub = e->cmd == POP3_CMD_APOP ? n - 32U : 5U;
-        memset(t + pub, '*', n - pub);
+        memcpy(t + pub, "***", 3);
+        n = pub + 3U;
     }
     c->cfg.callbacks.on_trace(c->cfg.callbacks.ctx, POP3_TRACE_SENT, t, n);
 }
