@@ -30,14 +30,19 @@
 #define POP3_MIN_LINE_BUF_LEN 512U
 #endif
 
-/** Smallest transmit buffer accepted: one command of 255 octets (RFC 2449) plus CRLF slack. */
-#ifndef POP3_MIN_TX_BUF_LEN
-#define POP3_MIN_TX_BUF_LEN 256U
-#endif
-
 /** Longest command the client will send, CRLF included (RFC 2449 section 4). */
 #ifndef POP3_CMD_MAX_LEN
 #define POP3_CMD_MAX_LEN 255U
+#endif
+
+/**
+ * Smallest transmit buffer accepted: USER and PASS of maximal length are
+ * formatted together, plus 8 octets kept for the core's own CAPA/STLS. So an
+ * empty queue always takes any valid command; POP3_ERR_QUEUE_FULL only ever
+ * means "wait for a completion".
+ */
+#ifndef POP3_MIN_TX_BUF_LEN
+#define POP3_MIN_TX_BUF_LEN (2U * POP3_CMD_MAX_LEN + 8U)
 #endif
 
 /** Longest APOP timestamp (angle brackets included) kept from the greeting. */

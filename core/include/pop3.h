@@ -173,8 +173,9 @@ typedef struct pop3_callbacks {
  * What the port provides. Contract:
  * - send: MUST NOT block. Returns the number of octets accepted (0..len; 0 means
  *   would-block), or a negative value on a fatal transport error. After a
- *   short send the core waits for pop3_on_writable() and then offers the rest
- *   (same bytes, same order). When TLS is active the port encrypts.
+ *   short send the core offers the rest again at once; after 0 it waits for
+ *   pop3_on_writable() and then offers the same bytes again (same start, same
+ *   order, never fewer). When TLS is active the port encrypts.
  * - start_tls: begin a TLS handshake on the live connection (implicit TLS right
  *   after connect; STLS after "+OK"). Returns 0 if started; the port later calls
  *   pop3_on_tls_done() exactly once. From this call on, the port MUST NOT pass
@@ -182,10 +183,9 @@ typedef struct pop3_callbacks {
  * - close: the core is finished with the connection (after QUIT or a fatal
  *   error). The port closes it (gracefully if it can) and MUST NOT call the
  *   core's entry points for this connection afterwards except pop3_tick().
- * - wake (optional): the core has work it could not do from inside a callback
- *   (pop3_resume() after a pause, a command queued while idle and unsent).
- *   The port MUST NOT call back into the core from inside wake; it schedules
- *   a later pop3_on_writable() / re-feeds withheld input from its own loop.
+ * - wake (optional): pop3_resume() was called after a pause. The port MUST NOT
+ *   call back into the core from inside wake; it re-feeds the input it
+ *   withheld from its own loop (lwIP: from the poll/recv path).
  */
 typedef struct pop3_transport {
     void *ctx;
@@ -265,7 +265,9 @@ typedef struct pop3_client {
 
 /**
  * Prepare a client. Copies @p cfg (the buffers it points to stay the caller's).
- * @return POP3_OK, or POP3_ERR_BAD_ARG (NULL pointers, buffers too small, no send).
+ * @return POP3_OK, or POP3_ERR_BAD_ARG: NULL pointers, buffers below
+ *         POP3_MIN_LINE_BUF_LEN / POP3_MIN_TX_BUF_LEN, no send or close, or no
+ *         start_tls while security is not POP3_SEC_PLAINTEXT.
  */
 pop3_status_t pop3_init(pop3_client_t *c, const pop3_config_t *cfg);
 
@@ -315,6 +317,9 @@ void pop3_tick(pop3_client_t *c, uint32_t now_ms);
  * POP3_CMD_MAX_LEN, are refused with POP3_ERR_BAD_ARG before anything is sent.
  * Returns POP3_OK if queued (on_done will fire), else an error (it will not).
  * Commands queued before the session is ready wait for POP3_CMD_CONNECT.
+ * The session state is checked when a command's turn comes, not when it is
+ * queued: a TRANSACTION command queued behind a login that then fails ends
+ * with POP3_ERR_STATE without being sent.
  */
 
 /** CAPA: capability lines to on_capa; bits available from pop3_caps(). */

@@ -59,22 +59,30 @@ static bool emit(pop3_client_t *c, const uint8_t *p, size_t n)
 }
 
 /*
- * Scans from a position inside a line for "\n." (a stuffed dot or the end
- * marker) and emits everything before it in one run. Returns the offset just
- * past the LF before the dot (state BOL), or len (state MID/BOL).
+ * Scans from a position inside a line for CR LF "." (a stuffed dot or the end
+ * marker) and emits everything before the dot in one run. Only CR LF ends a
+ * line: a bare LF followed by "." is message data, so a body can never end
+ * early and have its tail parsed as replies. @p prev_cr: the octet before
+ * data[i] was a CR (it may have arrived in the previous chunk).
+ * Returns the offset just past that LF (state BOL), or len.
  */
-static size_t scan_mid(pop3_client_t *c, const uint8_t *data, size_t i, size_t len)
+static size_t scan_mid(pop3_client_t *c, const uint8_t *data, size_t i, size_t len, bool prev_cr)
 {
-    size_t start = i;
+    size_t start = i, from = i;
 
     for (;;) {
         const uint8_t *nl = memchr(data + i, '\n', len - i);
+        size_t k;
         if (nl == NULL) {
-            c->body_state = POP3_B_MID;
+            c->body_state = data[len - 1U] == '\r' && len > from ? POP3_B_MID_CR : POP3_B_MID;
             emit(c, data + start, len - start);
             return len;
         }
-        i = (size_t)(nl - data) + 1U;
+        k = (size_t)(nl - data);
+        i = k + 1U;
+        if (!(k > from ? data[k - 1U] == '\r' : prev_cr)) {
+            continue; /* bare LF: still the same line */
+        }
         if (i == len || data[i] == '.') {
             c->body_state = POP3_B_BOL;
             emit(c, data + start, i - start);
@@ -84,10 +92,11 @@ static size_t scan_mid(pop3_client_t *c, const uint8_t *data, size_t i, size_t l
 }
 
 /*
- * The body automaton. States: BOL (line start), MID (inside a line), DOT (a
- * '.' began the line: stuffing or end), DOT_CR ('.' CR at line start). Only
- * "." CR LF at a line start ends the body; the CRLF before it belongs to the
- * message. A '.' followed by anything else was stuffing and is dropped.
+ * The body automaton. States: BOL (line start), MID / MID_CR (inside a line,
+ * last octet a CR or not), DOT (a '.' began the line: stuffing or end), DOT_CR
+ * ('.' CR at line start). Only "." CR LF at a line start ends the body; the
+ * CRLF before it belongs to the message. A '.' followed by anything else was
+ * stuffing and is dropped.
  */
 size_t pop3_rx_body(pop3_client_t *c, const uint8_t *data, size_t len)
 {
@@ -100,18 +109,19 @@ size_t pop3_rx_body(pop3_client_t *c, const uint8_t *data, size_t len)
                 c->body_state = POP3_B_DOT;
                 i++;
             } else {
-                i = scan_mid(c, data, i, len);
+                i = scan_mid(c, data, i, len, false);
             }
             break;
         case POP3_B_MID:
-            i = scan_mid(c, data, i, len);
+        case POP3_B_MID_CR:
+            i = scan_mid(c, data, i, len, c->body_state == POP3_B_MID_CR);
             break;
         case POP3_B_DOT:
             if (data[i] == '\r') {
                 c->body_state = POP3_B_DOT_CR;
                 i++;
             } else {
-                i = scan_mid(c, data, i, len); /* stuffed dot already dropped */
+                i = scan_mid(c, data, i, len, false); /* stuffed dot already dropped */
             }
             break;
         default: /* POP3_B_DOT_CR */
@@ -119,7 +129,7 @@ size_t pop3_rx_body(pop3_client_t *c, const uint8_t *data, size_t len)
                 pop3_body_done(c);
                 return i + 1U;
             }
-            /* ".\rX": the dot was stuffing, the CR is data. */
+            /* ".\rX": the dot was stuffing, the CR is data (X is not LF). */
             c->body_state = POP3_B_MID;
             emit(c, (const uint8_t *)"\r", 1);
             break;

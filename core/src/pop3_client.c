@@ -538,11 +538,16 @@ static pop3_cb_action_t on_entry(pop3_client_t *c, int cmd, const char *l, size_
         }
         return cb->on_list != NULL ? cb->on_list(cb->ctx, msg, size) : POP3_CB_CONTINUE;
     }
-    if (!pop3_uid_valid(p, (size_t)(end - p))) {
-        pop3_fail(c, POP3_ERR_PROTOCOL, true);
-        return POP3_CB_ABORT;
+    {
+        /* Same rule as "UIDL n": the uid is one token; text after a space is ignored. */
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        size_t ulen = (size_t)((sp != NULL ? sp : end) - p);
+        if (!pop3_uid_valid(p, ulen)) {
+            pop3_fail(c, POP3_ERR_PROTOCOL, true);
+            return POP3_CB_ABORT;
+        }
+        return cb->on_uidl != NULL ? cb->on_uidl(cb->ctx, msg, p, ulen) : POP3_CB_CONTINUE;
     }
-    return cb->on_uidl != NULL ? cb->on_uidl(cb->ctx, msg, p, (size_t)(end - p)) : POP3_CB_CONTINUE;
 }
 
 static void on_multi_line(pop3_client_t *c, const char *l, size_t n)

@@ -25,7 +25,7 @@ enum {
 };
 
 /* Position in the body automaton; see pop3_body.c. */
-enum { POP3_B_BOL = 0, POP3_B_MID, POP3_B_DOT, POP3_B_DOT_CR };
+enum { POP3_B_BOL = 0, POP3_B_MID, POP3_B_MID_CR, POP3_B_DOT, POP3_B_DOT_CR };
 
 /* Result of classifying a status line. */
 typedef enum { POP3_LINE_OK, POP3_LINE_ERR, POP3_LINE_BAD } pop3_line_kind_t;

@@ -30,7 +30,7 @@
 
 #define CLI_NAME "pop3-cli"
 #define CLI_LINE_BUF_LEN 1024U
-#define CLI_TX_BUF_LEN 512U
+#define CLI_TX_BUF_LEN 1024U
 #define CLI_PASS_BUF_LEN 512U
 #define CLI_TEXT_MAX 200U            /* server text shown in an error line */
 #define CLI_STDOUT_BUF_LEN (256U * 1024U)
