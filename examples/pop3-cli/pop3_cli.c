@@ -661,6 +661,10 @@ static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
         if (job->def == NULL) {
             return cli_usage_error("unknown command '%s'", argv[i]);
         }
+        /* Only CAPA works before login (RFC 2449); say so before connecting. */
+        if (o->user == NULL && job->def->f0 != pop3_capa) {
+            return cli_usage_error("'%s' needs a login: give --user", job->def->name);
+        }
         i++;
         rc = cli_parse_job_args(job, argc, argv, &i);
         if (rc != EXIT_OK) {
