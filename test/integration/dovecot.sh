@@ -1,0 +1,515 @@
+#!/usr/bin/env bash
+# Private Dovecot 2.3 POP3 server for integration tests (Debian dovecot-pop3d).
+#
+#   dovecot.sh start DIR     create DIR, certificates, mailboxes, config; start
+#                            Dovecot on 127.0.0.1 and 127.0.0.2, free high ports;
+#                            print the environment (also written to DIR/env)
+#   dovecot.sh stop DIR      stop it (works after a half-failed start as well)
+#   dovecot.sh env DIR       print DIR/env
+#   dovecot.sh reseed-bob DIR   reset user bob's mailbox (for DELE tests)
+#
+# Everything lives in DIR: dovecot.conf, dovecot.log, state/, mail/, tls/,
+# ca.pem (trust anchor for the server certificate), wrong-ca.pem (an unrelated
+# CA), expected/N.eml (exact bytes RETR N delivers, unstuffed, CRLF),
+# expected/N.top0 (TOP N 0), expected/list, expected/uidl, expected/stat
+# (as the CLI prints them), expected/capa-plain, capa-tls (= capa-pop3s) and
+# capa-auth (the server's CAPA before TLS, after TLS, after login; one
+# capability per line), big-msg (number of the 20 MB message).
+# Messages: small, dot-heavy (incl. a last body line "." and a bare CR),
+# empty body, long headers (folded and one 2700-octet line), 256 KiB and
+# 20 MiB generated dot-heavy bodies; Maildir files use LF, Dovecot sends CRLF.
+# Before returning, start fetches every message with curl and checks it
+# against expected/ (and LIST against the computed sizes).
+# User bob (mailbox of 3 messages) is for tests that delete.
+# DIR/env holds shell assignments:
+#   POP3_PORT (plain + STLS), POP3S_PORT (implicit TLS), POP3_TEST_USER,
+#   POP3_TEST_PASSWORD, POP3_BOB_USER, POP3_BOB_PASSWORD, MSG_COUNT,
+#   MSG_BIG, MSG_MID, MSG_SMALL, MSG_DOTS, MSG_EMPTY, MSG_LONGHDR
+#   (message numbers in alice's mailbox)
+# Needs root (Dovecot's master runs as root; login processes as dovenull,
+# mail processes as the dovecot user).  Two instances in different DIRs can
+# run at the same time.
+set -euo pipefail
+
+PROG=${0##*/}
+die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+ALICE_PASS=secret
+BOB_PASS=hunter2
+BIG_TARGET=$((20 * 1024 * 1024))
+MID_TARGET=$((256 * 1024))
+
+absdir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
+
+# ---------------------------------------------------------------- ports ----
+port_in_use() {
+  # listening anywhere on this port (any address)?
+  ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+  return 1
+}
+
+pick_port() {
+  local p tries=0 avoid=${1:-0}
+  while :; do
+    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+    tries=$((tries + 1))
+    [ "$p" -ne "$avoid" ] || continue
+    if ! port_in_use "$p"; then echo "$p"; return 0; fi
+    [ "$tries" -lt 200 ] || die "no free port found"
+  done
+}
+
+# ----------------------------------------------------------------- tls -----
+gen_tls() {
+  local d=$1/tls
+  mkdir -p "$d"
+  cat >"$d/ca.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = pop3 test CA
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+  sed 's/pop3 test CA/pop3 unrelated wrong CA/' "$d/ca.cnf" >"$d/wrong-ca.cnf"
+  cat >"$d/server.ext" <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  local name
+  for name in ca wrong-ca; do
+    openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
+      -keyout "$d/$name.key" -out "$d/$name.pem" \
+      -config "$d/$name.cnf" -extensions v3_ca 2>/dev/null ||
+      die "openssl: cannot create $name"
+  done
+  openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null ||
+    die "openssl: cannot create server key"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+    -days 3650 -sha256 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null ||
+    die "openssl: cannot sign server certificate"
+  openssl verify -CAfile "$d/ca.pem" "$d/server.pem" >/dev/null ||
+    die "server certificate does not verify"
+  chmod 600 "$d"/*.key
+  cp "$d/ca.pem" "$1/ca.pem"
+  cp "$d/wrong-ca.pem" "$1/wrong-ca.pem"
+}
+
+# ------------------------------------------------------------- messages ----
+# Body generator: deterministic, many lines starting with "." and "..",
+# lines of varying length (0..~7000), lines that are exactly "." / "..".
+# Ends with a line that is exactly "." (so the wire ends in "..\r\n.\r\n").
+gen_body() { # target-bytes seed
+  awk -v target="$1" -v seed="$2" 'BEGIN {
+    alpha = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_=+/()"
+    base = ""; while (length(base) < 9000) base = base alpha
+    n = 0; i = 0
+    while (n < target) {
+      i++
+      r = (i * 7919 + seed * 104729) % 1009
+      k = (i + seed) % 11
+      if (k == 0) pre = "."; else if (k == 1) pre = "..";
+      else if (k == 2) pre = "..."; else if (k == 3) pre = ". ";
+      else if (k == 4) pre = "\t."; else pre = ""
+      len = r % 140
+      if (i % 997 == 0) len = 1000 + (i * 31) % 6000
+      line = pre substr(base, (i % 61) + 1, len)
+      if (i % 101 == 0) line = "."
+      else if (i % 103 == 0) line = ".."
+      else if (i % 107 == 0) line = ""
+      else if (i % 109 == 0) line = ".\t"
+      else if (i % 113 == 0) line = "...."
+      print line
+      n += length(line) + 2
+    }
+    print "."
+  }'
+}
+
+hdr() { # seed-tag subject
+  printf 'Return-Path: <sender@example.org>\n'
+  printf 'From: Test Sender <sender@example.org>\n'
+  printf 'To: Alice <alice@localhost>\n'
+  printf 'Subject: %s\n' "$2"
+  printf 'Date: Mon, 01 Jan 2024 00:00:00 +0000\n'
+  printf 'Message-ID: <%s@pop3-test.example.org>\n' "$1"
+  printf 'MIME-Version: 1.0\n'
+  printf 'Content-Type: text/plain; charset=utf-8\n'
+  printf 'X-Seed: %s\n' "$1"
+}
+
+msg_small() {
+  hdr small "Small message one"
+  printf '\nHello Alice,\nthis is a small message. UTF-8: gr\303\274\303\237e \342\234\223\n\nBye.\n'
+}
+
+msg_dots() {
+  hdr dots "Lines starting with dots"
+  printf '\n.\n..\n...\n.leading dot\n..two leading dots\n. space after dot\n'
+  printf 'a line with a . inside\n\n.\n.\r<-bare CR after a leading dot\nnormal\n..\n.\n'
+}
+
+msg_empty() { hdr empty "Empty body"; printf '\n'; }
+
+msg_longhdr() {
+  printf 'Return-Path: <sender@example.org>\nFrom: Test Sender <sender@example.org>\n'
+  printf 'To: Alice <alice@localhost>\n'
+  printf 'Subject: A long folded subject'
+  local i
+  for i in $(seq 1 40); do printf '\n word%02d with some folding text to make it long' "$i"; done
+  printf '\nX-Long-Unfolded: '
+  for i in $(seq 1 300); do printf 'token%03d-' "$i"; done
+  printf '\nReferences:'
+  for i in $(seq 1 60); do printf '\n <ref-%03d@pop3-test.example.org>' "$i"; done
+  printf '\nMessage-ID: <longhdr@pop3-test.example.org>\nX-Seed: longhdr\n'
+  printf '\nShort body after a long header.\n'
+}
+
+msg_mid() { hdr mid "Mid-size dot-heavy message"; printf '\n'; gen_body "$MID_TARGET" 7; }
+msg_big() { hdr big "Big 20 MB dot-heavy message"; printf '\n'; gen_body "$BIG_TARGET" 3; }
+
+msg_bob() { # n
+  printf 'From: Test Sender <sender@example.org>\nTo: Bob <bob@localhost>\n'
+  printf 'Subject: Bob message %s\nMessage-ID: <bob-%s@pop3-test.example.org>\n' "$1" "$1"
+  printf 'X-Seed: bob-%s\n\nThis is message %s for bob.\n.\n' "$1" "$1"
+}
+
+# Maildir order: Dovecot assigns UIDs to new files sorted by the timestamp
+# prefix of the file name, so names carry increasing timestamps.
+ALICE_SEEDS=(small dots empty longhdr mid big)
+
+seed_maildir() { # maildir-path generator-fn...
+  local md=$1; shift
+  rm -rf "$md"
+  mkdir -p "$md/cur" "$md/new" "$md/tmp"
+  local i=0 fn
+  for fn in "$@"; do
+    i=$((i + 1))
+    "$fn" >"$md/tmp/seed"
+    mv "$md/tmp/seed" "$md/cur/$((1700000000 + i)).M${i}P1.pop3test:2,"
+  done
+  chown -R dovecot:dovecot "$md"
+}
+
+msg_bob1() { msg_bob 1; }
+msg_bob2() { msg_bob 2; }
+msg_bob3() { msg_bob 3; }
+
+seed_bob() { seed_maildir "$1/mail/bob" msg_bob1 msg_bob2 msg_bob3; }
+
+# ---------------------------------------------------------------- config ---
+write_conf() { # dir base_dir port port_s
+  local d=$1 base=$2 p=$3 ps=$4 dh=""
+  [ -r /usr/share/dovecot/dh.pem ] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
+  local uid gid
+  uid=$(id -u dovecot) gid=$(id -g dovecot)
+  cat >"$d/passwd" <<EOF
+alice:{PLAIN}$ALICE_PASS:$uid:$gid::$d/mail/alice::
+bob:{PLAIN}$BOB_PASS:$uid:$gid::$d/mail/bob::
+EOF
+  chgrp dovecot "$d/passwd"; chmod 640 "$d/passwd"
+  cat >"$d/dovecot.conf" <<EOF
+# generated by $PROG for integration tests; private instance
+instance_name = pop3test-$(printf '%s' "$d" | md5sum | cut -c1-8)
+base_dir = $base
+state_dir = $d/state
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+protocols = pop3
+listen = 127.0.0.1, 127.0.0.2
+shutdown_clients = yes
+
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = $uid
+last_valid_uid = 0
+first_valid_gid = 1
+
+disable_plaintext_auth = no
+auth_mechanisms = plain login apop
+auth_failure_delay = 0
+auth_verbose = yes
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $d/passwd
+}
+userdb {
+  driver = passwd-file
+  args = $d/passwd
+}
+
+mail_location = maildir:$d/mail/%u
+pop3_uidl_format = %08Xu%08Xv
+protocol pop3 {
+  mail_max_userip_connections = 100
+}
+
+ssl = yes
+ssl_cert = <$d/tls/server.pem
+ssl_key = <$d/tls/server.key
+$dh
+
+service pop3-login {
+  inet_listener pop3 {
+    port = $p
+  }
+  inet_listener pop3s {
+    port = $ps
+    ssl = yes
+  }
+}
+# no auth penalty: tests fail logins on purpose and must not slow each other
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+EOF
+}
+
+# --------------------------------------------------------------- helpers ---
+master_pid() { # dir -> pid of a running master, or fail
+  local d=$1 f pid
+  for f in "$d/dovecot.pid" "$(cat "$d/base_dir" 2>/dev/null || echo /nonexistent)/master.pid"; do
+    [ -s "$f" ] || continue
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+
+tcp_ok() { # port [expect-greeting]
+  if [ -n "${2:-}" ]; then
+    timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1"' && head -c 3 <&3 | grep -q "+OK"' 2>/dev/null
+  else
+    timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$1" 2>/dev/null
+  fi
+}
+
+# ------------------------------------------------------- expected files ----
+write_expected() { # dir port
+  local d=$1 p=$2 ex=$1/expected i=0 tag f
+  rm -rf "$ex"; mkdir -p "$ex"
+  : >"$ex/list"
+  local total=0 sz
+  for tag in "${ALICE_SEEDS[@]}"; do
+    i=$((i + 1))
+    f=$(ls "$d/mail/alice/cur/$((1700000000 + i)).M${i}P1."* 2>/dev/null | head -n1)
+    [ -n "$f" ] || f=$(ls "$d/mail/alice/new/$((1700000000 + i)).M${i}P1."* | head -n1)
+    sed 's/$/\r/' "$f" >"$ex/$i.eml"
+    # TOP n 0: header lines up to and including the first empty line
+    awk '{ print } /^\r$/ { exit }' "$ex/$i.eml" >"$ex/$i.top0"
+    sz=$(stat -c %s "$ex/$i.eml")
+    total=$((total + sz))
+    printf '%s %s\n' "$i" "$sz" >>"$ex/list"
+    printf 'MSG_%s=%s\n' "$(printf '%s' "$tag" | tr a-z A-Z)" "$i" >>"$d/env.new"
+  done
+  printf '%s %s\n' "$i" "$total" >"$ex/stat"
+  printf 'MSG_COUNT=%s\n' "$i" >>"$d/env.new"
+  printf '%s\n' "$(grep '^MSG_BIG=' "$d/env.new" | cut -d= -f2)" >"$d/big-msg"
+
+  # Cross-check with what Dovecot really sends, via curl (a second client).
+  if command -v curl >/dev/null 2>&1; then
+    local url="pop3://alice:$ALICE_PASS@127.0.0.1:$p"
+    curl -sS --max-time 60 "$url/" | tr -d '\r' >"$ex/curl-list" || die "curl LIST failed"
+    curl -sS --max-time 60 -X UIDL "$url/" | tr -d '\r' >"$ex/uidl" || die "curl UIDL failed"
+    cmp -s "$ex/curl-list" "$ex/list" || {
+      diff "$ex/list" "$ex/curl-list" >&2 || true; die "LIST from Dovecot differs from computed sizes"; }
+    [ "$(wc -l <"$ex/uidl")" -eq "$i" ] || die "UIDL line count mismatch"
+    local n
+    for n in $(seq 1 "$i"); do
+      curl -sS --max-time 120 "$url/$n" >"$ex/curl-$n.eml" || die "curl RETR $n failed"
+      if ! cmp -s "$ex/curl-$n.eml" "$ex/$n.eml"; then
+        cmp "$ex/curl-$n.eml" "$ex/$n.eml" >&2 || true
+        die "RETR $n from Dovecot (via curl) differs from expected/$n.eml"
+      fi
+      rm -f "$ex/curl-$n.eml"
+    done
+    rm -f "$ex/curl-list"
+  else
+    log "curl not installed: expected files not cross-checked, no expected/uidl"
+  fi
+}
+
+# CAPA responses as the server sends them: capa-plain (before TLS, before
+# login), capa-tls (after STLS / on pop3s, before login), capa-auth (after
+# login).  One capability line per line, LF endings.
+capa_blocks() { # which(first|last): CAPA reply blocks of a transcript
+  tr -d '\r' | awk -v which="$1" '
+    /^\+OK/ { inblk = 1; cur = ""; next }
+    /^-ERR/  { inblk = 0; next }
+    inblk && $0 == "." { last = cur; if (first == "") first = cur; inblk = 0; next }
+    inblk { cur = cur $0 "\n" }
+    END { printf "%s", (which == "first" ? first : last) }'
+}
+
+# tls_session OUTFILE CMD... -- s_client-args: send the commands (ending in
+# QUIT) through openssl s_client; keep stdin open until the server said bye.
+tls_session() {
+  local out=$1; shift
+  local cmds=()
+  while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do cmds+=("$1"); shift; done
+  : >"$out"
+  {
+    printf '%s\r\n' "${cmds[@]}"
+    for _ in $(seq 1 100); do
+      grep -q '^+OK Logging out' "$out" 2>/dev/null && break
+      sleep 0.05
+    done
+  } | timeout 10 openssl s_client -quiet -verify_hostname localhost -verify_return_error "$@" \
+      >"$out" 2>/dev/null || true
+}
+
+write_capa() { # dir port port_s
+  local d=$1 p=$2 ps=$3 ex=$1/expected
+  timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/'"$p"'
+    printf "CAPA\r\nQUIT\r\n" >&3; cat <&3' | capa_blocks first >"$ex/capa-plain"
+  tls_session "$ex/capa-stls.raw" "CAPA" "USER alice" "PASS $ALICE_PASS" "CAPA" "QUIT" \
+    -starttls pop3 -connect "127.0.0.1:$p" -CAfile "$d/ca.pem"
+  capa_blocks first <"$ex/capa-stls.raw" >"$ex/capa-tls"
+  capa_blocks last <"$ex/capa-stls.raw" >"$ex/capa-auth"
+  tls_session "$ex/capa-pop3s.raw" "CAPA" "QUIT" -connect "127.0.0.1:$ps" -CAfile "$d/ca.pem"
+  capa_blocks first <"$ex/capa-pop3s.raw" >"$ex/capa-pop3s"
+  rm -f "$ex/capa-pop3s.raw"
+  rm -f "$ex/capa-stls.raw"
+  grep -qx STLS "$ex/capa-plain" || die "server CAPA before TLS lacks STLS"
+  grep -qx USER "$ex/capa-tls" || die "could not read CAPA over STLS"
+  ! grep -qx STLS "$ex/capa-tls" || die "server lists STLS after TLS"
+  cmp -s "$ex/capa-tls" "$ex/capa-pop3s" || die "CAPA differs between STLS and pop3s"
+  grep -qx UIDL "$ex/capa-auth" && ! grep -qx USER "$ex/capa-auth" ||
+    die "could not read CAPA after login"
+}
+
+# ----------------------------------------------------------------- start ---
+cmd_start() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root (Dovecot master)"
+  command -v dovecot >/dev/null || die "dovecot not installed (test/install-deps.sh)"
+  id dovecot >/dev/null 2>&1 && id dovenull >/dev/null 2>&1 || die "users dovecot/dovenull missing"
+  local d
+  d=$(absdir "$1")
+  if master_pid "$d" >/dev/null; then log "stopping the instance left running in $d"; fi
+  # any failure from here on stops whatever was started
+  START_DIR=$d
+  trap 'rc=$?; if [ "$rc" -ne 0 ]; then cmd_stop "$START_DIR"; fi' EXIT
+  cmd_stop "$d" 2>/dev/null || true
+  # Mail processes run as the dovecot user: it must reach DIR/mail.
+  chmod 755 "$d"
+  rm -rf "$d/state" "$d/mail" "$d/expected" "$d/env" "$d/env.new" "$d/dovecot.log" \
+    "$d/dovecot.out" "$d/dovecot.pid" "$d/big-msg"
+  mkdir -p "$d/state" "$d/mail"
+  chmod 755 "$d/mail"
+
+  # base_dir holds unix sockets (path limit 108 bytes): use DIR/run when short.
+  local base=$d/run
+  if [ "${#base}" -gt 60 ]; then base=$(mktemp -d /tmp/pop3dc.XXXXXX); fi
+  mkdir -p "$base"; chmod 755 "$base"
+  printf '%s\n' "$base" >"$d/base_dir"
+
+  gen_tls "$d"
+  seed_maildir "$d/mail/alice" $(printf 'msg_%s ' "${ALICE_SEEDS[@]}")
+  seed_bob "$d"
+  setpriv --reuid=dovecot --regid=dovecot --clear-groups test -w "$d/mail/alice/cur" ||
+    die "the dovecot user cannot write $d/mail/alice (a parent directory not searchable?)"
+
+  local attempt p ps pid ok
+  for attempt in 1 2 3 4 5; do
+    p=$(pick_port); ps=$(pick_port "$p")
+    write_conf "$d" "$base" "$p" "$ps"
+    dovecot -c "$d/dovecot.conf" -n >/dev/null 2>"$d/config-check.log" ||
+      { cat "$d/config-check.log" >&2; die "bad dovecot config"; }
+    setsid dovecot -F -c "$d/dovecot.conf" </dev/null >>"$d/dovecot.out" 2>&1 &
+    pid=$!
+    printf '%s\n' "$pid" >"$d/dovecot.pid"
+    ok=0
+    for _ in $(seq 1 150); do
+      if ! kill -0 "$pid" 2>/dev/null; then break; fi
+      if tcp_ok "$p" greet && tcp_ok "$ps"; then ok=1; break; fi
+      sleep 0.1
+    done
+    if [ "$ok" -eq 1 ]; then break; fi
+    if kill -0 "$pid" 2>/dev/null; then
+      cmd_stop "$d"; die "dovecot did not open ports $p/$ps (see $d/dovecot.log)"
+    fi
+    wait "$pid" 2>/dev/null || true
+    if grep -q "Address already in use" "$d/dovecot.out" "$d/dovecot.log" 2>/dev/null; then
+      log "port clash on $p/$ps, retrying"
+      : >"$d/dovecot.out"; : >"$d/dovecot.log" 2>/dev/null || true
+      continue
+    fi
+    cat "$d/dovecot.out" "$d/dovecot.log" >&2 2>/dev/null || true
+    die "dovecot exited during start"
+  done
+  [ "$ok" -eq 1 ] || { cmd_stop "$d"; die "could not start dovecot (ports busy)"; }
+
+  {
+    printf 'POP3_DIR=%s\nPOP3_HOST=127.0.0.1\nPOP3_PORT=%s\nPOP3S_PORT=%s\n' "$d" "$p" "$ps"
+    printf 'POP3_TEST_USER=alice\nPOP3_TEST_PASSWORD=%s\n' "$ALICE_PASS"
+    printf 'POP3_BOB_USER=bob\nPOP3_BOB_PASSWORD=%s\n' "$BOB_PASS"
+    printf 'POP3_CAFILE=%s/ca.pem\nPOP3_WRONG_CAFILE=%s/wrong-ca.pem\n' "$d" "$d"
+  } >"$d/env.new"
+  write_expected "$d" "$p"
+  write_capa "$d" "$p" "$ps"
+  mv "$d/env.new" "$d/env"
+  cat "$d/env"
+}
+
+# ------------------------------------------------------------------ stop ---
+cmd_stop() {
+  local d=$1 pid base
+  [ -d "$d" ] || return 0
+  d=$(cd "$d" && pwd -P)
+  base=$(cat "$d/base_dir" 2>/dev/null || true)
+  local pids=""
+  for f in "$d/dovecot.pid" ${base:+"$base/master.pid"}; do
+    [ -s "$f" ] || continue
+    pid=$(cat "$f")
+    # only a dovecot master started with this DIR's config
+    if kill -0 "$pid" 2>/dev/null &&
+       tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$d/dovecot.conf"; then
+      pids="$pids $pid"
+    fi
+  done
+  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $pids; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+  rm -f "$d/dovecot.pid"
+  if [ -n "$base" ] && [ "$base" != "$d/run" ] && [ -d "$base" ]; then
+    case $base in /tmp/pop3dc.*) rm -rf "$base" ;; esac
+  fi
+  return 0
+}
+
+cmd_reseed_bob() {
+  local d
+  d=$(cd "$1" && pwd -P)
+  seed_bob "$d"
+}
+
+[ $# -ge 2 ] || { echo "usage: $PROG start|stop|env|reseed-bob DIR" >&2; exit 2; }
+case $1 in
+  start) cmd_start "$2" ;;
+  stop) cmd_stop "$2" ;;
+  env) cat "$2/env" ;;
+  reseed-bob) cmd_reseed_bob "$2" ;;
+  *) echo "usage: $PROG start|stop|env|reseed-bob DIR" >&2; exit 2 ;;
+esac
