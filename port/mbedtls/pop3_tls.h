@@ -80,6 +80,9 @@ typedef struct pop3_tls {
     uint8_t host_ip[16];
     size_t host_ip_len;
     char host[POP3_TLS_HOST_MAX_LEN + 1];
+    size_t write_len;         /* length of an mbedtls_ssl_write() that returned WANT_WRITE (retry must repeat it) */
+    bool raw_blocked;         /* the lower transport refused bytes: wait for writable */
+    char reason[128];         /* text for pop3_tls_error_str() */
 } pop3_tls_t;
 
 /**
@@ -112,6 +115,12 @@ void pop3_tls_pump(pop3_tls_t *t);
 /** True when held plaintext waits for the core. */
 bool pop3_tls_has_pending(const pop3_tls_t *t);
 
+/**
+ * True when mbedTLS has ciphertext the lower transport refused (would-block):
+ * the port should wait for writable and then call pop3_tls_on_writable().
+ */
+bool pop3_tls_wants_write(const pop3_tls_t *t);
+
 /** The lower transport became writable (continues a handshake or a pending write). */
 void pop3_tls_on_writable(pop3_tls_t *t);
 
@@ -127,7 +136,7 @@ void pop3_tls_close_notify(pop3_tls_t *t);
 /** Release mbedTLS state. Safe to call twice. */
 void pop3_tls_free(pop3_tls_t *t);
 
-/** A short text explaining the last failure (e.g. "certificate not for this host"). Never NULL. */
+/** A short text explaining the last failure (e.g. "certificate not for this host"); "" if none. Never NULL. */
 const char *pop3_tls_error_str(const pop3_tls_t *t);
 
 #ifdef __cplusplus

@@ -35,6 +35,8 @@ extern "C" {
 #define POP3_POSIX_TICK_MS 100U
 #endif
 
+struct addrinfo; /* <netdb.h> */
+
 typedef struct pop3_posix {
     pop3_client_t *client;
     pop3_tls_t *tls;          /* NULL: no TLS possible */
@@ -45,6 +47,9 @@ typedef struct pop3_posix {
     bool tls_ready;           /* pop3_tls_init() done */
     bool eof;
     bool closed;
+    bool wake;                /* the core asked (transport.wake) to be re-fed / offered writable */
+    struct addrinfo *ai_list; /* getaddrinfo() result while connecting; freed once connected */
+    struct addrinfo *ai_next; /* next address to try if the current connect fails */
     uint8_t rx[POP3_POSIX_RX_BUF_LEN];
     size_t rx_off;
     size_t rx_len;
