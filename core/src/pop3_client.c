@@ -202,7 +202,7 @@ static void trace_sent(pop3_client_t *c, const pop3_queue_entry_t *e)
          * secret plus CRLF always leaves room for 3 octets, and the text is
          * wiped right after anyway. */
         size_t pub = e->cmd == POP3_CMD_APOP ? n - 32U : 5U;
-        memcpy(t + pub, "***", 3);
+        memset(t + pub, '*', 3);
         n = pub + 3U;
     }
     c->cfg.callbacks.on_trace(c->cfg.callbacks.ctx, POP3_TRACE_SENT, t, n);

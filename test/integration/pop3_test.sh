@@ -27,6 +27,10 @@ WRONG_CA=$FIX/wrong-ca.pem
 OUT_ROOT=$(dirname "$FIX")/out
 export POP3_PASSWORD=$POP3_TEST_PASSWORD
 
+# POP3_CLI_WRAPPER (e.g. "valgrind -q --error-exitcode=99 ...") runs every
+# pop3-cli of the suite under that command: ctest's valgrind.* tests.
+read -r -a WRAP <<<"${POP3_CLI_WRAPPER:-}"
+
 FAILS=0
 CHECKS=0
 OUT=
@@ -39,8 +43,8 @@ note() { printf '  [%s] %s\n' "$TEST_NAME" "$*"; }
 # exit status -> $RC.  Env POP3_PASSWORD is taken from the caller.
 cli() {
   local name=$1; shift
-  printf '%q ' "$CLI" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
-  timeout 300 "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+  printf '%q ' "${WRAP[@]}" "$CLI" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
+  timeout 600 "${WRAP[@]}" "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
   RC=$?
 }
 
@@ -417,7 +421,7 @@ ALL_TESTS=(commands_plain commands_stls commands_starttls_ip commands_tls comman
 
 run_one() {
   TEST_NAME=$1
-  OUT=$OUT_ROOT/$1
+  OUT=$OUT_ROOT/$1${POP3_CLI_WRAPPER:+-wrapped}
   rm -rf "$OUT"; mkdir -p "$OUT"
   declare -F "test_$1" >/dev/null || { echo "unknown test $1" >&2; exit 2; }
   "test_$1"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Static analysis of the library (core/ and port/): cppcheck and clang-tidy.
+# Fails on any finding; both tools come from test/install-deps.sh.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+inc=(-I core/include -I config -I core/src -I port/mbedtls -I port/posix)
+srcs=(core/src/*.c port/mbedtls/*.c port/posix/*.c)
+
+# cppcheck does not read system headers: tell it which mbedTLS the build uses.
+mbedtls_inc=${MBEDTLS_INCLUDE_DIR:-/usr/include}
+mbedtls_ver=$(sed -n 's/^#define MBEDTLS_VERSION_NUMBER *\(0x[0-9A-Fa-f]*\).*/\1/p' \
+  "$mbedtls_inc/mbedtls/build_info.h" "$mbedtls_inc/mbedtls/version.h" 2>/dev/null | head -n1 || true)
+
+cppcheck --error-exitcode=1 -DMBEDTLS_VERSION_NUMBER="${mbedtls_ver:-0x021C0300}" --enable=warning,style,performance,portability --std=c99 --quiet \
+  --inline-suppr -UPOP3_CONFIG_FILE -D__GNUC__ "${inc[@]}" --suppress=missingIncludeSystem \
+  core/src port/mbedtls port/posix
+
+out=$(clang-tidy "${srcs[@]}" --quiet \
+  -checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
+  -- -std=c99 -D_POSIX_C_SOURCE=200809L "${inc[@]}" 2>/dev/null | grep -E 'warning:|error:' || true)
+if [ -n "$out" ]; then
+  echo "$out"
+  exit 1
+fi
+echo "lint: cppcheck and clang-tidy clean"
