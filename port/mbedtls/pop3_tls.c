@@ -69,12 +69,18 @@ static void tls_set_mbedtls_reason(pop3_tls_t *t, const char *what, int err)
 static void tls_append_reason(pop3_tls_t *t, const char *text)
 {
     size_t used = strlen(t->reason);
+    size_t room, n;
 
-    if (used + 3U >= sizeof t->reason) {
-        return;
+    if (used != 0U && used + 2U < sizeof t->reason) {
+        memcpy(t->reason + used, "; ", 2);
+        used += 2U;
     }
-    (void)snprintf(t->reason + used, sizeof t->reason - used, "%s%s",
-                   used != 0U ? "; " : "", text);
+    /* Bounded copy, truncating: the text is for people, a cut is harmless. */
+    room = sizeof t->reason - 1U - used;
+    n = strlen(text);
+    n = n < room ? n : room;
+    memcpy(t->reason + used, text, n);
+    t->reason[used + n] = '\0';
 }
 
 static const struct {
