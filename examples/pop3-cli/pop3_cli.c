@@ -356,6 +356,9 @@ static void cli_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_
     } else if ((st == POP3_ERR_TLS || st == POP3_ERR_CERT) && tls_err != NULL && tls_err[0] != '\0') {
         pop3_sanitize(text, sizeof text, tls_err, strlen(tls_err));
         snprintf(out, out_len, "%s: %s", pop3_status_str(st), text);
+    } else if ((st == POP3_ERR_TRANSPORT || st == POP3_ERR_CLOSED) &&
+               pop3_posix_net_error(&a->port)[0] != '\0') {
+        snprintf(out, out_len, "%s (%s)", pop3_status_str(st), pop3_posix_net_error(&a->port));
     } else if (has_text) {
         snprintf(out, out_len, "%s (server sent: %s)", pop3_status_str(st), text);
     } else {

@@ -37,6 +37,14 @@ uint32_t pop3_posix_now_ms(void)
 
 /* ---- socket helpers ------------------------------------------------------ */
 
+/** Keeps the first reason only: later errors are usually consequences. */
+static void posix_set_net_error(pop3_posix_t *p, const char *what, const char *why)
+{
+    if (p->net_error[0] == '\0') {
+        (void)snprintf(p->net_error, sizeof p->net_error, "%s: %s", what, why);
+    }
+}
+
 static void posix_close_fd(pop3_posix_t *p)
 {
     if (p->fd >= 0) {
@@ -95,8 +103,10 @@ static pop3_status_t posix_try_next_addr(pop3_posix_t *p)
             /* Even an immediate success is reported from the loop (POLLOUT). */
             p->fd = fd;
             p->connecting = true;
+            p->net_error[0] = '\0'; /* an earlier address's failure no longer matters */
             return POP3_OK;
         }
+        posix_set_net_error(p, "connect", strerror(errno));
         (void)close(fd);
     }
     posix_free_addrs(p);
@@ -124,6 +134,7 @@ static long posix_raw_send(void *ctx, const uint8_t *data, size_t len)
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
         return 0;
     }
+    posix_set_net_error(p, "send", strerror(errno));
     return -1;
 }
 
@@ -246,9 +257,13 @@ pop3_status_t pop3_posix_connect(pop3_posix_t *p, pop3_client_t *c, const char *
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
     (void)snprintf(service, sizeof service, "%u", (unsigned int)port);
-    if (getaddrinfo(host, service, &hints, &p->ai_list) != 0) {
-        p->ai_list = NULL;
-        return posix_connect_failed(p);
+    {
+        int rc = getaddrinfo(host, service, &hints, &p->ai_list);
+        if (rc != 0) {
+            p->ai_list = NULL;
+            posix_set_net_error(p, "resolve", gai_strerror(rc));
+            return posix_connect_failed(p);
+        }
     }
     p->ai_next = p->ai_list;
     if (posix_try_next_addr(p) != POP3_OK) {
@@ -282,6 +297,8 @@ static void posix_finish_connect(pop3_posix_t *p)
         return;
     }
     if (err != 0) {
+        p->net_error[0] = '\0';
+        posix_set_net_error(p, "connect", strerror(err));
         posix_close_fd(p);
         p->connecting = false;
         if (posix_try_next_addr(p) != POP3_OK) {
@@ -371,8 +388,12 @@ static void posix_read(pop3_posix_t *p)
     n = recv(p->fd, p->rx + p->rx_len, sizeof p->rx - p->rx_len, 0);
     if (n > 0) {
         p->rx_len += (size_t)n;
-    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        p->eof = true; /* EOF, ECONNRESET, ...: deliver what we have first */
+    } else if (n == 0) {
+        p->eof = true; /* deliver what we have first */
+        posix_set_net_error(p, "connection", "closed by the server");
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        p->eof = true;
+        posix_set_net_error(p, "recv", strerror(errno));
     }
     posix_deliver(p);
 }
@@ -499,4 +520,9 @@ const char *pop3_posix_tls_error(const pop3_posix_t *p)
         return "";
     }
     return p->tls_ready ? pop3_tls_error_str(p->tls) : p->tls_error;
+}
+
+const char *pop3_posix_net_error(const pop3_posix_t *p)
+{
+    return p == NULL ? "" : p->net_error;
 }

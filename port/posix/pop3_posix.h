@@ -54,6 +54,7 @@ typedef struct pop3_posix {
     size_t rx_off;
     size_t rx_len;
     char tls_error[128];
+    char net_error[96];       /* why the network side failed, for people */
 } pop3_posix_t;
 
 /**
@@ -86,6 +87,13 @@ void pop3_posix_cleanup(pop3_posix_t *p);
 
 /** Why TLS failed, if it did (empty string otherwise). */
 const char *pop3_posix_tls_error(const pop3_posix_t *p);
+
+/**
+ * Why the connection failed or ended, if the network said so (e.g.
+ * "connect: Connection refused", "resolve mail.example: Name or service not
+ * known", "connection closed by the server"); empty string otherwise.
+ */
+const char *pop3_posix_net_error(const pop3_posix_t *p);
 
 /** Monotonic milliseconds (CLOCK_MONOTONIC), for pop3_start()/pop3_tick(). */
 uint32_t pop3_posix_now_ms(void);
