@@ -17,7 +17,7 @@
 # capability per line), big-msg (number of the 20 MB message).
 # Messages: small, dot-heavy (incl. a last body line "." and a bare CR),
 # empty body, long headers (folded and one 2700-octet line), 256 KiB and
-# 20 MiB generated dot-heavy bodies; Maildir files use LF, Dovecot sends CRLF.
+# 20 MiB generated dot-heavy bodies; Maildir files use CRLF, so RETR output must equal them.
 # Before returning, start fetches every message with curl and checks it
 # against expected/ (and LIST against the computed sizes).
 # User bob (mailbox of 3 messages) is for tests that delete.
@@ -195,7 +195,9 @@ seed_maildir() { # maildir-path generator-fn...
   local i=0 fn
   for fn in "$@"; do
     i=$((i + 1))
-    "$fn" >"$md/tmp/seed"
+    # Stored with CRLF line ends, as RFC 1939 transmits them: RETR must then
+    # deliver each file byte for byte (Dovecot leaves CRLF files alone).
+    "$fn" | sed 's/$/\r/' >"$md/tmp/seed"
     mv "$md/tmp/seed" "$md/cur/$((1700000000 + i)).M${i}P1.pop3test:2,"
   done
   chown -R dovecot:dovecot "$md"
@@ -314,7 +316,7 @@ write_expected() { # dir port
     i=$((i + 1))
     f=$(ls "$d/mail/alice/cur/$((1700000000 + i)).M${i}P1."* 2>/dev/null | head -n1)
     [ -n "$f" ] || f=$(ls "$d/mail/alice/new/$((1700000000 + i)).M${i}P1."* | head -n1)
-    sed 's/$/\r/' "$f" >"$ex/$i.eml"
+    cp "$f" "$ex/$i.eml" # the Maildir file itself is the expected RETR output
     # TOP n 0: header lines up to and including the first empty line
     awk '{ print } /^\r$/ { exit }' "$ex/$i.eml" >"$ex/$i.top0"
     sz=$(stat -c %s "$ex/$i.eml")
