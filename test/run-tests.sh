@@ -17,4 +17,4 @@ ctest --test-dir "$top/build-asan" --output-on-failure -j "$jobs" -LE valgrind
 echo "== plain build: integration under valgrind"
 cmake -S "$top" -B "$top/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$top/build" -j "$jobs"
-ctest --test-dir "$top/build" --output-on-failure -L valgrind
+ctest --test-dir "$top/build" --output-on-failure -j "$jobs" -L valgrind
