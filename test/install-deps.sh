@@ -11,6 +11,7 @@ PKGS=(
   dovecot-core dovecot-pop3d
   openssl curl valgrind ca-certificates clang
   iproute2 procps
+  libslirp-dev gcc-arm-none-eabi libnewlib-arm-none-eabi xz-utils bzip2 debian-archive-keyring
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
