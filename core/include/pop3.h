@@ -178,11 +178,17 @@ typedef struct pop3_callbacks {
  *   order, never fewer). When TLS is active the port encrypts.
  * - start_tls: begin a TLS handshake on the live connection (implicit TLS right
  *   after connect; STLS after "+OK"). Returns 0 if started; the port later calls
- *   pop3_on_tls_done() exactly once. From this call on, the port MUST NOT pass
- *   plaintext received before the handshake to pop3_on_input().
+ *   pop3_on_tls_done() exactly once. The core refuses bytes that followed the
+ *   "+OK" in the same pop3_on_input() call (it never calls start_tls then);
+ *   bytes the port still holds, or receives in plaintext before the handshake,
+ *   MUST NOT be fed into the TLS session: the port drops them and ends the
+ *   session (POP3_ERR_PROTOCOL) - response injection, CVE-2021-22947 class.
  * - close: the core is finished with the connection (after QUIT or a fatal
- *   error). The port closes it (gracefully if it can) and MUST NOT call the
- *   core's entry points for this connection afterwards except pop3_tick().
+ *   error). pop3_session_status() is already set when close is called:
+ *   POP3_OK means a normal QUIT (close gracefully), anything else a failure
+ *   (abort is fine). The port MUST NOT call the core's entry points for this
+ *   connection afterwards except pop3_tick(). The core does not call close
+ *   after pop3_on_closed(): the port that reported the loss cleans up itself.
  * - wake (optional): pop3_resume() was called after a pause. The port MUST NOT
  *   call back into the core from inside wake; it re-feeds the input it
  *   withheld from its own loop (lwIP: from the poll/recv path).

@@ -24,6 +24,12 @@ have_all() {
 if have_all; then
   exit 0
 fi
+# One fetch per DEST at a time (parallel configures share .deps).
+exec 9>"$dest/.lock"
+flock 9
+if have_all; then
+  exit 0
+fi
 
 apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/sources.sources" -o Dir::Etc::sourceparts=/nonexistent
   -o "Dir::State::Lists=$apt_dir/lists" -o Dir::Cache="$apt_dir/cache"
@@ -45,6 +51,8 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
     log "apt-get update (private source lists in $apt_dir)"
     apt-get "${apt_opts[@]}" update -qq
+    # apt can exit 0 with nothing fetched: only a list with Sources counts.
+    ls "$apt_dir/lists/"*Sources* >/dev/null 2>&1 || { log "apt-get update fetched no source lists"; exit 1; }
     date >"$apt_dir/lists/.updated"
   fi
   log "downloading $pkg/$suite"
