@@ -7,20 +7,28 @@ cd "$top"
 inc=(-I core/include -I config -I core/src -I port/mbedtls -I port/posix)
 srcs=(core/src/*.c port/mbedtls/*.c port/posix/*.c)
 
-# cppcheck does not read system headers: tell it which mbedTLS the build uses.
+# Which mbedTLS to check against: MBEDTLS_INCLUDE_DIR (e.g. PREFIX/include of
+# test/deps/build-mbedtls.sh, for 3.6), else the system's (2.28).
+# cppcheck does not read system headers: tell it the version the build uses;
+# clang-tidy reads them: put that include dir ahead of /usr/include.
 mbedtls_inc=${MBEDTLS_INCLUDE_DIR:-/usr/include}
+tidy_inc=()
+if [ "$mbedtls_inc" != /usr/include ]; then
+  [ -f "$mbedtls_inc/mbedtls/ssl.h" ] || { echo "lint: no mbedtls/ssl.h in $mbedtls_inc" >&2; exit 1; }
+  tidy_inc=(-isystem "$mbedtls_inc")
+fi
 mbedtls_ver=$(sed -n 's/^#define MBEDTLS_VERSION_NUMBER *\(0x[0-9A-Fa-f]*\).*/\1/p' \
   "$mbedtls_inc/mbedtls/build_info.h" "$mbedtls_inc/mbedtls/version.h" 2>/dev/null | head -n1 || true)
 
-cppcheck --error-exitcode=1 -DMBEDTLS_VERSION_NUMBER="${mbedtls_ver:-0x021C0300}" --enable=warning,style,performance,portability --std=c99 --quiet \
+cppcheck --error-exitcode=1 -DMBEDTLS_VERSION_NUMBER="${mbedtls_ver:-0x021C0300}" -DMBEDTLS_MD5_C --enable=warning,style,performance,portability --std=c99 --quiet \
   --inline-suppr -UPOP3_CONFIG_FILE -D__GNUC__ "${inc[@]}" --suppress=missingIncludeSystem \
   core/src port/mbedtls port/posix
 
 out=$(clang-tidy "${srcs[@]}" --quiet \
   -checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
-  -- -std=c99 -D_POSIX_C_SOURCE=200809L "${inc[@]}" 2>/dev/null | grep -E 'warning:|error:' || true)
+  -- -std=c99 -D_POSIX_C_SOURCE=200809L "${inc[@]}" "${tidy_inc[@]}" 2>/dev/null | grep -E 'warning:|error:' || true)
 if [ -n "$out" ]; then
   echo "$out"
   exit 1
 fi
-echo "lint: cppcheck and clang-tidy clean"
+echo "lint: cppcheck and clang-tidy clean (mbedTLS ${mbedtls_ver:-?} from $mbedtls_inc)"

@@ -6,6 +6,15 @@
 #include <mbedtls/md5.h>
 #include <mbedtls/version.h>
 
+#if !defined(MBEDTLS_MD5_C)
+#error "APOP needs MD5 from mbedTLS (MBEDTLS_MD5_C), or build with POP3_APOP_ENABLE=0"
+#endif
+/* The build system says which mbedTLS it found (CMakeLists.txt); a different
+ * header here means another mbedtls/ directory came first on the include path. */
+#if defined(POP3_MBEDTLS_VERSION_NUMBER) && POP3_MBEDTLS_VERSION_NUMBER != MBEDTLS_VERSION_NUMBER
+#error "mbedTLS headers in use differ from the ones the build configured (include path order)"
+#endif
+
 /* mbedTLS 2.x names the int-returning MD5 calls *_ret; 3.x dropped the suffix. */
 #if MBEDTLS_VERSION_NUMBER < 0x03000000
 #define POP3_MD5_STARTS mbedtls_md5_starts_ret

@@ -24,8 +24,30 @@
 #error "pop3_tls.c needs mbedTLS 2.28 or later"
 #endif
 
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
+/* The build system says which mbedTLS it found (CMakeLists.txt); a different
+ * header here means another mbedtls/ directory came first on the include path. */
+#if defined(POP3_MBEDTLS_VERSION_NUMBER) && POP3_MBEDTLS_VERSION_NUMBER != MBEDTLS_VERSION_NUMBER
+#error "mbedTLS headers in use differ from the ones the build configured (include path order)"
+#endif
+
+/*
+ * PSA crypto must be running before a handshake in 3.x (TLS 1.3 and, in 3.6,
+ * parts of X.509 and TLS 1.2 go through PSA), and in 2.28 when
+ * MBEDTLS_USE_PSA_CRYPTO is on.
+ */
+#if defined(MBEDTLS_PSA_CRYPTO_C) && \
+    (MBEDTLS_VERSION_NUMBER >= 0x03000000 || defined(MBEDTLS_USE_PSA_CRYPTO))
+#define TLS_NEED_PSA_INIT 1
 #include <psa/crypto.h>
+#else
+#define TLS_NEED_PSA_INIT 0
+#endif
+
+/* 3.x with TLS 1.3 compiled in (3.6 enables it by default). */
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#define TLS_HAVE_TLS13 1
+#else
+#define TLS_HAVE_TLS13 0
 #endif
 
 enum {
@@ -283,9 +305,10 @@ static bool tls_crt_has_ip(const mbedtls_x509_crt *crt, const uint8_t *ip, size_
 
 /**
  * Called by mbedTLS for each certificate of the chain, leaf last (depth 0).
- * For an IP host, no host name was given to mbedTLS (it would go out as SNI,
- * which RFC 6066 forbids, and 2.28 cannot match iPAddress entries), so the
- * name check is done here and can only fail closed.
+ * For an IP host, no host name was given to mbedTLS: it would go out as SNI,
+ * which RFC 6066 forbids (neither 2.28 nor 3.6 filters IP literals out of
+ * SNI), and 2.28 cannot match iPAddress entries (3.6 can). So the address is
+ * checked here, the same way for every version, and can only fail closed.
  */
 static int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
@@ -306,6 +329,17 @@ static int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *
 }
 
 /* ---- BIO callbacks ------------------------------------------------------- */
+
+/** A TLS 1.3 NewSessionTicket was processed: not data, not an error; call again. */
+static bool tls_ticket(int ret)
+{
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    return ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET;
+#else
+    (void)ret;
+    return false;
+#endif
+}
 
 /** Hands mbedTLS ciphertext from the current pop3_tls_feed() only. */
 static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
@@ -407,14 +441,46 @@ static pop3_status_t tls_load_ca(pop3_tls_t *t, const pop3_tls_config_t *cfg)
     return POP3_OK;
 }
 
+/**
+ * Headers and library of one release? A mix (e.g. 3.6 headers, 2.28 library)
+ * often links and then corrupts memory: refuse to run instead.
+ */
+static bool tls_library_matches(pop3_tls_t *t)
+{
+#if defined(MBEDTLS_VERSION_C)
+    unsigned int lib = mbedtls_version_get_number();
+
+    if (lib != (unsigned int)MBEDTLS_VERSION_NUMBER) {
+        (void)snprintf(t->reason, sizeof t->reason,
+                       "mbedTLS library 0x%08X does not match its headers 0x%08X", lib,
+                       (unsigned int)MBEDTLS_VERSION_NUMBER);
+        return false;
+    }
+#else
+    (void)t;
+#endif
+    return true;
+}
+
+/** Start PSA crypto if this mbedTLS needs it. Process-wide and idempotent. */
+static bool tls_psa_init(pop3_tls_t *t)
+{
+#if TLS_NEED_PSA_INIT
+    psa_status_t st = psa_crypto_init();
+
+    if (st != PSA_SUCCESS) {
+        (void)snprintf(t->reason, sizeof t->reason, "PSA crypto initialisation failed (%ld)",
+                       (long)st);
+        return false;
+    }
+#else
+    (void)t;
+#endif
+    return true;
+}
+
 static int tls_seed(pop3_tls_t *t)
 {
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_PSA_CRYPTO_C)
-    /* 3.x: TLS 1.3, PSA-backed crypto and (3.6) certificate parsing need PSA running. */
-    if (psa_crypto_init() != PSA_SUCCESS) {
-        return MBEDTLS_ERR_SSL_INTERNAL_ERROR;
-    }
-#endif
     return mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
                                  (const unsigned char *)tls_pers, sizeof tls_pers - 1U);
 }
@@ -431,6 +497,18 @@ static int tls_configure(pop3_tls_t *t)
 #elif MBEDTLS_VERSION_NUMBER < 0x03000000 /* 3.0/3.1 have nothing older than 1.2 */
     /* Debian's 2.28 still enables TLS 1.0/1.1; RFC 8996 deprecates them. */
     mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+#if TLS_HAVE_TLS13
+#if !POP3_TLS13_ENABLE
+    mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#endif
+#if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED)
+    /* 3.6.1+: TLS 1.3 tickets are parsed and dropped, never surfaced as an error
+     * (already the default; said here so a changed default cannot surprise us).
+     * 3.6.0 always reports them: the read and write loops retry. */
+    mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
+        &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED);
+#endif
 #endif
     mbedtls_ssl_conf_authmode(&t->conf, t->insecure ? MBEDTLS_SSL_VERIFY_NONE
                                                     : MBEDTLS_SSL_VERIFY_REQUIRED);
@@ -462,6 +540,8 @@ pop3_status_t pop3_tls_init(pop3_tls_t *t, const pop3_tls_config_t *cfg,
     st = tls_copy_host(t, cfg->host);
     if (st != POP3_OK) {
         tls_set_reason(t, "missing or invalid host name");
+    } else if (!tls_library_matches(t) || !tls_psa_init(t)) {
+        st = POP3_ERR_TLS;
     } else if ((ret = tls_seed(t)) != 0) {
         tls_set_mbedtls_reason(t, "random generator seeding failed", ret);
         st = POP3_ERR_TLS;
@@ -621,11 +701,9 @@ static void tls_deliver(pop3_tls_t *t)
             t->plain_len = (size_t)ret;
             continue;
         }
-#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
-        if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-            continue; /* 3.x TLS 1.3: a ticket arrived, not data */
+        if (tls_ticket(ret)) {
+            continue; /* 3.6.0 TLS 1.3: a ticket arrived, not data */
         }
-#endif
         if (!tls_want(ret)) {
             tls_read_failed(t, ret);
         }
@@ -727,7 +805,9 @@ long pop3_tls_send(pop3_tls_t *t, const uint8_t *data, size_t len)
     if (n > (size_t)INT_MAX) {
         n = (size_t)INT_MAX;
     }
-    ret = mbedtls_ssl_write(&t->ssl, data, n);
+    do {
+        ret = mbedtls_ssl_write(&t->ssl, data, n);
+    } while (tls_ticket(ret));
     if (ret >= 0) {
         t->write_len = 0;
         return (long)ret;

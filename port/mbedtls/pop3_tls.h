@@ -9,6 +9,14 @@
  * Safe by default: MBEDTLS_SSL_VERIFY_REQUIRED, the host name always set
  * (SNI + certificate name check); a host given as an IP address is checked
  * against the certificate's iPAddress entries, never skipped.
+ *
+ * mbedTLS versions: 2.28 LTS and 3.6 LTS are tested. TLS 1.2 is the minimum;
+ * with 3.6 (TLS 1.3 compiled in by default) TLS 1.3 is offered too, unless
+ * POP3_TLS13_ENABLE is 0. With 3.x, pop3_tls_init() calls psa_crypto_init()
+ * (process-wide, idempotent); the application may call
+ * mbedtls_psa_crypto_free() once every session is freed. pop3_tls_init()
+ * refuses to run (POP3_ERR_TLS) when the mbedTLS library is not the release
+ * its headers describe (MBEDTLS_VERSION_C).
  */
 #ifndef POP3_TLS_H
 #define POP3_TLS_H
@@ -31,6 +39,12 @@ extern "C" {
 /** Decrypted octets held for the core when it pauses mid-record. */
 #ifndef POP3_TLS_PLAIN_BUF_LEN
 #define POP3_TLS_PLAIN_BUF_LEN 2048U
+#endif
+
+/** 1: offer TLS 1.3 as well as 1.2 when mbedTLS has it (3.6 default); 0: TLS 1.2 only
+ *  (e.g. to use max_fragment_length, which TLS 1.3 lacks). No effect on 2.28. */
+#ifndef POP3_TLS13_ENABLE
+#define POP3_TLS13_ENABLE 1
 #endif
 
 /** Longest host name kept (RFC 1035: 253). */
