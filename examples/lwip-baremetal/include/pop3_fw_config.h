@@ -1,0 +1,26 @@
+/**
+ * @file pop3_fw_config.h
+ * @brief POP3 library knobs for this firmware (-DPOP3_CONFIG_FILE='"pop3_fw_config.h"').
+ */
+#ifndef POP3_FW_CONFIG_H
+#define POP3_FW_CONFIG_H
+
+#ifndef FW_APOP
+#define FW_APOP 0
+#endif
+
+/* APOP needs MD5 from mbedTLS: only with MBEDTLS_MD5_C (FW_APOP=1 enables both). */
+#define POP3_APOP_ENABLE FW_APOP
+
+/* The app queues at most LOGIN, UIDL, then RETR (+DELE) one message at a time, then QUIT. */
+#define POP3_QUEUE_LEN 4U
+
+/* Shorter deadlines than the desktop defaults: a device retries on its next poll. */
+#define POP3_CONNECT_TIMEOUT_MS 20000U
+#define POP3_REPLY_TIMEOUT_MS   30000U
+#define POP3_TLS_TIMEOUT_MS     30000U
+
+/* Plaintext held by the TLS adapter when the body callback pauses mid-record. */
+#define POP3_TLS_PLAIN_BUF_LEN  1024U
+
+#endif /* POP3_FW_CONFIG_H */
