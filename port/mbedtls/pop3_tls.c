@@ -11,7 +11,6 @@
 #include "pop3_tls.h"
 
 #include <limits.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/error.h>
@@ -69,40 +68,75 @@ static const char tls_pers[] = "pop3_tls client";
 
 /* ---- failure reasons ---------------------------------------------------- */
 
+/*
+ * The reason text is built with these bounded appenders rather than snprintf:
+ * newlib-nano's snprintf pulls malloc into firmware images. Truncation is
+ * harmless (the text is for people).
+ */
+static void tls_reason_cat_n(pop3_tls_t *t, const char *text, size_t n)
+{
+    size_t used = strlen(t->reason);
+    size_t room = sizeof t->reason - 1U - used;
+
+    n = n < room ? n : room;
+    memcpy(t->reason + used, text, n);
+    t->reason[used + n] = '\0';
+}
+
+static void tls_reason_cat(pop3_tls_t *t, const char *text)
+{
+    tls_reason_cat_n(t, text, strlen(text));
+}
+
+/** Appends "0x" and @p v in upper-case hex, at least @p min_digits digits. */
+static void tls_reason_hex(pop3_tls_t *t, uint32_t v, unsigned min_digits)
+{
+    static const char hexdig[] = "0123456789ABCDEF";
+    char buf[10];
+    size_t i = sizeof buf;
+
+    do {
+        buf[--i] = hexdig[v & 0xFU];
+        v >>= 4;
+        if (min_digits > 0U) {
+            min_digits--;
+        }
+    } while (v != 0U || min_digits > 0U);
+    buf[--i] = 'x';
+    buf[--i] = '0';
+    tls_reason_cat_n(t, buf + i, sizeof buf - i);
+}
+
 static void tls_set_reason(pop3_tls_t *t, const char *text)
 {
-    (void)snprintf(t->reason, sizeof t->reason, "%s", text);
+    t->reason[0] = '\0';
+    tls_reason_cat(t, text);
 }
 
 /** "what: mbedTLS text (-0xNNNN)" so logs carry both the meaning and the code. */
 static void tls_set_mbedtls_reason(pop3_tls_t *t, const char *what, int err)
 {
     char msg[80] = "";
-    unsigned int code = (unsigned int)(err < 0 ? -err : err);
 
     t->last_mbedtls_err = err;
 #if defined(MBEDTLS_ERROR_C)
     mbedtls_strerror(err, msg, sizeof msg);
 #endif
-    (void)snprintf(t->reason, sizeof t->reason, "%s: %s (-0x%04X)", what, msg, code);
+    tls_set_reason(t, what);
+    tls_reason_cat(t, ": ");
+    tls_reason_cat(t, msg);
+    tls_reason_cat(t, err < 0 ? " (-" : " (");
+    tls_reason_hex(t, (uint32_t)(err < 0 ? -(long)err : (long)err), 4);
+    tls_reason_cat(t, ")");
 }
 
 /** Append one certificate problem to the reason ("a; b"). */
 static void tls_append_reason(pop3_tls_t *t, const char *text)
 {
-    size_t used = strlen(t->reason);
-    size_t room, n;
-
-    if (used != 0U && used + 2U < sizeof t->reason) {
-        memcpy(t->reason + used, "; ", 2);
-        used += 2U;
+    if (t->reason[0] != '\0') {
+        tls_reason_cat(t, "; ");
     }
-    /* Bounded copy, truncating: the text is for people, a cut is harmless. */
-    room = sizeof t->reason - 1U - used;
-    n = strlen(text);
-    n = n < room ? n : room;
-    memcpy(t->reason + used, text, n);
-    t->reason[used + n] = '\0';
+    tls_reason_cat(t, text);
 }
 
 static const struct {
@@ -132,13 +166,15 @@ static void tls_set_cert_reason(pop3_tls_t *t, uint32_t flags)
         }
     }
     if ((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0U) {
-        char msg[sizeof t->reason];
-        (void)snprintf(msg, sizeof msg, "certificate not valid for host '%.80s'", t->host);
-        tls_append_reason(t, msg);
+        size_t n = strlen(t->host);
+        tls_append_reason(t, "certificate not valid for host '");
+        tls_reason_cat_n(t, t->host, n < 80U ? n : 80U);
+        tls_reason_cat(t, "'");
     }
     if (t->reason[0] == '\0') {
-        (void)snprintf(t->reason, sizeof t->reason,
-                       "certificate verification failed (flags 0x%lX)", (unsigned long)flags);
+        tls_set_reason(t, "certificate verification failed (flags ");
+        tls_reason_hex(t, flags, 1);
+        tls_reason_cat(t, ")");
     }
 }
 
@@ -451,9 +487,10 @@ static bool tls_library_matches(pop3_tls_t *t)
     unsigned int lib = mbedtls_version_get_number();
 
     if (lib != (unsigned int)MBEDTLS_VERSION_NUMBER) {
-        (void)snprintf(t->reason, sizeof t->reason,
-                       "mbedTLS library 0x%08X does not match its headers 0x%08X", lib,
-                       (unsigned int)MBEDTLS_VERSION_NUMBER);
+        tls_set_reason(t, "mbedTLS library ");
+        tls_reason_hex(t, lib, 8);
+        tls_reason_cat(t, " does not match its headers ");
+        tls_reason_hex(t, (uint32_t)MBEDTLS_VERSION_NUMBER, 8);
         return false;
     }
 #else
@@ -469,8 +506,10 @@ static bool tls_psa_init(pop3_tls_t *t)
     psa_status_t st = psa_crypto_init();
 
     if (st != PSA_SUCCESS) {
-        (void)snprintf(t->reason, sizeof t->reason, "PSA crypto initialisation failed (%ld)",
-                       (long)st);
+        tls_set_reason(t, "PSA crypto initialisation failed (status ");
+        tls_reason_cat(t, st < 0 ? "-" : "");
+        tls_reason_hex(t, (uint32_t)(st < 0 ? -(long)st : (long)st), 1);
+        tls_reason_cat(t, ")");
         return false;
     }
 #else
