@@ -31,4 +31,22 @@ if [ -n "$out" ]; then
   echo "$out"
   exit 1
 fi
-echo "lint: cppcheck and clang-tidy clean (mbedTLS ${mbedtls_ver:-?} from $mbedtls_inc)"
+
+# port/lwip needs lwIP's headers: checked when the sources were fetched (.deps).
+lwip_src=$top/.deps/lwip-2.2.1/src
+lwip_note="port/lwip skipped (no .deps/lwip-2.2.1)"
+if [ -f "$lwip_src/include/lwip/altcp.h" ]; then
+  lwip_inc=(-I port/lwip -I test/lwip/port -I "$lwip_src/include")
+  cppcheck --error-exitcode=1 -DMBEDTLS_VERSION_NUMBER="${mbedtls_ver:-0x021C0300}" --enable=warning,style,performance,portability \
+    --std=c99 --quiet --inline-suppr -UPOP3_CONFIG_FILE -D__GNUC__ "${inc[@]}" "${lwip_inc[@]}" \
+    --suppress=missingIncludeSystem --suppress=missingInclude port/lwip
+  out=$(clang-tidy port/lwip/*.c --quiet \
+    -checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
+    -- -std=c99 "${inc[@]}" "${tidy_inc[@]}" -isystem "$lwip_src/include" -I port/lwip -I test/lwip/port 2>/dev/null | grep -E 'warning:|error:' || true)
+  if [ -n "$out" ]; then
+    echo "$out"
+    exit 1
+  fi
+  lwip_note="port/lwip against lwIP 2.2.1"
+fi
+echo "lint: cppcheck and clang-tidy clean (mbedTLS ${mbedtls_ver:-?} from $mbedtls_inc; $lwip_note)"
