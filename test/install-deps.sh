@@ -12,6 +12,7 @@ PKGS=(
   openssl curl valgrind ca-certificates clang
   iproute2 procps
   libslirp-dev gcc-arm-none-eabi libnewlib-arm-none-eabi xz-utils bzip2 debian-archive-keyring
+  libclang-rt-14-dev python3
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
