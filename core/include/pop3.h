@@ -257,6 +257,8 @@ typedef struct pop3_client {
     bool tls_active;
     bool in_callback;
     bool stls_pending;     /* +OK to STLS seen; TLS starts when the input chunk ends there */
+    bool reply_ended;      /* a reply ended inside the current pop3_on_input() call */
+    bool in_input;         /* inside pop3_on_input(): the next command waits for the chunk's end */
     size_t line_len;       /* octets accumulated in line_buf */
     size_t tx_len;         /* octets formatted in tx_buf */
     size_t tx_sent;        /* octets of the head command already sent */
@@ -351,6 +353,11 @@ pop3_status_t pop3_uidl(pop3_client_t *c, uint32_t msg);
 pop3_status_t pop3_retr(pop3_client_t *c, uint32_t msg);
 /** TOP msg lines: headers, blank line and @p lines body lines to on_body. */
 pop3_status_t pop3_top(pop3_client_t *c, uint32_t msg, uint32_t lines);
+/**
+ * DELE msg (committed only by a successful QUIT). Commands are independent: a
+ * DELE queued right behind a RETR is sent even if that RETR got -ERR. To
+ * delete only what was fetched, queue DELE from RETR's on_done on POP3_OK.
+ */
 pop3_status_t pop3_dele(pop3_client_t *c, uint32_t msg);
 pop3_status_t pop3_rset(pop3_client_t *c);
 pop3_status_t pop3_noop(pop3_client_t *c);

@@ -58,6 +58,27 @@ static void tx_drop_front(pop3_client_t *c, size_t n)
     c->tx_len -= n;
 }
 
+static void q_pop(pop3_client_t *c);
+
+/*
+ * Removes the head command as the application sees it: USER takes its PASS
+ * along (pop3_login() is one command, PASS is never sent after USER fails).
+ * Returns the command to report.
+ */
+static int q_pop_command(pop3_client_t *c)
+{
+    int cmd = q_head(c)->cmd;
+
+    q_pop(c);
+    if (cmd == POP3_X_USER) {
+        cmd = POP3_CMD_LOGIN;
+        if (q_head(c) != NULL && q_head(c)->cmd == POP3_CMD_LOGIN) {
+            q_pop(c); /* its text (the password) is wiped by q_pop */
+        }
+    }
+    return cmd;
+}
+
 static void q_pop(pop3_client_t *c)
 {
     pop3_queue_entry_t *e = q_head(c);
@@ -246,7 +267,9 @@ static void pump(pop3_client_t *c)
 {
     pop3_queue_entry_t *e;
 
-    while (!c->in_callback && !c->q_head_sent && (e = q_head(c)) != NULL) {
+    /* Inside pop3_on_input() the next command waits until the whole chunk is
+     * parsed: bytes after a reply's end must be refused before anything is sent. */
+    while (!c->in_callback && !c->in_input && !c->q_head_sent && (e = q_head(c)) != NULL) {
         if (c->state != POP3_STATE_AUTH && c->state != POP3_STATE_TRANSACTION &&
             c->state != POP3_STATE_SETUP) {
             return; /* not ready yet: commands wait */
@@ -255,10 +278,8 @@ static void pump(pop3_client_t *c)
             return; /* the user's commands wait for the set-up to finish */
         }
         if (!dispatch_allowed(c, e)) {
-            int cmd = e->cmd == POP3_X_USER ? POP3_CMD_LOGIN : e->cmd;
             pop3_reply_t r = {0};
-            q_pop(c);
-            complete(c, cmd, POP3_ERR_STATE, &r);
+            complete(c, q_pop_command(c), POP3_ERR_STATE, &r);
             continue;
         }
         c->q_head_sent = true;
@@ -287,20 +308,16 @@ static void complete(pop3_client_t *c, int cmd, pop3_status_t st, const pop3_rep
 /* Ends the in-flight command and starts the next. */
 static void finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
 {
-    pop3_queue_entry_t *e = q_head(c);
-    int cmd = e->cmd;
+    int cmd = q_head(c)->cmd;
 
     if (cmd == POP3_X_USER && st != POP3_OK) {
-        q_pop(c);
-        cmd = POP3_CMD_LOGIN;
-        if (q_head(c) != NULL && q_head(c)->cmd == POP3_CMD_LOGIN) {
-            q_pop(c); /* PASS is never sent after a rejected USER; its text is wiped */
-        }
+        cmd = q_pop_command(c);
     } else {
-        q_pop(c);
+        q_pop(c); /* a successful USER leaves its PASS queued */
     }
     c->rx_mode = POP3_RX_IDLE;
     c->deadline_armed = false;
+    c->reply_ended = true;
     complete(c, cmd, st, r);
     pump(c);
 }
@@ -316,16 +333,9 @@ static void ready(pop3_client_t *c)
     pump(c);
 }
 
-void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
+/* The session is over: no more input or output, the port is told to close. */
+static void end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
-    pop3_reply_t r = {0};
-    bool connecting = c->state < POP3_STATE_AUTH;
-
-    pop3_status_t rest = st == POP3_OK ? POP3_ERR_CLOSED : st; /* for commands that never ran */
-
-    if (c->state == POP3_STATE_CLOSED) {
-        return;
-    }
     if (st != POP3_OK) {
         POP3_LOG_ERROR(("session failed: %s", pop3_status_str(st)));
     }
@@ -335,25 +345,43 @@ void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
     c->deadline_armed = false;
     c->paused = false;
     c->want_write = false;
+    c->stls_pending = false;
     if (close_transport) {
         c->cfg.transport.close(c->cfg.transport.ctx);
     }
-    if (connecting) {
-        complete(c, POP3_CMD_CONNECT, rest, &r);
-    }
+}
+
+/* Commands that never ran end with @p st; then every buffer is wiped. */
+static void fail_queue(pop3_client_t *c, pop3_status_t st)
+{
+    pop3_reply_t r = {0};
+
     while (c->q_count > 0) {
-        int cmd = q_head(c)->cmd;
-        q_pop(c);
-        if (cmd != POP3_X_USER) {
-            complete(c, cmd, rest, &r);
-        }
+        complete(c, q_pop_command(c), st, &r);
     }
     pop3_wipe(c->cfg.tx_buf, c->cfg.tx_buf_len);
     pop3_wipe(c->cfg.line_buf, c->cfg.line_buf_len);
     pop3_wipe(c->apop_ts, sizeof c->apop_ts);
     c->apop_ts_len = 0;
-    c->stls_pending = false;
     c->tx_len = 0;
+}
+
+void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
+{
+    pop3_reply_t r = {0};
+    bool connecting = c->state < POP3_STATE_AUTH;
+    /* Commands that never ran: the cause if it was the link or the server's
+     * bytes, else just "closed" (a -ERR was the answer to another command). */
+    pop3_status_t rest = (st == POP3_OK || st == POP3_ERR_SERVER || st == POP3_ERR_AUTH) ? POP3_ERR_CLOSED : st;
+
+    if (c->state == POP3_STATE_CLOSED) {
+        return;
+    }
+    end_session(c, st, close_transport);
+    if (connecting) {
+        complete(c, POP3_CMD_CONNECT, rest, &r);
+    }
+    fail_queue(c, rest);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -379,9 +407,10 @@ static void on_greeting(pop3_client_t *c, pop3_line_kind_t kind, const char *tex
         r.text = text;
         r.text_len = n;
         r.code = pop3_parse_resp_code(text, n);
+        /* Closed first, so pop3_abort() from on_done cannot report CONNECT again. */
+        end_session(c, POP3_ERR_SERVER, true);
         complete(c, POP3_CMD_CONNECT, POP3_ERR_SERVER, &r);
-        c->state = POP3_STATE_AUTH; /* CONNECT already reported; fail the rest */
-        pop3_fail(c, POP3_ERR_SERVER, true);
+        fail_queue(c, POP3_ERR_CLOSED);
         return;
     }
     if (pop3_apop_timestamp(text, n, &ts, &ts_len)) {
@@ -389,6 +418,7 @@ static void on_greeting(pop3_client_t *c, pop3_line_kind_t kind, const char *tex
         c->apop_ts_len = (uint8_t)ts_len;
     }
     c->state = POP3_STATE_SETUP;
+    c->reply_ended = true;
     send_internal(c, POP3_X_CAPA_AUTO);
 }
 
@@ -448,10 +478,12 @@ static pop3_status_t parse_single(int cmd, const char *t, size_t n, pop3_reply_t
 /* QUIT answered: report it, then end the session (whatever was queued after it gets CLOSED). */
 static void quit_done(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
 {
+    /* Closed before QUIT is reported, so pop3_abort() from that callback
+     * cannot turn a committed QUIT into an abort. */
     q_pop(c);
-    c->rx_mode = POP3_RX_IDLE;
+    end_session(c, st, true);
     complete(c, POP3_CMD_QUIT, st, r);
-    pop3_fail(c, st, true);
+    fail_queue(c, POP3_ERR_CLOSED);
 }
 
 static void on_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
@@ -461,6 +493,12 @@ static void on_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text,
     pop3_reply_t r = {0};
     pop3_status_t st;
 
+    if (e->tx_len > 0) {
+        /* An answer to a command the server has not fully received yet. */
+        POP3_LOG_WARN(("reply before the command was sent"));
+        pop3_fail(c, POP3_ERR_PROTOCOL, true);
+        return;
+    }
     r.text = text;
     r.text_len = n;
     if (kind == POP3_LINE_ERR) {
@@ -729,10 +767,23 @@ size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
     if (len > 0 && awaiting_reply(c) && !c->paused) {
         arm(c, c->cfg.reply_timeout_ms); /* the reply timeout is a silence timeout */
     }
+    c->reply_ended = false;
+    c->in_input = true;
     while (off < len && !c->paused && c->state != POP3_STATE_CLOSED) {
         if (c->stls_pending) {
             /* Bytes after "+OK" to STLS, before TLS: response injection (CVE-2021-22947 class). */
             POP3_LOG_ERROR(("plaintext after STLS +OK"));
+            pop3_fail(c, POP3_ERR_PROTOCOL, true);
+            break;
+        }
+        if (c->reply_ended) {
+            /*
+             * Commands go out one at a time, each only after the previous reply
+             * ended, so bytes that came in the same chunk as that end were sent
+             * before the server could have seen the next command: they can
+             * only be unsolicited (or injected) lines, never its reply.
+             */
+            POP3_LOG_WARN(("data after the end of a reply, before the next command"));
             pop3_fail(c, POP3_ERR_PROTOCOL, true);
             break;
         }
@@ -750,9 +801,12 @@ size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
             break;
         }
     }
+    c->in_input = false;
     if (c->stls_pending && c->state == POP3_STATE_TLS) {
         c->stls_pending = false;
         start_tls(c);
+    } else {
+        pump(c); /* the reply that ended here was the chunk's last byte: go on */
     }
     return off;
 }

@@ -241,23 +241,30 @@ static void test_body_few_calls(void **state)
     FT_EQ(h->body_calls, 1);
 }
 
-/* Bytes after the end marker belong to the next reply. */
+/*
+ * The next reply arrives in its own chunk (it can only be sent after the
+ * client's next command); each reply is split anywhere. Bytes after an end
+ * marker in the SAME chunk were sent before that command: unsolicited, so a
+ * protocol violation (the completed reply still counts).
+ */
 static void test_bytes_after_end_marker(void **state)
 {
     (void)state;
-    static const char reply[] = "+OK\r\nA\r\n..\r\n.\r\n+OK noop done\r\n";
-    const size_t len = sizeof reply - 1;
+    static const char r1[] = "+OK\r\nA\r\n..\r\n.\r\n";
+    static const char r1b[] = "+OK noop done\r\n";
+    const size_t len = sizeof r1 - 1;
     for (size_t run = 0; run <= len; run++) {
         /* run 0: whole; run len: byte-by-byte; otherwise split at run */
         ft_split_mode_t m = run == 0 ? FT_WHOLE : run == len ? FT_BYTES : FT_AT;
-        ft_setctx("RETR+NOOP replies in one stream, %s at=%zu", mode_name(m), run);
+        ft_setctx("RETR then NOOP, RETR reply %s at=%zu", mode_name(m), run);
         harness_t *h = h_new(0, NULL);
         h_ready(h);
         FT_EQ_ST(pop3_retr(h->c, 3), POP3_OK);
         H_EXPECT_SENT(h, "RETR 3\r\n");
         FT_EQ_ST(pop3_noop(h->c), POP3_OK);
-        FT_EQ(h_feed_split(h, reply, len, m, run), len);
+        FT_EQ(h_feed_split(h, r1, len, m, run), len);
         H_EXPECT_SENT(h, "NOOP\r\n");
+        FT_EQ(h_feed_split(h, r1b, sizeof r1b - 1, m == FT_BYTES ? FT_BYTES : FT_WHOLE, 0), sizeof r1b - 1);
         FT_EQ(h->ndone, 2);
         H_EXPECT_DONE(h, 0, POP3_CMD_RETR, POP3_OK);
         H_EXPECT_DONE(h, 1, POP3_CMD_NOOP, POP3_OK);
@@ -265,15 +272,34 @@ static void test_bytes_after_end_marker(void **state)
         FT_EQ_STR(h->done[1].text, h->done[1].text_len, "noop done");
     }
 
-    /* Multi-line after multi-line: RETR then LIST in one chunk. */
-    static const char r2[] = "+OK\r\nX\r\n.\r\n+OK 2 messages\r\n1 10\r\n2 20\r\n.\r\n";
-    for (size_t at = 0; at <= sizeof r2 - 1; at++) {
-        ft_setctx("RETR+LIST replies in one stream, split at=%zu", at);
+    /* Both replies in one chunk: the NOOP "reply" predates NOOP. */
+    static const char both[] = "+OK\r\nA\r\n..\r\n.\r\n+OK noop done\r\n";
+    for (size_t at = 0; at < 15; at++) {
+        ft_setctx("RETR end marker and a line in one chunk, first split at=%zu", at);
+        harness_t *h = h_new(0, NULL);
+        h_ready(h);
+        FT_EQ_ST(pop3_retr(h->c, 3), POP3_OK);
+        FT_EQ_ST(pop3_noop(h->c), POP3_OK);
+        h_feed_split(h, both, sizeof both - 1, at == 0 ? FT_WHOLE : FT_AT, at);
+        FT_EQ(h->ndone, 2);
+        H_EXPECT_DONE(h, 0, POP3_CMD_RETR, POP3_OK);
+        H_EXPECT_DONE(h, 1, POP3_CMD_NOOP, POP3_ERR_PROTOCOL);
+        FT_EQ_STR(h->body, h->body_len, "A\r\n.\r\n");
+        FT_EQ(pop3_state(h->c), POP3_STATE_CLOSED);
+        FT_EQ(h->close_calls, 1);
+    }
+
+    /* Multi-line after multi-line: RETR then LIST, each reply split anywhere. */
+    static const char r2[] = "+OK\r\nX\r\n.\r\n";
+    static const char r2b[] = "+OK 2 messages\r\n1 10\r\n2 20\r\n.\r\n";
+    for (size_t at = 0; at <= sizeof r2b - 1; at++) {
+        ft_setctx("RETR then LIST, LIST reply split at=%zu", at);
         harness_t *h = h_new(0, NULL);
         h_ready(h);
         FT_EQ_ST(pop3_retr(h->c, 1), POP3_OK);
         FT_EQ_ST(pop3_list(h->c, 0), POP3_OK);
-        h_feed_split(h, r2, sizeof r2 - 1, FT_AT, at);
+        h_feed_split(h, r2, sizeof r2 - 1, FT_WHOLE, 0);
+        h_feed_split(h, r2b, sizeof r2b - 1, at == 0 ? FT_WHOLE : FT_AT, at);
         H_EXPECT_SENT(h, "RETR 1\r\nLIST\r\n");
         FT_EQ(h->ndone, 2);
         H_EXPECT_DONE(h, 0, POP3_CMD_RETR, POP3_OK);
