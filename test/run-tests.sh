@@ -51,6 +51,8 @@ begin "sanitizer build (ASan + UBSan), mbedTLS 2.28: all tests"
 configure "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DPOP3_SANITIZE=ON -DMBEDTLS_DIR=
 cmake --build "$top/build-asan" -j "$jobs"
 ctest --test-dir "$top/build-asan" --output-on-failure -j "$jobs" -LE valgrind
+robustness=$(bash "$top/test/fault/summary.sh" "$top/build-asan/summary")
+echo "$robustness"
 done_stage
 
 begin "mbedTLS 3.6: fetch sources"
@@ -76,7 +78,7 @@ configure "$top/build-mbedtls36" -DCMAKE_BUILD_TYPE=Debug -DPOP3_SANITIZE=ON -DM
 cmake --build "$top/build-mbedtls36" -j "$jobs"
 # lint.sh (the lint test) checks the sources against these headers too.
 MBEDTLS_INCLUDE_DIR=$mbedtls36/include \
-  ctest --test-dir "$top/build-mbedtls36" --output-on-failure -j "$jobs" -LE valgrind
+  ctest --test-dir "$top/build-mbedtls36" --output-on-failure -j "$jobs" -LE 'valgrind|fuzz' # fuzzing covers the core once
 done_stage
 
 # Dovecot negotiates TLS 1.3 with 3.6 above; its TLS 1.2 code differs from 2.28's.
@@ -96,4 +98,5 @@ done_stage
 
 stage=done
 printf '%s\n' "${timings[@]}"
+echo "$robustness"
 echo "run-tests: all stages passed in $(($(date +%s) - t0)) s"
