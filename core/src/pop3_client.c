@@ -770,18 +770,14 @@ size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
     c->reply_ended = false;
     c->in_input = true;
     while (off < len && !c->paused && c->state != POP3_STATE_CLOSED) {
-        if (c->stls_pending) {
-            /* Bytes after "+OK" to STLS, before TLS: response injection (CVE-2021-22947 class). */
-            POP3_LOG_ERROR(("plaintext after STLS +OK"));
-            pop3_fail(c, POP3_ERR_PROTOCOL, true);
-            break;
-        }
         if (c->reply_ended) {
             /*
              * Commands go out one at a time, each only after the previous reply
              * ended, so bytes that came in the same chunk as that end were sent
              * before the server could have seen the next command: they can
-             * only be unsolicited (or injected) lines, never its reply.
+             * only be unsolicited (or injected) lines, never its reply. After
+             * "+OK" to STLS this is the CVE-2021-22947 response injection, and
+             * start_tls is then never called.
              */
             POP3_LOG_WARN(("data after the end of a reply, before the next command"));
             pop3_fail(c, POP3_ERR_PROTOCOL, true);
