@@ -53,6 +53,13 @@ cmake --build "$top/build-asan" -j "$jobs"
 ctest --test-dir "$top/build-asan" --output-on-failure -j "$jobs" -LE valgrind
 robustness=$(bash "$top/test/fault/summary.sh" "$top/build-asan/summary")
 echo "$robustness"
+# Reports the tests write but ctest shows only on failure.
+if [ -f "$top/build-asan/summary/fuzz.txt" ]; then
+  echo "fuzzing (executions, coverage): $(tr '\n' ' ' <"$top/build-asan/summary/fuzz.txt")"
+fi
+if [ -f "$top/build-asan/examples/lwip-baremetal/size-table.md" ]; then
+  cat "$top/build-asan/examples/lwip-baremetal/size-table.md"
+fi
 done_stage
 
 begin "mbedTLS 3.6: fetch sources"
