@@ -1,5 +1,8 @@
 /* Host harness: lwIP netif <-> libslirp (see slirp_netif.h). Test code: may use malloc. */
 #define _POSIX_C_SOURCE 200809L
+#ifndef LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS /* <arpa/inet.h> (via libslirp.h) has them */
+#endif
 #include "slirp_netif.h"
 
 #include <poll.h>
@@ -143,11 +146,10 @@ static const SlirpCb slirp_cbs = {
 };
 
 static Slirp *slirp;
-static struct netif guest;
 
-/* ---- the netif ------------------------------------------------------------------ */
+/* ---- the link ------------------------------------------------------------------- */
 
-static err_t guest_linkoutput(struct netif *nif, struct pbuf *p)
+static err_t link_output(struct netif *nif, struct pbuf *p)
 {
     uint8_t buf[2048];
 
@@ -161,7 +163,7 @@ static err_t guest_linkoutput(struct netif *nif, struct pbuf *p)
     return ERR_OK;
 }
 
-static err_t guest_init(struct netif *nif)
+err_t slirp_link_netif_init(struct netif *nif)
 {
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
@@ -171,7 +173,7 @@ static err_t guest_init(struct netif *nif)
     nif->hwaddr_len = 6;
     memcpy(nif->hwaddr, mac, 6);
     nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET | NETIF_FLAG_LINK_UP;
-    nif->linkoutput = guest_linkoutput;
+    nif->linkoutput = link_output;
     nif->output = etharp_output;
 #if LWIP_IPV6
     nif->output_ip6 = ethip6_output;
@@ -179,27 +181,12 @@ static err_t guest_init(struct netif *nif)
     return ERR_OK;
 }
 
-struct netif *harness_netif(void)
-{
-    return &guest;
-}
-
-void harness_counts(unsigned long *to_host, unsigned long *to_guest)
-{
-    *to_host = n_to_host;
-    *to_guest = n_to_guest;
-}
-
-void harness_init(void)
+void slirp_link_init(void)
 {
     SlirpConfig cfg;
-    ip4_addr_t ip, mask, gw;
 
     /* slirp writes to host sockets the server may have closed (as QEMU, ignore SIGPIPE). */
     signal(SIGPIPE, SIG_IGN);
-    rand_state = (uint32_t)mono_ns() | 1U;
-    lwip_init();
-
     memset(&cfg, 0, sizeof cfg);
     cfg.version = 4;
     cfg.restricted = 0; /* the gateway 10.0.2.2 reaches the host's 127.0.0.1 */
@@ -220,17 +207,6 @@ void harness_init(void)
         fprintf(stderr, "slirp_new failed\n");
         exit(2);
     }
-
-    IP4_ADDR(&ip, 10, 0, 2, 15);
-    IP4_ADDR(&mask, 255, 255, 255, 0);
-    IP4_ADDR(&gw, 10, 0, 2, 2);
-    if (netif_add(&guest, &ip, &mask, &gw, NULL, guest_init, ethernet_input) == NULL) {
-        fprintf(stderr, "netif_add failed\n");
-        exit(2);
-    }
-    netif_set_default(&guest);
-    netif_set_up(&guest);
-    netif_set_link_up(&guest);
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -283,7 +259,7 @@ static void run_slirp_timers(void)
     }
 }
 
-static void feed_frames(void)
+static void feed_frames(struct netif *nif)
 {
     while (q_head != NULL) {
         frame_t *f = q_head;
@@ -297,7 +273,7 @@ static void feed_frames(void)
         if (p != NULL) {
             pbuf_take(p, f->data, (u16_t)f->len);
             n_to_guest++;
-            if (guest.input(p, &guest) != ERR_OK) {
+            if (nif->input(p, nif) != ERR_OK) {
                 pbuf_free(p);
             }
         } /* else: dropped, as a real NIC would; TCP retransmits */
@@ -305,7 +281,7 @@ static void feed_frames(void)
     }
 }
 
-void harness_poll(int max_wait_ms)
+void slirp_link_poll(struct netif *nif, int max_wait_ms)
 {
     uint32_t timeout = (uint32_t)(max_wait_ms < 0 ? 0 : max_wait_ms);
     int rc;
@@ -318,13 +294,14 @@ void harness_poll(int max_wait_ms)
     rc = poll(pfds, (nfds_t)n_pfds, (int)timeout);
     slirp_pollfds_poll(slirp, rc < 0, get_revents, NULL);
     run_slirp_timers();
-    feed_frames();
-    sys_check_timeouts();
+    feed_frames(nif);
 }
 
-void harness_shutdown(void)
+void slirp_link_shutdown(struct netif *nif)
 {
-    feed_frames();
+    if (nif != NULL) {
+        feed_frames(nif);
+    }
     if (slirp != NULL) {
         slirp_cleanup(slirp);
         slirp = NULL;
@@ -335,4 +312,50 @@ void harness_shutdown(void)
         free(f);
     }
     q_tail = NULL;
+}
+
+/* ---- the harness ----------------------------------------------------------------------- */
+
+static struct netif guest;
+
+struct netif *harness_netif(void)
+{
+    return &guest;
+}
+
+void harness_counts(unsigned long *to_host, unsigned long *to_guest)
+{
+    *to_host = n_to_host;
+    *to_guest = n_to_guest;
+}
+
+void harness_init(void)
+{
+    ip4_addr_t ip, mask, gw;
+
+    rand_state = (uint32_t)mono_ns() | 1U;
+    lwip_init();
+    slirp_link_init();
+
+    IP4_ADDR(&ip, 10, 0, 2, 15);
+    IP4_ADDR(&mask, 255, 255, 255, 0);
+    IP4_ADDR(&gw, 10, 0, 2, 2);
+    if (netif_add(&guest, &ip, &mask, &gw, NULL, slirp_link_netif_init, ethernet_input) == NULL) {
+        fprintf(stderr, "netif_add failed\n");
+        exit(2);
+    }
+    netif_set_default(&guest);
+    netif_set_up(&guest);
+    netif_set_link_up(&guest);
+}
+
+void harness_poll(int max_wait_ms)
+{
+    slirp_link_poll(&guest, max_wait_ms);
+    sys_check_timeouts();
+}
+
+void harness_shutdown(void)
+{
+    slirp_link_shutdown(&guest);
 }
