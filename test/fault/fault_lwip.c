@@ -1,7 +1,7 @@
 /*
  * Fault injection through the lwIP port (port/lwip) on a fake altcp layer:
- * real lwIP pbufs and altcp dispatch, this file standing in for altcp_tcp.c
- * (the approach of test/lwip/lwip_fake_test.c). The session of
+ * real lwIP pbufs and altcp dispatch, test/lwip/fake_altcp.c standing in for
+ * altcp_tcp.c (shared with test/lwip/lwip_fake_test.c). The session of
  * fault_script.c (plaintext) is replayed with:
  *   - lwIP's err callback (ERR_RST, pcb already freed) at every stream offset,
  *   - the peer's FIN (recv with a NULL pbuf) at every offset,
@@ -13,6 +13,7 @@
  * Usage: fault_lwip_<pair> [--summary FILE]
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,8 @@
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
-#include "lwip/altcp_tcp.h"
-#include "lwip/priv/altcp_priv.h"
-#include "lwip/sys.h"
 
+#include "fake_altcp.h"
 #include "fault_script.h"
 #include "heap_guard.h"
 #include "pop3.h"
@@ -36,101 +35,25 @@ static void harness_fail(const char *m)
     if (g_err[0] == '\0') snprintf(g_err, sizeof g_err, "%s", m);
 }
 
-/* ---- clock and rand (the port and lwIP need them) ------------------------------- */
-
-static u32_t fake_now = 1000;
-u32_t sys_now(void) { return fake_now; }
-unsigned int pop3_lwip_test_rand(void) { return 4U; }
-
-/* ---- the fake altcp layer ------------------------------------------------------------ */
-
-static struct {
-    struct altcp_pcb *pcb; /* NULL once closed/aborted/freed */
-    size_t recved;         /* acknowledged with altcp_recved */
-    size_t delivered;      /* handed to the recv callback */
-    u16_t sndbuf;
-    int closes, aborts;
-} F;
+/* ---- the fake altcp layer (test/lwip/fake_altcp.c) ----------------------------------- */
 
 static fs_obs_t O; /* what the client did; O.sent is the fake wire */
 
-static void f_set_poll(struct altcp_pcb *c, u8_t i) { (void)c; (void)i; }
-static void f_recved(struct altcp_pcb *c, u16_t len)
+static void fake_check(int line, bool ok, const char *fmt, va_list ap)
 {
-    if (c != F.pcb) harness_fail("altcp_recved on a dead pcb");
-    F.recved += len;
-    if (F.recved > F.delivered) harness_fail("acknowledged more than delivered");
-}
-static err_t f_connect(struct altcp_pcb *c, const ip_addr_t *a, u16_t port, altcp_connected_fn cb)
-{
-    (void)a;
-    (void)port;
-    c->connected = cb;
-    return ERR_OK;
-}
-static void f_abort(struct altcp_pcb *c)
-{
-    altcp_err_fn e = c->err;
-    void *arg = c->arg;
+    char m[256];
 
-    if (c != F.pcb) harness_fail("abort on a dead pcb");
-    F.aborts++;
-    F.pcb = NULL;
-    altcp_free(c);
-    if (e != NULL) e(arg, ERR_ABRT);
-}
-static err_t f_close(struct altcp_pcb *c)
-{
-    if (c != F.pcb) harness_fail("close on a dead pcb");
-    F.closes++;
-    F.pcb = NULL;
-    altcp_free(c);
-    return ERR_OK;
-}
-static err_t f_write(struct altcp_pcb *c, const void *d, u16_t len, u8_t flags)
-{
-    (void)flags;
-    if (c != F.pcb) harness_fail("write on a dead pcb");
-    if (len > F.sndbuf) harness_fail("write beyond sndbuf");
-    if (O.sent_len + len > sizeof O.sent) return ERR_MEM;
-    memcpy(O.sent + O.sent_len, d, len);
-    O.sent_len += len;
-    return ERR_OK;
-}
-static err_t f_output(struct altcp_pcb *c) { (void)c; return ERR_OK; }
-static u16_t f_mss(struct altcp_pcb *c) { (void)c; return 536; }
-static u16_t f_sndbuf(struct altcp_pcb *c) { (void)c; return F.sndbuf; }
-static u16_t f_sndqueuelen(struct altcp_pcb *c) { (void)c; return 0; }
-static void f_dealloc(struct altcp_pcb *c) { (void)c; }
-
-static const struct altcp_functions fake_fns = {
-    .set_poll = f_set_poll, .recved = f_recved, .connect = f_connect, .abort = f_abort,
-    .close = f_close,       .write = f_write,   .output = f_output,   .mss = f_mss,
-    .sndbuf = f_sndbuf,     .sndqueuelen = f_sndqueuelen, .dealloc = f_dealloc,
-};
-
-struct altcp_pcb *altcp_tcp_new_ip_type(u8_t ip_type)
-{
-    struct altcp_pcb *c = altcp_alloc();
-
-    (void)ip_type;
-    if (c != NULL) {
-        c->fns = &fake_fns;
-        F.pcb = c;
+    (void)line;
+    if (!ok) {
+        vsnprintf(m, sizeof m, fmt, ap);
+        harness_fail(m);
     }
-    return c;
 }
 
-/* lwIP's fatal error: the pcb is freed first, then err is called. */
-static void fake_lwip_error(err_t err)
+/* lwIP's err callback runs library code: bracketed for the heap guard. */
+static void fake_call_err(altcp_err_fn e, void *arg, err_t err)
 {
-    struct altcp_pcb *c = F.pcb;
-    altcp_err_fn e = c->err;
-    void *arg = c->arg;
-
-    F.pcb = NULL;
-    altcp_free(c);
-    if (e != NULL) HG_LIB(e(arg, err));
+    HG_LIB(e(arg, err));
 }
 
 /* ---- the client -------------------------------------------------------------------- */
@@ -221,8 +144,7 @@ static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t
 
 static size_t pool_in_use(void)
 {
-    return (size_t)lwip_stats.memp[MEMP_PBUF_POOL]->used + (size_t)lwip_stats.memp[MEMP_PBUF]->used +
-           (size_t)lwip_stats.mem.used + (size_t)lwip_stats.memp[MEMP_ALTCP_PCB]->used;
+    return fake_altcp_pbufs_in_use() + (size_t)lwip_stats.memp[MEMP_ALTCP_PCB]->used;
 }
 
 /* [from, to) of the stream as one chain: pbuf boundaries at f->split, or at every octet.
@@ -233,12 +155,8 @@ static struct pbuf *make_chain(const fs_session_t *s, const fault_t *f, size_t f
 
     while (to > from) {
         size_t start = f->bytewise ? to - 1 : (f->split > from && f->split < to ? f->split : from);
-        struct pbuf *q = pbuf_alloc(PBUF_RAW, (u16_t)(to - start), ((start ^ to) & 1) ? PBUF_RAM : PBUF_POOL);
-        if (q == NULL) {
-            fprintf(stderr, "pbuf_alloc failed\n");
-            abort();
-        }
-        pbuf_take(q, s->stream + start, (u16_t)(to - start));
+        struct pbuf *q =
+            fake_altcp_pbuf(s->stream + start, (u16_t)(to - start), ((start ^ to) & 1) ? PBUF_RAM : PBUF_POOL);
         if (head != NULL) pbuf_cat(q, head);
         head = q;
         to = start;
@@ -261,20 +179,14 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     char why[512];
     bool injected = false;
 
-    memset(&F, 0, sizeof F);
+    fake_altcp_reset(f->sndbuf);
     memset(&O, 0, sizeof O);
     memset(&C, 0, sizeof C);
     g_err[0] = '\0';
     C.s = s;
     C.f = f;
-    F.sndbuf = f->sndbuf;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.line_buf = C.line_buf;
-    cfg.line_buf_len = sizeof C.line_buf;
-    cfg.tx_buf = C.tx_buf;
-    cfg.tx_buf_len = sizeof C.tx_buf;
-    cfg.security = POP3_SEC_PLAINTEXT;
-    cfg.allow_plaintext_login = true;
+    fake_altcp_client_config(&cfg, C.line_buf, sizeof C.line_buf, C.tx_buf, sizeof C.tx_buf, POP3_SEC_PLAINTEXT,
+                             true);
     cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
     cfg.callbacks.on_list = on_list;
@@ -294,8 +206,8 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     if (st != POP3_OK) harness_fail("queueing refused");
     IP_ADDR4(&a, 192, 0, 2, 1);
     HG_LIB_RET(st, pop3_lwip_connect_ip(&C.port, &C.c, &a, 110));
-    if (st != POP3_OK || F.pcb == NULL) harness_fail("connect");
-    else HG_LIB(F.pcb->connected(F.pcb->arg, F.pcb, ERR_OK));
+    if (st != POP3_OK || fake.pcb == NULL) harness_fail("connect");
+    else HG_LIB(fake.pcb->connected(fake.pcb->arg, fake.pcb, ERR_OK));
     avail = s->steps[0].end;
 
     for (int iter = 0; iter < 1000000 && g_err[0] == '\0'; iter++) {
@@ -314,10 +226,10 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
         if (pos == f->cut && !injected) {
             injected = true;
             if (f->kind == K_ERR) {
-                if (F.pcb != NULL) fake_lwip_error(ERR_RST);
+                if (fake.pcb != NULL) fake_altcp_error(ERR_RST);
                 break;
             }
-            if (F.pcb != NULL && F.pcb->recv != NULL) HG_LIB(F.pcb->recv(F.pcb->arg, F.pcb, NULL, ERR_OK));
+            if (fake.pcb != NULL && fake.pcb->recv != NULL) HG_LIB(fake.pcb->recv(fake.pcb->arg, fake.pcb, NULL, ERR_OK));
             continue; /* FIN: held data still goes through, then the port reports the close */
         }
         if (pop3_is_paused(&C.c)) {
@@ -329,7 +241,7 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
             HG_LIB(pop3_lwip_service(&C.port));
             continue;
         }
-        if (pos < avail && pos < f->cut && F.pcb != NULL && F.pcb->recv != NULL) {
+        if (pos < avail && pos < f->cut && fake.pcb != NULL && fake.pcb->recv != NULL) {
             size_t limit = avail < f->cut ? avail : f->cut, end = limit;
             const fs_step_t *r = &s->steps[s->retr_step];
             struct pbuf *p;
@@ -339,9 +251,9 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
                 if (nb < end) end = nb;
             }
             p = make_chain(s, f, pos, end);
-            F.delivered += end - pos;
+            fake.delivered += end - pos;
             pos = end;
-            HG_LIB_RET(e, F.pcb->recv(F.pcb->arg, F.pcb, p, ERR_OK));
+            HG_LIB_RET(e, fake.pcb->recv(fake.pcb->arg, fake.pcb, p, ERR_OK));
             if (e != ERR_OK && e != ERR_ABRT) harness_fail("recv returned an error");
             continue;
         }
@@ -350,25 +262,25 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     if (f->cut != FS_NONE && f->cut < s->len && !injected) harness_fail("never reached the cut");
     O.state = pop3_state(&C.c);
     O.session_status = pop3_session_status(&C.c);
-    O.delivered = F.recved;
-    if (f->pause_every == 0 && F.recved != F.delivered && g_err[0] == '\0') harness_fail("not all delivered octets acknowledged");
+    O.delivered = fake.recved;
+    if (f->pause_every == 0 && fake.recved != fake.delivered && g_err[0] == '\0') harness_fail("not all delivered octets acknowledged");
     HG_LIB(pop3_lwip_cleanup(&C.port));
     if (!pop3_lwip_is_idle(&C.port)) harness_fail("port not idle after cleanup");
-    if (F.pcb != NULL) harness_fail("pcb leaked");
+    if (fake.pcb != NULL) harness_fail("pcb leaked");
     if (pool_in_use() != 0) harness_fail("pbufs / lwIP heap / altcp pcbs leaked");
-    if (injected && f->cut < s->len && f->kind == K_ERR && (F.closes || F.aborts)) harness_fail("pcb touched after err");
-    if (!(injected && f->cut < s->len) && F.closes != 1) harness_fail("QUIT did not close the pcb gracefully");
+    if (injected && f->cut < s->len && f->kind == K_ERR && (fake.closes || fake.aborts)) harness_fail("pcb touched after err");
+    if (!(injected && f->cut < s->len) && fake.closes != 1) harness_fail("QUIT did not close the pcb gracefully");
     g_runs++;
     if ((injected && f->cut < s->len) || f->split || f->bytewise) g_faults++;
-    /* Oracle: the client stood where it had consumed (F.recved), failing with POP3_ERR_TRANSPORT. */
+    /* Oracle: the client stood where it had consumed (fake.recved), failing with POP3_ERR_TRANSPORT. */
     if (g_err[0] == '\0' &&
-        fs_check(s, injected && f->cut < s->len ? F.recved : FS_NONE, POP3_ERR_TRANSPORT, 0, &O, why, sizeof why))
+        fs_check(s, injected && f->cut < s->len ? fake.recved : FS_NONE, POP3_ERR_TRANSPORT, 0, &O, why, sizeof why))
         return;
     g_failures++;
     if (g_failures <= 10) {
         fprintf(stderr, "FAIL [%s: %s] %s\n", g_what, label, g_err[0] ? g_err : why);
         fprintf(stderr, "  (kind %s, delivered %zu, acknowledged %zu, pause every %d, sndbuf %u)\n",
-                f->kind == K_ERR ? "err" : "fin", F.delivered, F.recved, f->pause_every, (unsigned)f->sndbuf);
+                f->kind == K_ERR ? "err" : "fin", fake.delivered, fake.recved, f->pause_every, (unsigned)f->sndbuf);
     }
 }
 
@@ -424,6 +336,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "FAIL: heap guard self-test: --wrap=malloc/free not in effect\n");
         return 1;
     }
+    fake_altcp_configure(O.sent, sizeof O.sent, &O.sent_len, 536, fake_check, fake_call_err);
     lwip_init();
     memset(&o, 0, sizeof o);
     fs_build(&full, &o);

@@ -1,6 +1,6 @@
 /*
  * In-process tests of port/lwip on a fake altcp layer: real lwIP pbufs and
- * altcp dispatch (altcp.c), with this file standing in for altcp_tcp.c, so a
+ * altcp dispatch (altcp.c), with fake_altcp.c standing in for altcp_tcp.c, so a
  * test decides exactly how data arrives (pbuf chains split anywhere), when
  * altcp_write fails (ERR_MEM, no send buffer), and when lwIP reports an error
  * (err callback after the pcb is freed). No network.
@@ -15,152 +15,26 @@
 #include "lwip/memp.h"
 #include "lwip/pbuf.h"
 #include "lwip/stats.h"
-#include "lwip/priv/altcp_priv.h"
 
+#include "fake_altcp.h"
 #include "pop3.h"
 #include "pop3_lwip.h"
+#include "test_check.h"
 
-static int failures, checks;
-#define CHECK(cond, ...) do { checks++; if (!(cond)) { fail_at(__LINE__, __VA_ARGS__); } } while (0)
+/* ---- the fake altcp layer (fake_altcp.c) and its wire ------------------------------ */
 
-static void fail_at(int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "FAIL (line %d): ", line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-    if (failures > 20) {
-        exit(1);
-    }
-}
-
-/* ---- clock and rand ------------------------------------------------------- */
-
-static u32_t fake_now = 1000;
-u32_t sys_now(void) { return fake_now; }
-unsigned int pop3_lwip_test_rand(void) { return 4U; /* chosen by fair dice roll */ }
-
-/* ---- the fake altcp layer --------------------------------------------------- */
-
-typedef struct {
-    struct altcp_pcb *pcb;      /* NULL once closed/aborted/freed */
+static struct {
     char sent[8192];            /* what the client wrote */
     size_t sent_len;
     size_t sent_seen;           /* consumed by the scripted server */
-    size_t recved;              /* total acknowledged with altcp_recved */
-    size_t delivered;           /* total handed to the recv callback */
-    u16_t sndbuf;
-    bool write_err_mem;
-    bool close_fails;
-    int closes, aborts, outputs, connects;
-    u8_t ip_type;
-} fake_t;
+} W;
 
-static fake_t F;
-
-static void f_set_poll(struct altcp_pcb *c, u8_t i) { (void)c; (void)i; }
-static void f_recved(struct altcp_pcb *c, u16_t len)
+/* The fake's own checks count like this file's CHECK()s. */
+static void fake_check(int line, bool ok, const char *fmt, va_list ap)
 {
-    CHECK(c == F.pcb, "recved on a dead pcb");
-    F.recved += len;
-    CHECK(F.recved <= F.delivered, "acknowledged %zu octets, only %zu delivered", F.recved, F.delivered);
-}
-static err_t f_connect(struct altcp_pcb *c, const ip_addr_t *a, u16_t port, altcp_connected_fn cb)
-{
-    (void)a;
-    (void)port;
-    c->connected = cb;
-    F.connects++;
-    return ERR_OK;
-}
-static void f_abort(struct altcp_pcb *c)
-{
-    CHECK(c == F.pcb, "abort on a dead pcb");
-    F.aborts++;
-    F.pcb = NULL;
-    if (c->err != NULL) {
-        altcp_err_fn e = c->err;
-        void *arg = c->arg;
-        altcp_free(c);
-        e(arg, ERR_ABRT);
-    } else {
-        altcp_free(c);
-    }
-}
-static err_t f_close(struct altcp_pcb *c)
-{
-    CHECK(c == F.pcb, "close on a dead pcb");
-    if (F.close_fails) {
-        return ERR_MEM;
-    }
-    F.closes++;
-    F.pcb = NULL;
-    altcp_free(c);
-    return ERR_OK;
-}
-static err_t f_write(struct altcp_pcb *c, const void *d, u16_t len, u8_t flags)
-{
-    (void)flags;
-    CHECK(c == F.pcb, "write on a dead pcb");
-    CHECK(len <= F.sndbuf, "write of %u octets beyond sndbuf %u", (unsigned)len, (unsigned)F.sndbuf);
-    if (F.write_err_mem) {
-        return ERR_MEM;
-    }
-    if (F.sent_len + len > sizeof F.sent) {
-        return ERR_MEM;
-    }
-    memcpy(F.sent + F.sent_len, d, len);
-    F.sent_len += len;
-    return ERR_OK;
-}
-static err_t f_output(struct altcp_pcb *c) { (void)c; F.outputs++; return ERR_OK; }
-static u16_t f_mss(struct altcp_pcb *c) { (void)c; return 1460; }
-static u16_t f_sndbuf(struct altcp_pcb *c) { (void)c; return F.sndbuf; }
-static u16_t f_sndqueuelen(struct altcp_pcb *c) { (void)c; return 0; }
-static void f_dealloc(struct altcp_pcb *c) { (void)c; }
-
-static const struct altcp_functions fake_fns = {
-    .set_poll = f_set_poll,
-    .recved = f_recved,
-    .connect = f_connect,
-    .abort = f_abort,
-    .close = f_close,
-    .write = f_write,
-    .output = f_output,
-    .mss = f_mss,
-    .sndbuf = f_sndbuf,
-    .sndqueuelen = f_sndqueuelen,
-    .dealloc = f_dealloc,
-};
-
-/* Stands in for lwIP's altcp_tcp.c (not linked into this test). */
-struct altcp_pcb *altcp_tcp_new_ip_type(u8_t ip_type)
-{
-    struct altcp_pcb *c = altcp_alloc();
-
-    F.ip_type = ip_type;
-    if (c != NULL) {
-        c->fns = &fake_fns;
-        F.pcb = c;
-    }
-    return c;
-}
-
-/** lwIP's view of a fatal error: the pcb is freed first, then err is called. */
-static void fake_lwip_error(err_t err)
-{
-    struct altcp_pcb *c = F.pcb;
-    altcp_err_fn e = c->err;
-    void *arg = c->arg;
-
-    F.pcb = NULL;
-    altcp_free(c);
-    if (e != NULL) {
-        e(arg, err);
+    tc_checks++;
+    if (!ok) {
+        tc_vfail_at(line, fmt, ap);
     }
 }
 
@@ -215,8 +89,8 @@ static void srv_queue(const char *s)
 static void srv_answer(void)
 {
     for (;;) {
-        char *start = F.sent + F.sent_seen;
-        char *eol = memchr(start, '\n', F.sent_len - F.sent_seen);
+        char *start = W.sent + W.sent_seen;
+        char *eol = memchr(start, '\n', W.sent_len - W.sent_seen);
         char line[300];
         size_t n;
 
@@ -226,7 +100,7 @@ static void srv_answer(void)
         n = (size_t)(eol - start + 1);
         memcpy(line, start, n < sizeof line ? n : sizeof line - 1);
         line[n < sizeof line ? n : sizeof line - 1] = '\0';
-        F.sent_seen += n;
+        W.sent_seen += n;
         if (!strncmp(line, "CAPA", 4)) srv_queue(capa_reply);
         else if (!strncmp(line, "USER", 4) || !strncmp(line, "PASS", 4)) srv_queue("+OK\r\n");
         else if (!strncmp(line, "RETR 1", 6)) srv_queue(retr_reply);
@@ -249,12 +123,7 @@ static struct pbuf *make_chain(const char *data, size_t len, const size_t *cuts,
 
         if (to > len) to = len;
         if (to <= from) continue;
-        q = pbuf_alloc(PBUF_RAW, (u16_t)(to - from), (i & 1) ? PBUF_RAM : PBUF_POOL);
-        if (q == NULL) {
-            fprintf(stderr, "pbuf_alloc failed\n");
-            abort();
-        }
-        pbuf_take(q, data + from, (u16_t)(to - from));
+        q = fake_altcp_pbuf(data + from, (u16_t)(to - from), (i & 1) ? PBUF_RAM : PBUF_POOL);
         if (head == NULL) head = q; else pbuf_cat(head, q);
         from = to;
     }
@@ -264,7 +133,7 @@ static struct pbuf *make_chain(const char *data, size_t len, const size_t *cuts,
 /** Hand the pending replies to the port's recv callback as one chain cut at @p cuts. */
 static err_t srv_deliver(const size_t *cuts, int n_cuts)
 {
-    struct altcp_pcb *c = F.pcb;
+    struct altcp_pcb *c = fake.pcb;
     struct pbuf *p;
     err_t r;
 
@@ -272,7 +141,7 @@ static err_t srv_deliver(const size_t *cuts, int n_cuts)
         return ERR_OK;
     }
     p = make_chain(S.out, S.out_len, cuts, n_cuts);
-    F.delivered += S.out_len;
+    fake.delivered += S.out_len;
     S.out_len = 0;
     r = c->recv(c->arg, c, p, ERR_OK);
     CHECK(r == ERR_OK || r == ERR_ABRT, "recv returned %d", (int)r);
@@ -332,17 +201,11 @@ static void start(pop3_security_t sec, u16_t sndbuf)
     pop3_config_t cfg;
     ip_addr_t a;
 
-    memset(&F, 0, sizeof F);
+    fake_altcp_reset(sndbuf);
+    memset(&W, 0, sizeof W);
     memset(&S, 0, sizeof S);
     memset(&C, 0, sizeof C);
-    F.sndbuf = sndbuf;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.line_buf = C.line_buf;
-    cfg.line_buf_len = sizeof C.line_buf;
-    cfg.tx_buf = C.tx_buf;
-    cfg.tx_buf_len = sizeof C.tx_buf;
-    cfg.security = sec;
-    cfg.allow_plaintext_login = true;
+    fake_altcp_client_config(&cfg, C.line_buf, sizeof C.line_buf, C.tx_buf, sizeof C.tx_buf, sec, true);
     cfg.callbacks.ctx = &C;
     cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
@@ -360,8 +223,8 @@ static void start(pop3_security_t sec, u16_t sndbuf)
     }
     IP_ADDR4(&a, 192, 0, 2, 1);
     CHECK(pop3_lwip_connect_ip(&C.port, &C.client, &a, 110) == POP3_OK, "connect");
-    CHECK(F.pcb != NULL && F.connects == 1, "no connect");
-    F.pcb->connected(F.pcb->arg, F.pcb, ERR_OK);
+    CHECK(fake.pcb != NULL && fake.connects == 1, "no connect");
+    fake.pcb->connected(fake.pcb->arg, fake.pcb, ERR_OK);
     srv_queue(greeting);
 }
 
@@ -370,12 +233,12 @@ static void run(const size_t *cuts, int n_cuts)
 {
     for (int round = 0; round < 10000; round++) {
         srv_answer();
-        if (S.out_len > 0 && F.pcb != NULL) {
+        if (S.out_len > 0 && fake.pcb != NULL) {
             srv_deliver(cuts, n_cuts);
         } else if (pop3_is_paused(&C.client)) {
             size_t held = pop3_lwip_held(&C.port);
-            CHECK(F.recved + held == F.delivered, "held %zu + acknowledged %zu != delivered %zu", held,
-                  F.recved, F.delivered);
+            CHECK(fake.recved + held == fake.delivered, "held %zu + acknowledged %zu != delivered %zu", held,
+                  fake.recved, fake.delivered);
             pop3_resume(&C.client);
             CHECK(pop3_lwip_needs_service(&C.port), "resume did not ask for service");
             pop3_lwip_service(&C.port);
@@ -390,18 +253,12 @@ static void run(const size_t *cuts, int n_cuts)
     }
 }
 
-static size_t pbufs_in_use(void)
-{
-    return (size_t)lwip_stats.memp[MEMP_PBUF_POOL]->used + (size_t)lwip_stats.memp[MEMP_PBUF]->used +
-           (size_t)lwip_stats.mem.used;
-}
-
 static void finish(void)
 {
     pop3_lwip_cleanup(&C.port);
     CHECK(pop3_lwip_is_idle(&C.port), "not idle after cleanup");
-    CHECK(F.pcb == NULL, "pcb leaked (neither closed nor aborted)");
-    CHECK(pbufs_in_use() == 0, "pbufs/heap leaked: %zu", pbufs_in_use());
+    CHECK(fake.pcb == NULL, "pcb leaked (neither closed nor aborted)");
+    CHECK(fake_altcp_pbufs_in_use() == 0, "pbufs/heap leaked: %zu", fake_altcp_pbufs_in_use());
     CHECK(lwip_stats.memp[MEMP_ALTCP_PCB]->used == 0, "altcp pcb leaked");
 }
 
@@ -421,9 +278,9 @@ static void session_with_cuts(const size_t *cuts, int n_cuts, int pause_every, c
           "%s: %d results, RETR %s", what, C.n_done, C.n_done > 1 ? pop3_status_str(C.st[1]) : "-");
     CHECK(C.body_len == sizeof retr_body - 1 && memcmp(C.body, retr_body, C.body_len) == 0,
           "%s: body differs (%zu octets)", what, C.body_len);
-    CHECK(F.recved == F.delivered, "%s: acknowledged %zu of %zu", what, F.recved, F.delivered);
-    CHECK(F.closes == 1 && F.aborts == 0, "%s: QUIT should close gracefully (closes %d, aborts %d)", what,
-          F.closes, F.aborts);
+    CHECK(fake.recved == fake.delivered, "%s: acknowledged %zu of %zu", what, fake.recved, fake.delivered);
+    CHECK(fake.closes == 1 && fake.aborts == 0, "%s: QUIT should close gracefully (closes %d, aborts %d)", what,
+          fake.closes, fake.aborts);
     finish();
 }
 
@@ -466,34 +323,34 @@ static void test_err_mem(void)
     run(NULL, 0);
     C.n_done = 0;
     CHECK(C.connect_done && C.connect_st == POP3_OK, "connect");
-    F.write_err_mem = true;
+    fake.write_err_mem = true;
     pop3_noop(&C.client);
     CHECK(pop3_wants_write(&C.client), "ERR_MEM not reported as would-block");
-    CHECK(F.sent_len == F.sent_seen, "something was written despite ERR_MEM");
-    F.pcb->poll(F.pcb->arg, F.pcb); /* still failing: nothing lost, still waiting */
+    CHECK(W.sent_len == W.sent_seen, "something was written despite ERR_MEM");
+    fake.pcb->poll(fake.pcb->arg, fake.pcb); /* still failing: nothing lost, still waiting */
     CHECK(pop3_wants_write(&C.client), "gave up after ERR_MEM");
-    F.write_err_mem = false;
-    F.pcb->sent(F.pcb->arg, F.pcb, 1);
-    CHECK(F.sent_len - F.sent_seen == 6 && memcmp(F.sent + F.sent_seen, "NOOP\r\n", 6) == 0,
+    fake.write_err_mem = false;
+    fake.pcb->sent(fake.pcb->arg, fake.pcb, 1);
+    CHECK(W.sent_len - W.sent_seen == 6 && memcmp(W.sent + W.sent_seen, "NOOP\r\n", 6) == 0,
           "NOOP not sent after ERR_MEM cleared");
     run(NULL, 0);
     CHECK(C.n_done == 1 && C.st[0] == POP3_OK, "NOOP result");
 
     /* No send buffer at all, then 3 octets at a time: the command arrives whole, in order. */
-    F.sndbuf = 0;
+    fake.sndbuf = 0;
     pop3_noop(&C.client);
-    CHECK(F.sent_len == F.sent_seen, "written beyond sndbuf 0");
-    F.sndbuf = 3;
+    CHECK(W.sent_len == W.sent_seen, "written beyond sndbuf 0");
+    fake.sndbuf = 3;
     for (int i = 0; i < 4; i++) {
-        F.pcb->poll(F.pcb->arg, F.pcb);
+        fake.pcb->poll(fake.pcb->arg, fake.pcb);
     }
-    CHECK(F.sent_len - F.sent_seen == 6 && memcmp(F.sent + F.sent_seen, "NOOP\r\n", 6) == 0,
+    CHECK(W.sent_len - W.sent_seen == 6 && memcmp(W.sent + W.sent_seen, "NOOP\r\n", 6) == 0,
           "NOOP not reassembled from 3-octet writes");
-    F.sndbuf = 0xFFFF;
+    fake.sndbuf = 0xFFFF;
     pop3_quit(&C.client);
     run(NULL, 0);
     CHECK(C.n_done == 3 && C.st[1] == POP3_OK && C.st[2] == POP3_OK, "after ERR_MEM: %d results", C.n_done);
-    CHECK(F.closes == 1, "QUIT did not close");
+    CHECK(fake.closes == 1, "QUIT did not close");
     finish();
 }
 
@@ -516,17 +373,17 @@ static void test_err_mid_retr(bool paused)
         memcpy(rest, S.out + cut, len - cut);
         S.out_len = cut;
         srv_deliver(NULL, 0);
-        CHECK(pop3_lwip_held(&C.port) == (paused ? F.delivered - F.recved : 0U), "held %zu", pop3_lwip_held(&C.port));
+        CHECK(pop3_lwip_held(&C.port) == (paused ? fake.delivered - fake.recved : 0U), "held %zu", pop3_lwip_held(&C.port));
         (void)rest;
     }
-    fake_lwip_error(ERR_RST);
+    fake_altcp_error(ERR_RST);
     CHECK(pop3_state(&C.client) == POP3_STATE_CLOSED, "session not closed by the err callback");
     CHECK(C.n_done == 3, "%d results", C.n_done);
     CHECK(C.cmd[1] == POP3_CMD_RETR && C.st[1] == POP3_ERR_TRANSPORT, "RETR ended with %s",
           pop3_status_str(C.st[1]));
     CHECK(C.st[2] != POP3_OK, "QUIT reported OK after the connection died");
     CHECK(pop3_lwip_held(&C.port) == 0U, "held pbufs not freed");
-    CHECK(F.closes == 0 && F.aborts == 0, "pcb touched after the err callback");
+    CHECK(fake.closes == 0 && fake.aborts == 0, "pcb touched after the err callback");
     pop3_lwip_service(&C.port); /* must not touch anything */
     finish();
 }
@@ -543,7 +400,7 @@ static void test_remote_close_while_paused(void)
     S.out_len -= 5; /* the end marker never comes */
     srv_deliver(NULL, 0);
     CHECK(pop3_is_paused(&C.client), "not paused");
-    F.pcb->recv(F.pcb->arg, F.pcb, NULL, ERR_OK); /* FIN */
+    fake.pcb->recv(fake.pcb->arg, fake.pcb, NULL, ERR_OK); /* FIN */
     CHECK(pop3_state(&C.client) != POP3_STATE_CLOSED, "closed before the held data was delivered");
     C.pause_every = 0;
     pop3_resume(&C.client);
@@ -567,15 +424,15 @@ static void test_close_paths(void)
     run(NULL, 0);
     CHECK(pop3_session_status(&C.client) == POP3_ERR_PROTOCOL, "garbage: %s",
           pop3_status_str(pop3_session_status(&C.client)));
-    CHECK(F.aborts == 1 && F.closes == 0, "fatal error should abort (aborts %d, closes %d)", F.aborts, F.closes);
+    CHECK(fake.aborts == 1 && fake.closes == 0, "fatal error should abort (aborts %d, closes %d)", fake.aborts, fake.closes);
     finish();
 
     start(POP3_SEC_PLAINTEXT, 0xFFFF);
-    F.close_fails = true;
+    fake.close_fails = true;
     pop3_quit(&C.client);
     run(NULL, 0);
     CHECK(pop3_session_status(&C.client) == POP3_OK, "quit: %s", pop3_status_str(pop3_session_status(&C.client)));
-    CHECK(F.aborts == 1, "failed close not followed by abort");
+    CHECK(fake.aborts == 1, "failed close not followed by abort");
     finish();
 
     /* pop3_lwip_cleanup() mid-session aborts and ends pending commands. */
@@ -587,7 +444,7 @@ static void test_close_paths(void)
     pop3_lwip_cleanup(&C.port);
     CHECK(C.n_done == 1 && C.st[0] == POP3_ERR_ABORTED, "cleanup: RETR %s",
           C.n_done ? pop3_status_str(C.st[0]) : "-");
-    CHECK(F.aborts == 1, "cleanup did not abort");
+    CHECK(fake.aborts == 1, "cleanup did not abort");
     finish();
 }
 
@@ -603,19 +460,19 @@ static void test_stls_injection(void)
         static size_t every[64];
         for (size_t i = 0; i < 64; i++) every[i] = i + 1;
         for (int r = 0; r < 10 && pop3_state(&C.client) != POP3_STATE_CLOSED; r++) {
-            size_t before = F.sent_len;
+            size_t before = W.sent_len;
             srv_answer();
             if (layout == 0) srv_deliver(NULL, 0);
             else if (layout == 1) srv_deliver(cut8, 1);
             else srv_deliver(every, 64);
-            if (F.sent_len == before && S.out_len == 0) {
+            if (W.sent_len == before && S.out_len == 0) {
                 break;
             }
         }
         CHECK(pop3_session_status(&C.client) == POP3_ERR_PROTOCOL, "layout %d: injection gave %s", layout,
               pop3_status_str(pop3_session_status(&C.client)));
         CHECK(C.n_done >= 1 && C.st[0] != POP3_OK, "layout %d: login went through", layout);
-        CHECK(strstr(F.sent, "PASS") == NULL, "layout %d: password sent", layout);
+        CHECK(strstr(W.sent, "PASS") == NULL, "layout %d: password sent", layout);
         finish();
     }
 }
@@ -629,21 +486,18 @@ static void test_ip_types(void)
     for (int i = 0; i < 2; i++) {
         pop3_config_t cfg;
 
-        memset(&F, 0, sizeof F);
+        fake_altcp_reset(0);
+        memset(&W, 0, sizeof W);
         memset(&C, 0, sizeof C);
-        memset(&cfg, 0, sizeof cfg);
-        cfg.line_buf = C.line_buf;
-        cfg.line_buf_len = sizeof C.line_buf;
-        cfg.tx_buf = C.tx_buf;
-        cfg.tx_buf_len = sizeof C.tx_buf;
-        cfg.security = POP3_SEC_PLAINTEXT;
+        fake_altcp_client_config(&cfg, C.line_buf, sizeof C.line_buf, C.tx_buf, sizeof C.tx_buf, POP3_SEC_PLAINTEXT,
+                                 false);
         cfg.callbacks.ctx = &C;
         cfg.callbacks.on_done = on_done;
         pop3_lwip_init(&C.port, NULL, NULL);
         cfg.transport = pop3_lwip_transport(&C.port);
         pop3_init(&C.client, &cfg);
         CHECK(pop3_lwip_connect(&C.port, &C.client, hosts[i], 110) == POP3_OK, "connect %s", hosts[i]);
-        CHECK(F.connects == 1 && F.ip_type == types[i], "%s: pcb type %u", hosts[i], (unsigned)F.ip_type);
+        CHECK(fake.connects == 1 && fake.ip_type == types[i], "%s: pcb type %u", hosts[i], (unsigned)fake.ip_type);
         finish();
         CHECK(C.connect_done && C.connect_st == POP3_ERR_ABORTED, "%s: cleanup while connecting: %s", hosts[i],
               pop3_status_str(C.connect_st));
@@ -652,6 +506,8 @@ static void test_ip_types(void)
 
 int main(void)
 {
+    tc_max_failures = 20;
+    fake_altcp_configure(W.sent, sizeof W.sent, &W.sent_len, 1460, fake_check, NULL);
     lwip_init();
     printf("lwIP %s, fake altcp\n", LWIP_VERSION_STRING);
     test_split_everywhere();
@@ -662,10 +518,10 @@ int main(void)
     test_close_paths();
     test_stls_injection();
     test_ip_types();
-    if (failures > 0) {
-        fprintf(stderr, "%d of %d checks failed\n", failures, checks);
+    if (tc_failures > 0) {
+        fprintf(stderr, "%d of %d checks failed\n", tc_failures, tc_checks);
         return 1;
     }
-    printf("all %d checks passed\n", checks);
+    printf("all %d checks passed\n", tc_checks);
     return 0;
 }

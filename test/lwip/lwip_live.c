@@ -9,7 +9,6 @@
  * Exit 0 pass, 1 fail, 77 skip. Every comparison is exact, byte for byte.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "pop3.h"
 #include "pop3_lwip.h"
 #include "slirp_netif.h"
+#include "test_check.h"
 
 #include <mbedtls/version.h>
 
@@ -33,21 +33,6 @@
 static char fix_dir[512];
 static unsigned pop3_port, pop3s_port, msg_small, msg_dots, msg_mid, msg_big;
 static char alice_pw[64], bob_pw[64];
-static int failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { fail_at(__LINE__, __VA_ARGS__); } } while (0)
-
-static void fail_at(int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "FAIL (line %d): ", line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    failures++;
-}
 
 static void load_env(const char *dir)
 {
@@ -314,11 +299,11 @@ static void session_free(session_t *s)
 static const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
 {
     if (i >= s->n_res) {
-        fail_at(__LINE__, "result %d (%s) missing: only %d results", i, pop3_cmd_name(cmd), s->n_res);
+        tc_fail_at(__LINE__, "result %d (%s) missing: only %d results", i, pop3_cmd_name(cmd), s->n_res);
         return NULL;
     }
     if (s->res[i].cmd != cmd) {
-        fail_at(__LINE__, "result %d is %s, expected %s", i, pop3_cmd_name(s->res[i].cmd), pop3_cmd_name(cmd));
+        tc_fail_at(__LINE__, "result %d is %s, expected %s", i, pop3_cmd_name(s->res[i].cmd), pop3_cmd_name(cmd));
         return NULL;
     }
     return &s->res[i];
@@ -343,7 +328,7 @@ static void expect_bytes(const char *what, const buf_t *got, const char *file)
         while (i < len && i < got->len && got->data[i] == want[i]) {
             i++;
         }
-        fail_at(__LINE__, "%s: %zu octets, expected %zu (%s); first difference at %zu", what,
+        tc_fail_at(__LINE__, "%s: %zu octets, expected %zu (%s); first difference at %zu", what,
                 got->len, len, file, i);
     }
     free(want);
@@ -443,7 +428,7 @@ static void test_big(mode_t_ mode)
                mode == M_PLAIN ? "plain" : mode == M_STLS ? "stls" : "tls", s->res[1].data.len, dt,
                (double)s->res[1].data.len / dt / 1e6, (unsigned)TCP_WND, (unsigned)TCP_MSS);
     } else {
-        fail_at(__LINE__, "%d results, expected 3", s->n_res);
+        tc_fail_at(__LINE__, "%d results, expected 3", s->n_res);
     }
     session_free(s);
     free(s);
@@ -494,10 +479,10 @@ static void test_dele(void)
             CHECK(strcmp(s->res[2].data.data ? s->res[2].data.data : "", want) == 0,
                   "UIDL after DELE: '%s', expected '%s'", s->res[2].data.data, want);
         } else {
-            fail_at(__LINE__, "cannot parse UIDL '%s'", uidl_before.data);
+            tc_fail_at(__LINE__, "cannot parse UIDL '%s'", uidl_before.data);
         }
     } else {
-        fail_at(__LINE__, "second session: %d results", s->n_res);
+        tc_fail_at(__LINE__, "second session: %d results", s->n_res);
     }
     buf_free(&uidl_before);
     session_free(s);
@@ -622,7 +607,7 @@ static void test_pause(mode_t_ mode)
         snprintf(f_big, sizeof f_big, "expected/%u.eml", msg_big);
         expect_bytes("RETR (big, paused 3x)", &s->res[1].data, f_big);
     } else {
-        fail_at(__LINE__, "%d results, expected 3", s->n_res);
+        tc_fail_at(__LINE__, "%d results, expected 3", s->n_res);
     }
     printf("pause %s: %u pauses, window closed in %u, held max %zu octets (TCP_WND %u), "
            "smallest rcv_wnd %u, smallest advertised window %u\n",
@@ -730,8 +715,8 @@ int main(int argc, char **argv)
         return 2;
     }
     harness_shutdown();
-    if (failures > 0) {
-        fprintf(stderr, "%s: %d failure(s)\n", t, failures);
+    if (tc_failures > 0) {
+        fprintf(stderr, "%s: %d failure(s)\n", t, tc_failures);
         return 1;
     }
     printf("%s: pass\n", t);
