@@ -384,20 +384,8 @@ static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, co
 
 /* ---- session flow ------------------------------------------------------- */
 
-/** After these the connection may still carry a QUIT. */
-static bool cli_connection_usable(pop3_status_t why)
-{
-    switch (why) {
-    case POP3_OK: case POP3_ERR_SERVER: case POP3_ERR_AUTH: case POP3_ERR_ABORTED:
-    case POP3_ERR_BAD_ARG: case POP3_ERR_STATE: case POP3_ERR_SECURITY: case POP3_ERR_QUEUE_FULL:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /** Ends the session: QUIT if the connection is usable, else abort from the main loop. */
-static void cli_stop(cli_app_t *a, pop3_status_t why)
+static void cli_stop(cli_app_t *a)
 {
     if (a->stopping) {
         return;
@@ -406,7 +394,9 @@ static void cli_stop(cli_app_t *a, pop3_status_t why)
     if (pop3_state(&a->client) == POP3_STATE_CLOSED) {
         return;
     }
-    if (cli_connection_usable(why) && pop3_quit(&a->client) == POP3_OK) {
+    /* The core closes the session itself on every fatal error, so an open
+     * session can still carry QUIT whatever the failure was. */
+    if (pop3_quit(&a->client) == POP3_OK) {
         return;
     }
     a->want_abort = true; /* pop3_abort() is not called from inside a callback */
@@ -418,7 +408,7 @@ static void cli_run_next(cli_app_t *a)
     pop3_status_t st;
 
     if (a->next_job >= a->opt.njobs) {
-        cli_stop(a, POP3_OK);
+        cli_stop(a);
         return;
     }
     job = &a->opt.jobs[a->next_job++];
@@ -427,7 +417,7 @@ static void cli_run_next(cli_app_t *a)
         char label[64];
         cli_job_label(job, label, sizeof label);
         cli_fail_status(a, label, st, NULL);
-        cli_stop(a, st);
+        cli_stop(a);
         return;
     }
     a->current = job;
@@ -439,7 +429,7 @@ static void cli_login(cli_app_t *a)
     if (a->opt.apop && !pop3_has_apop(&a->client)) {
         cli_wipe(a->pass, sizeof a->pass);
         cli_fail(a, EXIT_INTERNAL, "APOP login failed: the server's greeting has no APOP timestamp");
-        cli_stop(a, POP3_ERR_STATE);
+        cli_stop(a);
         return;
     }
     st = a->opt.apop ? pop3_apop(&a->client, a->opt.user, a->pass)
@@ -447,7 +437,7 @@ static void cli_login(cli_app_t *a)
     cli_wipe(a->pass, sizeof a->pass); /* the core formatted it into tx_buf already */
     if (st != POP3_OK) {
         cli_fail_status(a, a->opt.apop ? "APOP login" : "login", st, NULL);
-        cli_stop(a, st);
+        cli_stop(a);
     }
 }
 
@@ -476,7 +466,7 @@ static void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_
 
     if (st != POP3_OK) {
         cli_fail_cmd(a, cmd, st, r);
-        cli_stop(a, st);
+        cli_stop(a);
         return;
     }
     if (cmd == POP3_CMD_QUIT || a->stopping) {
@@ -489,7 +479,7 @@ static void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_
     a->current = NULL;
     if (cmd != POP3_CMD_CONNECT && cmd != POP3_CMD_LOGIN && cmd != POP3_CMD_APOP &&
         job != NULL && job->def->print != NULL && !job->def->print(a, job, r)) {
-        cli_stop(a, POP3_ERR_ABORTED);
+        cli_stop(a);
         return;
     }
     cli_run_next(a);

@@ -110,17 +110,6 @@ static int exit_code_of(pop3_status_t st)
     }
 }
 
-static bool usable(pop3_status_t why)
-{
-    switch (why) {
-    case POP3_OK: case POP3_ERR_SERVER: case POP3_ERR_AUTH: case POP3_ERR_ABORTED:
-    case POP3_ERR_BAD_ARG: case POP3_ERR_STATE: case POP3_ERR_SECURITY: case POP3_ERR_QUEUE_FULL:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void fail(pop3_status_t st)
 {
     if (!app.failed) {
@@ -129,7 +118,7 @@ static void fail(pop3_status_t st)
     }
 }
 
-static void stop(pop3_status_t why)
+static void stop(void)
 {
     if (app.stopping) {
         return;
@@ -138,7 +127,7 @@ static void stop(pop3_status_t why)
     if (pop3_state(&app.client) == POP3_STATE_CLOSED) {
         return;
     }
-    if (usable(why) && pop3_quit(&app.client) == POP3_OK) {
+    if (pop3_quit(&app.client) == POP3_OK) {
         return;
     }
     app.want_abort = true;
@@ -166,14 +155,14 @@ static void run_next(void)
     pop3_status_t st;
 
     if (app.next_job >= app.njobs) {
-        stop(POP3_OK);
+        stop();
         return;
     }
     st = start_job(&app.jobs[app.next_job++]);
     if (st != POP3_OK) {
         printf("QUEUE %s %s\n", app.jobs[app.next_job - 1].def->name, st_name(st));
         fail(st);
-        stop(st);
+        stop();
     }
 }
 
@@ -184,7 +173,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
            (unsigned long long)r->octets, (unsigned long)r->count, (unsigned long)r->msg);
     if (st != POP3_OK) {
         fail(st);
-        stop(st);
+        stop();
         return;
     }
     if (cmd == POP3_CMD_QUIT || app.stopping) {
@@ -196,7 +185,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         if (q != POP3_OK) {
             printf("QUEUE %s %s\n", app.apop ? "apop" : "login", st_name(q));
             fail(q);
-            stop(q);
+            stop();
         }
         return;
     }
