@@ -37,12 +37,12 @@
 
 /**
  * Smallest transmit buffer accepted: USER and PASS of maximal length are
- * formatted together, plus 8 octets kept for the core's own CAPA/STLS. So an
- * empty queue always takes any valid command; POP3_ERR_QUEUE_FULL only ever
- * means "wait for a completion".
+ * formatted together, so an empty queue always takes any valid command and
+ * POP3_ERR_QUEUE_FULL only ever means "wait for a completion". (The core's
+ * own CAPA and STLS are constants and need no room here.)
  */
 #ifndef POP3_MIN_TX_BUF_LEN
-#define POP3_MIN_TX_BUF_LEN (2U * POP3_CMD_MAX_LEN + 8U)
+#define POP3_MIN_TX_BUF_LEN (2U * POP3_CMD_MAX_LEN)
 #endif
 
 /** Longest APOP timestamp (angle brackets included) kept from the greeting. */
@@ -67,10 +67,61 @@
 
 /**
  * APOP support (RFC 1939 section 7) needs MD5, taken from mbedTLS.
- * Set to 0 to build the core with the C library alone.
+ * Set to 0 to build the core with the C library alone (the build then links
+ * no mbedTLS into the core either).
  */
 #ifndef POP3_APOP_ENABLE
 #define POP3_APOP_ENABLE 1
+#endif
+
+/*
+ * Features that can be compiled out to save code (1 = built). The "minimal"
+ * profile (config/pop3_config_minimal.h) sets them all to 0: USER/PASS over
+ * implicit TLS, STAT, UIDL, RETR, DELE, QUIT. A function compiled out is not
+ * declared in pop3.h, so a call to it fails at compile time.
+ */
+/** Protocol trace (pop3_callbacks_t::on_trace). */
+#ifndef POP3_TRACE_ENABLE
+#define POP3_TRACE_ENABLE 1
+#endif
+/** pop3_top(). */
+#ifndef POP3_TOP_ENABLE
+#define POP3_TOP_ENABLE 1
+#endif
+/** pop3_list() and on_list. */
+#ifndef POP3_LIST_ENABLE
+#define POP3_LIST_ENABLE 1
+#endif
+/** pop3_capa() and on_capa (the core's own CAPA at connect stays). */
+#ifndef POP3_CAPA_ENABLE
+#define POP3_CAPA_ENABLE 1
+#endif
+/** POP3_SEC_STLS (RFC 2595); without it pop3_init() refuses that mode. */
+#ifndef POP3_STLS_ENABLE
+#define POP3_STLS_ENABLE 1
+#endif
+/** pop3_rset() and pop3_noop(). */
+#ifndef POP3_RSET_NOOP_ENABLE
+#define POP3_RSET_NOOP_ENABLE 1
+#endif
+/** Descriptive pop3_status_str() texts (else only "success" / "error"). */
+#ifndef POP3_STATUS_TEXT_ENABLE
+#define POP3_STATUS_TEXT_ENABLE 1
+#endif
+
+/**
+ * Engine invariants (queue bounds, transmit buffer use, decoder states) are
+ * checked with POP3_ASSERT(cond). Off by default (compiles to nothing); the
+ * test builds set POP3_ASSERT_ENABLE=1, which aborts on a broken invariant.
+ * An integrator may map POP3_ASSERT to its own handler instead.
+ */
+#ifndef POP3_ASSERT
+#if defined(POP3_ASSERT_ENABLE) && POP3_ASSERT_ENABLE
+#include <stdlib.h>
+#define POP3_ASSERT(cond) do { if (!(cond)) { abort(); } } while (0)
+#else
+#define POP3_ASSERT(cond) do { } while (0)
+#endif
 #endif
 
 /**

@@ -49,7 +49,10 @@ typedef enum pop3_status {
     POP3_STATUS_COUNT_      /**< Number of values (not a status). */
 } pop3_status_t;
 
-/** Human-readable, constant description of a status (never NULL). */
+/**
+ * Human-readable, constant description of a status (never NULL). With
+ * POP3_STATUS_TEXT_ENABLE=0 only "success" or "error" (saves the texts).
+ */
 const char *pop3_status_str(pop3_status_t status);
 
 /** Transport security mode. The safe default is POP3_SEC_STLS. */
@@ -91,22 +94,23 @@ typedef enum pop3_resp_code {
     POP3_RESP_OTHER        /**< Some other bracketed code. */
 } pop3_resp_code_t;
 
-/** Capability bits learned from CAPA (cleared after STLS, RFC 2595 section 4). */
-enum {
-    POP3_CAP_TOP = 1U << 0,
-    POP3_CAP_USER = 1U << 1,
-    POP3_CAP_SASL = 1U << 2,
-    POP3_CAP_RESP_CODES = 1U << 3,
-    POP3_CAP_LOGIN_DELAY = 1U << 4,
-    POP3_CAP_PIPELINING = 1U << 5,
-    POP3_CAP_EXPIRE = 1U << 6,
-    POP3_CAP_UIDL = 1U << 7,
-    POP3_CAP_IMPLEMENTATION = 1U << 8,
-    POP3_CAP_STLS = 1U << 9,
-    POP3_CAP_AUTH_RESP_CODE = 1U << 10,
-    POP3_CAP_UTF8 = 1U << 11,
-    POP3_CAP_KNOWN = 1U << 31 /**< Set once a CAPA reply succeeded on the current transport. */
-};
+/**
+ * Capability bits learned from CAPA (cleared after STLS, RFC 2595 section 4).
+ * Macros rather than enumerators: POP3_CAP_KNOWN does not fit an int.
+ */
+#define POP3_CAP_TOP            (1UL << 0)
+#define POP3_CAP_USER           (1UL << 1)
+#define POP3_CAP_SASL           (1UL << 2)
+#define POP3_CAP_RESP_CODES     (1UL << 3)
+#define POP3_CAP_LOGIN_DELAY    (1UL << 4)
+#define POP3_CAP_PIPELINING     (1UL << 5)
+#define POP3_CAP_EXPIRE         (1UL << 6)
+#define POP3_CAP_UIDL           (1UL << 7)
+#define POP3_CAP_IMPLEMENTATION (1UL << 8)
+#define POP3_CAP_STLS           (1UL << 9)
+#define POP3_CAP_AUTH_RESP_CODE (1UL << 10)
+#define POP3_CAP_UTF8           (1UL << 11)
+#define POP3_CAP_KNOWN          (1UL << 31) /**< Set once a CAPA reply succeeded on the current transport. */
 
 /**
  * The outcome of a command, passed to on_done. Pointers are valid only during
@@ -137,8 +141,11 @@ typedef enum pop3_trace_dir { POP3_TRACE_SENT = 0, POP3_TRACE_RECEIVED } pop3_tr
  * Application callbacks. All are optional (NULL) except that a command whose
  * data would go to a NULL streaming callback simply drops that data.
  * Every pointer handed to a callback is valid only during that call.
- * Callbacks may queue new commands and call pop3_resume(); they must not call
- * the port entry points (pop3_on_input() etc.) of the same client.
+ * Callbacks may queue new commands (sent once the callback returned), call
+ * pop3_resume(), pop3_abort() and the queries; they must not call the port
+ * entry points (pop3_on_input() etc.) of the same client. After pop3_abort()
+ * from a callback, what that callback returns is ignored; the commands still
+ * queued end with POP3_ERR_ABORTED.
  */
 typedef struct pop3_callbacks {
     /** Opaque pointer given back as the first argument of every callback. */
@@ -163,8 +170,9 @@ typedef struct pop3_callbacks {
     /** One capability line of an explicit pop3_capa() (not of the automatic CAPA at connect). */
     pop3_cb_action_t (*on_capa)(void *ctx, const char *line, size_t len);
     /**
-     * Protocol trace: each command sent (secrets replaced by a fixed "***") and each
-     * status or list line received (bodies are not traced). For -v style logs.
+     * Protocol trace: each command line sent (secrets replaced by a fixed "***") and
+     * each status or list line received (bodies are not traced). For -v style logs.
+     * Needs POP3_TRACE_ENABLE (else never called).
      */
     void (*on_trace)(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 } pop3_callbacks_t;
@@ -216,24 +224,54 @@ typedef struct pop3_config {
     uint32_t tls_timeout_ms;     /**< 0 = POP3_TLS_TIMEOUT_MS. */
 } pop3_config_t;
 
-/** Session states (RFC 1939 section 3, plus transport phases). */
+/**
+ * Session states (RFC 1939 section 3, plus transport phases), as pop3_state()
+ * reports them. The engine runs finer steps inside SETUP and TLS:
+ *
+ * @verbatim
+ *  IDLE --pop3_start()--> CONNECTING --pop3_on_connected()--+
+ *                                                          |
+ *        +--------------- POP3_SEC_IMPLICIT_TLS -----------+---- otherwise ----+
+ *        v                                                                     |
+ *       TLS (handshake) --pop3_on_tls_done(OK)--> GREETING <-------------------+
+ *                                                    | +OK greeting
+ *                                                    v
+ *                                          SETUP: CAPA (sent by the core)
+ *                             STLS required |                | not required
+ *                                           v                |
+ *                                SETUP: STLS --+OK--> TLS    |
+ *                                                      |     |
+ *                            SETUP: CAPA again <-------+     |
+ *                                     |                      |
+ *                                     v                      v
+ *                                    AUTH --LOGIN/APOP +OK--> TRANSACTION
+ *                                     |                           |
+ *                                     +-------- QUIT +OK ---------+--> CLOSED (POP3_OK)
+ *
+ *  Any state: a fatal error, a deadline, pop3_abort() or the peer's close
+ *  --> CLOSED, with the reason in pop3_session_status().
+ * @endverbatim
+ *
+ * POP3_CMD_CONNECT is reported when AUTH is reached (POP3_OK) or the session
+ * closed before it (the reason).
+ */
 typedef enum pop3_state {
     POP3_STATE_IDLE = 0,   /**< Initialised, not started. */
     POP3_STATE_CONNECTING, /**< Waiting for the TCP connection. */
-    POP3_STATE_TLS,        /**< TLS handshake in progress. */
+    POP3_STATE_TLS,        /**< TLS handshake in progress (implicit TLS or after STLS). */
     POP3_STATE_GREETING,   /**< Waiting for the greeting. */
-    POP3_STATE_SETUP,      /**< Automatic CAPA / STLS exchange. */
+    POP3_STATE_SETUP,      /**< The core's own CAPA / STLS / CAPA-again exchange. */
     POP3_STATE_AUTH,       /**< AUTHORIZATION: ready for login. */
     POP3_STATE_TRANSACTION,/**< Logged in. */
     POP3_STATE_CLOSED      /**< Finished (QUIT done or fatal error); see pop3_session_status(). */
 } pop3_state_t;
 
-/** @cond PRIVATE: one queued command. */
+/** @cond PRIVATE: one queued command; its text waits in tx_buf. */
 typedef struct pop3_queue_entry {
-    uint8_t cmd;        /* pop3_cmd_t, or an internal step */
-    uint8_t flags;
-    uint16_t tx_len;    /* octets of its formatted text in tx_buf (0 once sent) */
-    uint32_t msg;       /* message number argument */
+    uint8_t cmd;        /* pop3_cmd_t */
+    uint8_t lines;      /* lines of its text not yet sent (USER + PASS: 2) */
+    uint16_t tx_len;    /* octets of its text still in tx_buf */
+    uint32_t msg;       /* message number argument (0: none) */
 } pop3_queue_entry_t;
 /** @endcond */
 
@@ -243,39 +281,44 @@ typedef struct pop3_queue_entry {
  */
 typedef struct pop3_client {
     pop3_config_t cfg;
-    pop3_state_t state;
     pop3_status_t session_status;
     uint32_t caps;
     uint32_t now_ms;
     uint32_t deadline_ms;
+    uint64_t body_octets;  /* octets delivered by the current RETR/TOP */
+    size_t line_len;       /* octets accumulated in line_buf */
+    size_t tx_len;         /* octets of queued command text in tx_buf */
+    const char *out;       /* the line being sent: tx_buf, or the core's own CAPA/STLS */
+    uint16_t out_len;      /* its length, CRLF included (0: nothing being sent) */
+    uint16_t out_sent;     /* octets of it the port accepted */
+    uint8_t phase;         /* the engine's state (pop3_session.c) */
+    uint8_t rx;            /* what incoming bytes are: nothing, status line, list lines, body */
+    uint8_t body_state;    /* position in the body decoder */
     bool deadline_armed;
-    uint8_t rx_mode;       /* how incoming bytes are parsed now */
-    uint8_t body_state;    /* position in the dot-stuffing / end-marker automaton */
     bool paused;
     bool discarding;       /* rest of a multi-line reply dropped after ABORT */
     bool want_write;
-    bool tls_active;
     bool in_callback;
-    bool stls_pending;     /* +OK to STLS seen; TLS starts when the input chunk ends there */
-    bool reply_ended;      /* a reply ended inside the current pop3_on_input() call */
-    bool in_input;         /* inside pop3_on_input(): the next command waits for the chunk's end */
-    size_t line_len;       /* octets accumulated in line_buf */
-    size_t tx_len;         /* octets formatted in tx_buf */
-    size_t tx_sent;        /* octets of the head command already sent */
-    uint64_t body_octets;  /* octets delivered by the current RETR/TOP */
-    pop3_queue_entry_t queue[POP3_QUEUE_LEN];
+    bool more_input;       /* bytes follow the line being handled in this pop3_on_input() */
+    bool q_head_sent;      /* the head command is on the wire, its reply awaited */
     uint8_t q_head;
     uint8_t q_count;
-    bool q_head_sent;      /* head command fully sent, awaiting its reply */
+    pop3_queue_entry_t queue[POP3_QUEUE_LEN];
+#if POP3_APOP_ENABLE
     char apop_ts[POP3_APOP_TIMESTAMP_MAX_LEN];
     uint8_t apop_ts_len;
+#endif
 } pop3_client_t;
 
 /**
  * Prepare a client. Copies @p cfg (the buffers it points to stay the caller's).
  * @return POP3_OK, or POP3_ERR_BAD_ARG: NULL pointers, buffers below
- *         POP3_MIN_LINE_BUF_LEN / POP3_MIN_TX_BUF_LEN, no send or close, or no
- *         start_tls while security is not POP3_SEC_PLAINTEXT.
+ *         POP3_MIN_LINE_BUF_LEN / POP3_MIN_TX_BUF_LEN, no send or close, no
+ *         start_tls while security is not POP3_SEC_PLAINTEXT, or a security
+ *         mode compiled out (POP3_STLS_ENABLE=0). After a failure the client
+ *         is CLOSED with session status POP3_ERR_BAD_ARG: pop3_start() refuses
+ *         it (POP3_ERR_STATE), commands return POP3_ERR_CLOSED, and the port
+ *         entry points do nothing. Never calls the transport or a callback.
  */
 pop3_status_t pop3_init(pop3_client_t *c, const pop3_config_t *cfg);
 
@@ -330,37 +373,49 @@ void pop3_tick(pop3_client_t *c, uint32_t now_ms);
  * with POP3_ERR_STATE without being sent.
  */
 
-/** CAPA: capability lines to on_capa; bits available from pop3_caps(). */
+#if POP3_CAPA_ENABLE
+/** CAPA: capability lines to on_capa; bits available from pop3_caps(). Needs POP3_CAPA_ENABLE. */
 pop3_status_t pop3_capa(pop3_client_t *c);
+#endif
 /**
  * USER + PASS. Refused with POP3_ERR_SECURITY over plaintext unless
  * allow_plaintext_login. The password is wiped from tx_buf once sent.
  */
 pop3_status_t pop3_login(pop3_client_t *c, const char *user, const char *pass);
+#if POP3_APOP_ENABLE
 /**
  * APOP (RFC 1939 section 7): needs the greeting's timestamp, so call it after
  * POP3_CMD_CONNECT succeeded. POP3_ERR_STATE if there was no valid timestamp.
  * Same plaintext policy as pop3_login(). Needs POP3_APOP_ENABLE.
  */
 pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass);
+#endif
 /** STAT: count and octets in on_done's reply. */
 pop3_status_t pop3_stat(pop3_client_t *c);
-/** LIST (msg 0: every message, to on_list) or LIST msg (single line, values in reply). */
+#if POP3_LIST_ENABLE
+/** LIST (msg 0: every message, to on_list) or LIST msg (single line, values in reply). Needs POP3_LIST_ENABLE. */
 pop3_status_t pop3_list(pop3_client_t *c, uint32_t msg);
+#endif
 /** UIDL (msg 0: every message, to on_uidl) or UIDL msg (values in reply). */
 pop3_status_t pop3_uidl(pop3_client_t *c, uint32_t msg);
 /** RETR msg: the body streams to on_body. */
 pop3_status_t pop3_retr(pop3_client_t *c, uint32_t msg);
-/** TOP msg lines: headers, blank line and @p lines body lines to on_body. */
+#if POP3_TOP_ENABLE
+/** TOP msg lines: headers, blank line and @p lines body lines to on_body. Needs POP3_TOP_ENABLE. */
 pop3_status_t pop3_top(pop3_client_t *c, uint32_t msg, uint32_t lines);
+#endif
 /**
  * DELE msg (committed only by a successful QUIT). Commands are independent: a
  * DELE queued right behind a RETR is sent even if that RETR got -ERR. To
  * delete only what was fetched, queue DELE from RETR's on_done on POP3_OK.
  */
 pop3_status_t pop3_dele(pop3_client_t *c, uint32_t msg);
+#if POP3_RSET_NOOP_ENABLE
+/** RSET: undo the DELEs of this session. Needs POP3_RSET_NOOP_ENABLE. */
 pop3_status_t pop3_rset(pop3_client_t *c);
+/** NOOP: keep the session alive. Needs POP3_RSET_NOOP_ENABLE. */
 pop3_status_t pop3_noop(pop3_client_t *c);
+#endif
 /** QUIT: ends the session; deletions are committed (UPDATE state) on +OK. */
 pop3_status_t pop3_quit(pop3_client_t *c);
 
@@ -374,7 +429,8 @@ bool pop3_is_paused(const pop3_client_t *c);
 bool pop3_wants_write(const pop3_client_t *c);
 /**
  * Stop now: pending commands end with POP3_ERR_ABORTED, the transport is
- * closed without QUIT (deletions are not committed).
+ * closed without QUIT (deletions are not committed). Allowed from callbacks;
+ * does nothing on a closed (or never initialised) client.
  */
 void pop3_abort(pop3_client_t *c);
 
@@ -383,7 +439,7 @@ pop3_state_t pop3_state(const pop3_client_t *c);
 pop3_status_t pop3_session_status(const pop3_client_t *c);
 /** POP3_CAP_* bits in force (after STLS: the post-TLS list). */
 uint32_t pop3_caps(const pop3_client_t *c);
-/** Whether the greeting carried an APOP timestamp. */
+/** Whether the greeting carried an APOP timestamp (always false without POP3_APOP_ENABLE). */
 bool pop3_has_apop(const pop3_client_t *c);
 
 /**

@@ -227,8 +227,12 @@ case(name="capa_blank_and_junk", doc="CAPA with blank lines, junk, escapes, stuf
      replies={"CAPA@plain": b"+OK\r\n\r\n   \r\n\x01junk\r\nSTLS\r\n\r\n.\r\n",
               "CAPA@tls": b"+OK\r\n\r\nUSER\r\n\x1b[31mX-JUNK\x07\r\n..DOT\r\n\r\n.\r\n"},
      stdout=b"USER\n?[31mX-JUNK?\n.DOT\n", exit=0)
-case(name="stray_dot_after_single_line", doc="a stray '.' line after STAT's single-line reply",
-     cmds=["stat", "noop"], replies={"STAT": ok(b"2 10") + b".\r\n"}, stdout=b"2 10\n", exit=7)
+case(name="stray_dot_after_single_line",
+     doc="a stray '.' line after STAT's single-line reply, same segment: STAT itself fails "
+         "(its values are not shown) and the error names STAT, not the NOOP never sent",
+     cmds=["stat", "noop"], replies={"STAT": ok(b"2 10") + b".\r\n"}, stdout=b"", exit=7,
+     lib={"STAT": "ERR_PROTOCOL"}, stderr_re=[rb"STAT failed: protocol violation"],
+     sent_not_re=[rb"(?m)^NOOP"])
 case(name="stray_dot_later_segment", doc="a stray '.' after STAT, in a later segment",
      cmds=["stat", "noop"],
      replies={"STAT": [("send", ok(b"2 10")), ("sleep", 0.1), ("send", b".\r\n")],
@@ -240,10 +244,11 @@ case(name="unsolicited_err_after_greeting",
 case(name="unsolicited_ok_after_greeting",
      doc="unsolicited +OK lines in the greeting's segment, before CAPA was sent: protocol violation",
      greeting=b"+OK hi\r\n+OK unsolicited\r\n+OK more\r\n", exit=7, stdout=b"")
-case(name="unsolicited_after_reply", doc="an unsolicited line after STAT's reply, same segment",
+case(name="unsolicited_after_reply",
+     doc="an unsolicited line after STAT's reply, same segment: STAT fails, named in the error",
      cmds=["stat", "noop"], replies={"STAT": ok(b"2 10") + b"+OK unsolicited\r\n",
                                      "NOOP": [("sleep", 0.2), ("default",)]},
-     stdout=b"2 10\n", exit=7)
+     stdout=b"", exit=7, lib={"STAT": "ERR_PROTOCOL"}, stderr_re=[rb"STAT failed: protocol violation"])
 
 # =========================================================================
 # Protocol
@@ -363,8 +368,12 @@ case(name="uidl1_uid_escape", doc="UIDL n with an ESC in the uid", cmds=["uidl",
      replies={"UIDL": b"+OK 1 a\x1b[2Jb\r\n"}, exit=7, stdout=b"")
 case(name="cert_cn_escape", doc="wrong-name certificate whose CN carries terminal escapes",
      sec="tls", server_tls="implicit", cert="escname", exit=4, sent_not_re=NO_CREDS)
-case(name="multiline_for_single", doc="LIST n answered with a multi-line reply", cmds=["list", "1"],
-     replies={"LIST": b"+OK 1 10\r\n1 10\r\n.\r\n"}, stdout=b"1 10\n", exit=7)
+case(name="multiline_for_single",
+     doc="LIST n answered with a multi-line reply in one segment: LIST fails and the error names "
+         "it, not the QUIT that was never sent",
+     cmds=["list", "1"], replies={"LIST": b"+OK 1 10\r\n1 10\r\n.\r\n"}, stdout=b"", exit=7,
+     lib={"LIST": "ERR_PROTOCOL"}, stderr_re=[rb"LIST 1 failed: protocol violation"],
+     sent_not_re=[rb"(?m)^QUIT"])
 case(name="greeting_late_within_bound", doc="greeting after 1.0 s with a 1.5 s timeout is not a timeout",
      timeout=T, greeting=[("sleep", 1.0), ("send", b"+OK late\r\n")], stdout=STAT_OUT, exit=0,
      elapsed=(1.0, 1.0), weight=2)
@@ -382,7 +391,7 @@ case(name="unsolicited_ok_masks_dele_err",
          "when the server really refuses DELE",
      cmds=["stat", "dele", "1"],
      replies={"STAT": ok(b"2 10") + b"+OK deleted\r\n", "DELE": b"-ERR [SYS/PERM] cannot delete\r\n"},
-     stdout=b"2 10\n", exit=7, sent_not_re=[rb"(?m)^DELE"])
+     stdout=b"", exit=7, sent_not_re=[rb"(?m)^DELE"], lib={"STAT": "ERR_PROTOCOL"})
 case(name="bare_lf_then_dot_crlf",
      doc="'line' LF '.' CR LF: the LF is not a line end inside a body, so this is data, not the end",
      cmds=["retr", "1"], timeout=T,

@@ -1,0 +1,291 @@
+/* Dispatch: the session's lower half. Sends lines (the core's own set-up
+ * commands from constants, queued commands from tx_buf, one line at a time),
+ * starts queued commands when their turn comes, reports completions and
+ * failures, keeps the deadline. pop3_session.c builds the state machine on
+ * these; nothing here calls back into it. No I/O: bytes leave through the
+ * port's send. */
+#include <string.h>
+
+#include "pop3_internal.h"
+
+/* The public state of each phase. */
+static const uint8_t phase_state[POP3_P_COUNT_] = {
+    [POP3_P_IDLE] = POP3_STATE_IDLE,         [POP3_P_CONNECTING] = POP3_STATE_CONNECTING,
+    [POP3_P_TLS] = POP3_STATE_TLS,           [POP3_P_GREETING] = POP3_STATE_GREETING,
+    [POP3_P_CAPA] = POP3_STATE_SETUP,        [POP3_P_STLS] = POP3_STATE_SETUP,
+    [POP3_P_STLS_TLS] = POP3_STATE_TLS,      [POP3_P_RECAPA] = POP3_STATE_SETUP,
+    [POP3_P_AUTH] = POP3_STATE_AUTH,         [POP3_P_TRANSACTION] = POP3_STATE_TRANSACTION,
+    [POP3_P_CLOSED] = POP3_STATE_CLOSED,
+};
+
+pop3_state_t pop3_phase_state(const pop3_client_t *c)
+{
+    POP3_ASSERT(c->phase < POP3_P_COUNT_);
+    return (pop3_state_t)phase_state[c->phase];
+}
+
+
+/* ---- deadlines ------------------------------------------------------------- */
+
+void pop3_arm(pop3_client_t *c, uint32_t timeout_ms)
+{
+    c->deadline_ms = c->now_ms + timeout_ms;
+    c->deadline_armed = timeout_ms != 0;
+}
+
+/* The reply timeout is a silence timeout; the greeting has the connect deadline. */
+void pop3_rearm(pop3_client_t *c)
+{
+    if (c->rx != POP3_RX_NONE && c->phase != POP3_P_GREETING) {
+        pop3_arm(c, c->cfg.reply_timeout_ms);
+    }
+}
+
+/* ---- callbacks: each marks the client as inside a callback ------------------ */
+
+void pop3_report(pop3_client_t *c, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
+{
+    bool was = c->in_callback;
+
+    if (c->cfg.callbacks.on_done != NULL) {
+        c->in_callback = true;
+        c->cfg.callbacks.on_done(c->cfg.callbacks.ctx, cmd, st, r);
+        c->in_callback = was;
+    }
+}
+
+#if POP3_TRACE_ENABLE
+void pop3_trace(pop3_client_t *c, pop3_trace_dir_t dir, const char *line, size_t len)
+{
+    bool was = c->in_callback;
+
+    if (c->cfg.callbacks.on_trace != NULL) {
+        c->in_callback = true;
+        c->cfg.callbacks.on_trace(c->cfg.callbacks.ctx, dir, line, len);
+        c->in_callback = was;
+    }
+}
+
+/* The secret ends its line (PASS pw / APOP user digest): masked in place with
+ * a fixed "***" that does not reveal its length. The secret plus CR LF always
+ * leaves room for the 3 octets, and the line is wiped right after. */
+static void trace_sent(pop3_client_t *c)
+{
+    size_t n = c->out_len - 2U, pub = n;
+    const pop3_queue_entry_t *e = pop3_q_head(c);
+
+    if (c->out == c->cfg.tx_buf && e != NULL) {
+        if (e->cmd == POP3_CMD_LOGIN && e->lines == 1U) {
+            pub = 5U; /* "PASS " */
+        } else if (e->cmd == POP3_CMD_APOP) {
+            pub = n - 32U;
+        }
+    }
+    if (pub < n) {
+        memset(c->cfg.tx_buf + pub, '*', 3);
+        n = pub + 3U;
+    }
+    pop3_trace(c, POP3_TRACE_SENT, c->out, n);
+}
+#else
+#define trace_sent(c) ((void)0)
+#endif
+
+/* ---- the end -------------------------------------------------------------------- */
+
+/* The session is over: no more input or output; the port is told to close. */
+void pop3_end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
+{
+    if (st != POP3_OK) {
+        POP3_LOG_ERROR(("session failed: %s", pop3_status_str(st)));
+    }
+    c->phase = POP3_P_CLOSED;
+    c->session_status = st;
+    c->rx = POP3_RX_NONE;
+    c->deadline_armed = false;
+    c->paused = false;
+    c->want_write = false;
+    c->out_len = 0;
+    if (close_transport) {
+        c->cfg.transport.close(c->cfg.transport.ctx);
+    }
+}
+
+/* Commands that never completed end with @p st; then every buffer is wiped. */
+void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
+{
+    pop3_reply_t r = {0};
+
+    while (c->q_count > 0) {
+        pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
+        pop3_q_pop(c);
+        pop3_report(c, cmd, st, &r);
+    }
+    pop3_wipe(c->cfg.tx_buf, c->cfg.tx_buf_len);
+    pop3_wipe(c->cfg.line_buf, c->cfg.line_buf_len);
+    c->tx_len = 0;
+#if POP3_APOP_ENABLE
+    pop3_wipe(c->apop_ts, sizeof c->apop_ts);
+    c->apop_ts_len = 0;
+#endif
+}
+
+void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
+{
+    pop3_reply_t r = {0};
+    bool connecting = c->phase < POP3_P_AUTH;
+    /* Commands that never ran: the cause if it was the link or the server's
+     * bytes, else just "closed" (a -ERR was the answer to another command). */
+    pop3_status_t rest = (st == POP3_OK || st == POP3_ERR_SERVER || st == POP3_ERR_AUTH) ? POP3_ERR_CLOSED : st;
+
+    if (POP3_CLOSED(c)) {
+        return;
+    }
+    pop3_end_session(c, st, close_transport);
+    if (connecting) {
+        pop3_report(c, POP3_CMD_CONNECT, rest, &r);
+    }
+    pop3_fail_queue(c, rest);
+}
+
+/* True (and the session failed, naming this reply) if bytes follow the
+ * reply that ends here in the same input. */
+bool pop3_trailing(pop3_client_t *c)
+{
+    if (c->more_input) {
+        POP3_LOG_WARN(("data after the end of a reply, before the next command"));
+        pop3_fail(c, POP3_ERR_PROTOCOL, true);
+    }
+    return c->more_input;
+}
+
+/* A reply ends here: false if it was refused for what followed it. */
+bool pop3_ends_clean(pop3_client_t *c)
+{
+    if (pop3_trailing(c)) {
+        return false;
+    }
+    c->rx = POP3_RX_NONE;
+    c->deadline_armed = false;
+    return true;
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+/* A whole line went out: trace it, and drop it from tx_buf if it came from there. */
+static void line_sent(pop3_client_t *c)
+{
+    size_t n = c->out_len;
+
+    trace_sent(c);
+    if (POP3_CLOSED(c)) {
+        return; /* pop3_abort() from on_trace */
+    }
+    c->out_len = 0;
+    if (c->out == c->cfg.tx_buf) {
+        pop3_queue_entry_t *e = pop3_q_head(c);
+        POP3_ASSERT(e != NULL && e->lines > 0 && e->tx_len >= n);
+        e->lines--;
+        e->tx_len = (uint16_t)(e->tx_len - n);
+        pop3_tx_drop(c, n);
+    }
+}
+
+/* Offers the unsent rest of the current line to the port. */
+void pop3_flush(pop3_client_t *c)
+{
+    while (c->out_len != 0 && !POP3_CLOSED(c)) {
+        long r = c->cfg.transport.send(c->cfg.transport.ctx, (const uint8_t *)c->out + c->out_sent,
+                                       (size_t)(c->out_len - c->out_sent));
+        if (r < 0) {
+            pop3_fail(c, POP3_ERR_TRANSPORT, true);
+            return;
+        }
+        if (r == 0) {
+            c->want_write = true;
+            return;
+        }
+        {
+            size_t left = (size_t)(c->out_len - c->out_sent);
+            c->out_sent = (uint16_t)(c->out_sent + ((size_t)r < left ? (size_t)r : left));
+        }
+        if (c->out_sent == c->out_len) {
+            line_sent(c);
+        }
+    }
+}
+
+void pop3_send_line(pop3_client_t *c, const char *line, size_t len)
+{
+    c->out = line;
+    c->out_len = (uint16_t)len;
+    c->out_sent = 0;
+    pop3_flush(c);
+}
+
+/* The head command's next line: the text up to the first LF in tx_buf. */
+void pop3_send_queued_line(pop3_client_t *c)
+{
+    const char *nl = memchr(c->cfg.tx_buf, '\n', pop3_q_head(c)->tx_len);
+
+    POP3_ASSERT(nl != NULL);
+    pop3_send_line(c, c->cfg.tx_buf, (size_t)(nl - c->cfg.tx_buf) + 1U);
+}
+
+/* A status line is awaited from now on. */
+void pop3_expect_status(pop3_client_t *c, uint32_t timeout_ms)
+{
+    c->rx = POP3_RX_STATUS;
+    c->line_len = 0;
+    pop3_arm(c, timeout_ms);
+}
+
+void pop3_pump(pop3_client_t *c)
+{
+    pop3_queue_entry_t *e;
+
+    while (!c->in_callback && !c->q_head_sent && (c->phase == POP3_P_AUTH || c->phase == POP3_P_TRANSACTION) &&
+           (e = pop3_q_head(c)) != NULL) {
+        pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
+        if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
+            pop3_reply_t r = {0};
+            pop3_q_pop(c);
+            pop3_report(c, cmd, POP3_ERR_STATE, &r);
+            continue;
+        }
+        c->q_head_sent = true;
+        pop3_expect_status(c, c->cfg.reply_timeout_ms);
+        pop3_send_queued_line(c);
+    }
+}
+
+/* Ends the in-flight command and starts the next. */
+void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
+{
+    pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
+    /* Bytes after this reply (see pop3_session.c): it is never reported as a
+     * success, a -ERR keeps its meaning, and the session ends. After QUIT's
+     * reply nothing more is read anyway. */
+    bool junk = c->more_input && cmd != POP3_CMD_QUIT;
+
+    c->rx = POP3_RX_NONE;
+    c->deadline_armed = false;
+    pop3_q_pop(c);
+    if (junk) {
+        POP3_LOG_WARN(("data after the end of a reply, before the next command"));
+        pop3_end_session(c, POP3_ERR_PROTOCOL, true);
+        pop3_report(c, cmd, st == POP3_OK ? POP3_ERR_PROTOCOL : st, r);
+        pop3_fail_queue(c, POP3_ERR_PROTOCOL);
+        return;
+    }
+    if (cmd == POP3_CMD_QUIT) {
+        /* Closed before QUIT is reported, so pop3_abort() from that callback
+         * cannot turn a committed QUIT into an abort. */
+        pop3_end_session(c, st, true);
+        pop3_report(c, cmd, st, r);
+        pop3_fail_queue(c, POP3_ERR_CLOSED);
+        return;
+    }
+    pop3_report(c, cmd, st, r);
+    pop3_pump(c);
+}

@@ -1,0 +1,147 @@
+/* Command table, command queue and transmit buffer. Commands are formatted
+ * into tx_buf when they are queued (so the caller's strings need not outlive
+ * the call) and wait there in queue order: the head command's text always
+ * starts at tx_buf[0]. Knows nothing of the session: no I/O, no callbacks. */
+#include <string.h>
+
+#include "pop3_internal.h"
+
+/* Verb, reply kind and allowed states of each command. LIST and UIDL read a
+ * single line when given a message number (the session decides). */
+static const pop3_cmd_info_t cmd_table[POP3_CMD_COUNT_] = {
+    [POP3_CMD_CONNECT] = {"", POP3_RK_LINE, 0},
+    [POP3_CMD_CAPA] = {"CAPA", POP3_RK_LINES, POP3_ST_AUTH | POP3_ST_TRANS},
+    [POP3_CMD_LOGIN] = {"USER", POP3_RK_DIALOG, POP3_ST_AUTH},
+    [POP3_CMD_APOP] = {"APOP", POP3_RK_LINE, POP3_ST_AUTH},
+    [POP3_CMD_STAT] = {"STAT", POP3_RK_LINE, POP3_ST_TRANS},
+    [POP3_CMD_LIST] = {"LIST", POP3_RK_LINES, POP3_ST_TRANS},
+    [POP3_CMD_UIDL] = {"UIDL", POP3_RK_LINES, POP3_ST_TRANS},
+    [POP3_CMD_RETR] = {"RETR", POP3_RK_BODY, POP3_ST_TRANS},
+    [POP3_CMD_TOP] = {"TOP", POP3_RK_BODY, POP3_ST_TRANS},
+    [POP3_CMD_DELE] = {"DELE", POP3_RK_LINE, POP3_ST_TRANS},
+    [POP3_CMD_RSET] = {"RSET", POP3_RK_LINE, POP3_ST_TRANS},
+    [POP3_CMD_NOOP] = {"NOOP", POP3_RK_LINE, POP3_ST_TRANS},
+    [POP3_CMD_QUIT] = {"QUIT", POP3_RK_LINE, POP3_ST_AUTH | POP3_ST_TRANS},
+};
+
+const pop3_cmd_info_t *pop3_cmd_info(unsigned cmd)
+{
+    POP3_ASSERT(cmd < (unsigned)POP3_CMD_COUNT_);
+    return &cmd_table[cmd];
+}
+
+/* ---- formatting ---------------------------------------------------------- */
+
+void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)
+{
+    size_t line = f->len - f->line_start;
+
+    if (f->too_long || f->full) {
+        return;
+    }
+    /* Each check keeps room for the CR LF that ends the line. */
+    if (line + n > POP3_CMD_MAX_LEN - 2U) {
+        f->too_long = true;
+    } else if (f->c->tx_len + f->len + n + 2U > f->c->cfg.tx_buf_len) {
+        f->full = true;
+    } else {
+        memcpy(f->c->cfg.tx_buf + f->c->tx_len + f->len, s, n);
+        f->len += n;
+    }
+}
+
+void pop3_fmt_begin(pop3_fmt_t *f, pop3_client_t *c, const char *verb)
+{
+    f->c = c;
+    f->len = 0;
+    f->line_start = 0;
+    f->lines = 0;
+    f->too_long = false;
+    f->full = false;
+    pop3_fmt_put(f, verb, strlen(verb));
+}
+
+void pop3_fmt_u32(pop3_fmt_t *f, uint32_t v)
+{
+    char tmp[11];
+    size_t i = sizeof tmp;
+
+    do {
+        tmp[--i] = (char)('0' + v % 10U);
+        v /= 10U;
+    } while (v != 0);
+    tmp[--i] = ' ';
+    pop3_fmt_put(f, tmp + i, sizeof tmp - i);
+}
+
+static void fmt_crlf(pop3_fmt_t *f)
+{
+    if (!f->too_long && !f->full) {
+        /* Room for it was kept by every pop3_fmt_put() of this line. */
+        memcpy(f->c->cfg.tx_buf + f->c->tx_len + f->len, "\r\n", 2);
+        f->len += 2U;
+        f->line_start = f->len;
+        f->lines++;
+    }
+}
+
+void pop3_fmt_line(pop3_fmt_t *f, const char *verb)
+{
+    fmt_crlf(f);
+    pop3_fmt_put(f, verb, strlen(verb));
+}
+
+pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
+{
+    pop3_client_t *c = f->c;
+    pop3_queue_entry_t *e;
+
+    fmt_crlf(f);
+    if (f->too_long || f->full) {
+        pop3_wipe(c->cfg.tx_buf + c->tx_len, f->len); /* may hold a password */
+        return f->too_long ? POP3_ERR_BAD_ARG : POP3_ERR_QUEUE_FULL;
+    }
+    POP3_ASSERT(c->q_count < POP3_QUEUE_LEN);
+    e = &c->queue[(c->q_head + c->q_count) % POP3_QUEUE_LEN];
+    e->cmd = (uint8_t)cmd;
+    e->lines = f->lines;
+    e->tx_len = (uint16_t)f->len;
+    e->msg = msg;
+    c->q_count++;
+    c->tx_len += f->len;
+    POP3_ASSERT(c->tx_len <= c->cfg.tx_buf_len);
+    return POP3_OK;
+}
+
+/* ---- queue ----------------------------------------------------------------- */
+
+bool pop3_q_has_room(const pop3_client_t *c, unsigned slots)
+{
+    /* A command needs at least a 4-letter verb and CR LF in tx_buf. */
+    return c->q_count + slots <= POP3_QUEUE_LEN && c->tx_len + 6U <= c->cfg.tx_buf_len;
+}
+
+pop3_queue_entry_t *pop3_q_head(pop3_client_t *c)
+{
+    return c->q_count > 0 ? &c->queue[c->q_head] : NULL;
+}
+
+void pop3_tx_drop(pop3_client_t *c, size_t n)
+{
+    POP3_ASSERT(n <= c->tx_len);
+    memmove(c->cfg.tx_buf, c->cfg.tx_buf + n, c->tx_len - n);
+    pop3_wipe(c->cfg.tx_buf + c->tx_len - n, n);
+    c->tx_len -= n;
+}
+
+void pop3_q_pop(pop3_client_t *c)
+{
+    pop3_queue_entry_t *e = pop3_q_head(c);
+
+    POP3_ASSERT(e != NULL);
+    pop3_tx_drop(c, e->tx_len); /* never sent: e.g. PASS after a refused USER */
+    e->tx_len = 0;
+    c->q_head = (uint8_t)((c->q_head + 1U) % POP3_QUEUE_LEN);
+    c->q_count--;
+    c->q_head_sent = false;
+}

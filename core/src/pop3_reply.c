@@ -1,0 +1,232 @@
+/* Pure decoders of reply lines: line assembly, status, response codes, the
+ * values of STAT / LIST / UIDL and capability names. No client state, no
+ * I/O, no callbacks; every function is bounded by its length argument. */
+#include <string.h>
+
+#include "pop3_internal.h"
+
+pop3_line_result_t pop3_line_take(char *buf, size_t cap, size_t *used, const uint8_t *data, size_t len,
+                                  size_t *taken, size_t *line_len)
+{
+    const uint8_t *nl = memchr(data, '\n', len);
+    size_t take = nl != NULL ? (size_t)(nl - data) + 1U : len;
+    size_t n;
+
+    *taken = take;
+    if (take > cap - *used) {
+        return POP3_LINE_INVALID; /* detected before anything overflows */
+    }
+    memcpy(buf + *used, data, take);
+    *used += take;
+    if (nl == NULL) {
+        return POP3_LINE_PARTIAL;
+    }
+    n = *used - 1U; /* drop LF */
+    if (n > 0 && buf[n - 1U] == '\r') {
+        n--; /* and CR: a bare LF is tolerated in reply lines */
+    }
+    *used = 0;
+    *line_len = n;
+    return memchr(buf, '\0', n) != NULL ? POP3_LINE_INVALID : POP3_LINE_COMPLETE;
+}
+
+/* RFC 1939: the indicator is upper case, followed by a space or the line end. */
+pop3_line_kind_t pop3_parse_status(const char *line, size_t len, const char **text, size_t *text_len)
+{
+    size_t skip;
+    pop3_line_kind_t kind;
+
+    if (len >= 3 && memcmp(line, "+OK", 3) == 0) {
+        skip = 3;
+        kind = POP3_LINE_OK;
+    } else if (len >= 4 && memcmp(line, "-ERR", 4) == 0) {
+        skip = 4;
+        kind = POP3_LINE_ERR;
+    } else {
+        return POP3_LINE_BAD;
+    }
+    if (len > skip) {
+        if (line[skip] != ' ') {
+            return POP3_LINE_BAD; /* "+OKAY", "-ERROR" */
+        }
+        skip++;
+    }
+    *text = line + skip;
+    *text_len = len - skip;
+    return kind;
+}
+
+/* Names in pop3_resp_code_t order from POP3_RESP_IN_USE on. Hierarchical
+ * codes (SYS/TEMP/...) match on their leading components. */
+static const char *const resp_codes[] = {"IN-USE", "LOGIN-DELAY", "SYS/TEMP", "SYS/PERM", "AUTH"};
+
+pop3_resp_code_t pop3_parse_resp_code(const char *text, size_t len)
+{
+    const char *end;
+    size_t n, i;
+
+    if (len < 2 || text[0] != '[') {
+        return POP3_RESP_NONE;
+    }
+    end = memchr(text, ']', len);
+    if (end == NULL) {
+        return POP3_RESP_NONE;
+    }
+    text++;
+    n = (size_t)(end - text);
+    for (i = 0; i < sizeof resp_codes / sizeof resp_codes[0]; i++) {
+        size_t k = strlen(resp_codes[i]);
+        if (n >= k && memcmp(text, resp_codes[i], k) == 0 && (n == k || text[k] == '/')) {
+            return (pop3_resp_code_t)(POP3_RESP_IN_USE + i);
+        }
+    }
+    return POP3_RESP_OTHER;
+}
+
+/* Decimal digits only, at least one; false on overflow instead of wrapping. */
+static bool parse_u64(const char **p, const char *end, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+
+    if (s >= end || *s < '0' || *s > '9') {
+        return false;
+    }
+    for (; s < end && *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        /* Constant bounds: no 64-bit division at run time (costly on a Cortex-M). */
+        if (v > UINT64_MAX / 10U || (v == UINT64_MAX / 10U && d > (unsigned)(UINT64_MAX % 10U))) {
+            return false;
+        }
+        v = v * 10U + d;
+    }
+    *p = s;
+    *out = v;
+    return true;
+}
+
+/* A message number, then one or more spaces. */
+static bool parse_msg(const char **p, const char *end, uint32_t *out)
+{
+    uint64_t v;
+    const char *s;
+
+    if (!parse_u64(p, end, &v) || v > UINT32_MAX) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    for (s = *p; s < end && *s == ' '; s++) {
+    }
+    if (s == *p) {
+        return false;
+    }
+    *p = s;
+    return true;
+}
+
+/* Anything after the values must be separated by a space (free text). */
+static bool at_value_end(const char *p, const char *end)
+{
+    return p == end || *p == ' ';
+}
+
+bool pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *octets)
+{
+    const char *p = text, *end = text + len;
+
+    return parse_msg(&p, end, count) && parse_u64(&p, end, octets) && at_value_end(p, end);
+}
+
+bool pop3_parse_list(const char *text, size_t len, uint32_t *msg, uint64_t *octets)
+{
+    const char *p = text, *end = text + len;
+
+    return parse_msg(&p, end, msg) && parse_u64(&p, end, octets) && at_value_end(p, end);
+}
+
+/* RFC 1939 section 7: the uid is one token of 1 to 70 characters in 0x21-0x7E;
+ * text after a space is ignored. */
+bool pop3_parse_uidl(const char *text, size_t len, uint32_t *msg, const char **uid, size_t *uid_len)
+{
+    const char *p = text, *end = text + len;
+    size_t n = 0;
+
+    if (!parse_msg(&p, end, msg)) {
+        return false;
+    }
+    while (p + n < end && p[n] != ' ') {
+        unsigned char ch = (unsigned char)p[n];
+        if (ch < 0x21 || ch > 0x7E) {
+            return false;
+        }
+        n++;
+    }
+    *uid = p;
+    *uid_len = n;
+    return n >= 1 && n <= 70;
+}
+
+/* Capability names; the bit of entry i is 1 << i (see POP3_CAP_* in pop3.h). */
+static const char *const capa_names[] = {"TOP",  "USER", "SASL",           "RESP-CODES", "LOGIN-DELAY",    "PIPELINING",
+                                         "EXPIRE", "UIDL", "IMPLEMENTATION", "STLS",       "AUTH-RESP-CODE", "UTF8"};
+
+static char upper(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') ? (char)(ch - ('a' - 'A')) : ch;
+}
+
+/* Capability names are case-insensitive (RFC 2449 section 6); unknown ones give 0. */
+uint32_t pop3_capa_bit(const char *line, size_t len)
+{
+    const char *sp = memchr(line, ' ', len);
+    size_t tok = sp != NULL ? (size_t)(sp - line) : len;
+    size_t i, k;
+
+    for (i = 0; i < sizeof capa_names / sizeof capa_names[0]; i++) {
+        const char *name = capa_names[i];
+        for (k = 0; k < tok && name[k] != '\0' && upper(line[k]) == name[k]; k++) {
+        }
+        if (k == tok && name[k] == '\0') {
+            return (uint32_t)1U << i;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The APOP timestamp is the msg-id in the greeting: "<...@...>". Anything else
+ * (no brackets, no '@', spaces or control characters, too long) means APOP is
+ * not offered; a malformed one is never half-used.
+ */
+bool pop3_apop_timestamp(const char *text, size_t len, const char **ts, size_t *ts_len)
+{
+    const char *lt = memchr(text, '<', len);
+    const char *gt;
+    size_t n, i;
+    bool at = false;
+
+    if (lt == NULL) {
+        return false;
+    }
+    gt = memchr(lt, '>', len - (size_t)(lt - text));
+    if (gt == NULL) {
+        return false;
+    }
+    n = (size_t)(gt - lt) + 1U;
+    if (n > POP3_APOP_TIMESTAMP_MAX_LEN || n < 3) {
+        return false;
+    }
+    for (i = 1; i + 1 < n; i++) {
+        unsigned char ch = (unsigned char)lt[i];
+        if (ch < 0x21 || ch > 0x7E || ch == '<') {
+            return false;
+        }
+        at = at || ch == '@';
+    }
+    if (!at) {
+        return false;
+    }
+    *ts = lt;
+    *ts_len = n;
+    return true;
+}

@@ -1,0 +1,426 @@
+/* The session state machine: the port's entry points, the set-up steps
+ * (greeting, CAPA, STLS, TLS, CAPA again) as phases of one switch, and the
+ * handling of every reply line and body. Sending, dispatch, completion and
+ * failure are pop3_dispatch.c's. See the state diagram in pop3.h.
+ *
+ * One command is on the wire at a time, and each goes out only after the
+ * previous reply ended. So a byte that follows the end of a reply in the same
+ * pop3_on_input() call was sent before the server could have seen the next
+ * command: it can only be unsolicited or injected, never that command's reply
+ * (after "+OK" to STLS this is the CVE-2021-22947 response injection). Such a
+ * reply is refused before it is reported, and the failure names it. */
+#include <string.h>
+
+#include "pop3_internal.h"
+
+/* The core's own set-up commands, sent from here rather than from tx_buf. */
+static const char capa_line[] = "CAPA\r\n";
+#if POP3_STLS_ENABLE
+static const char stls_line[] = "STLS\r\n";
+#endif
+
+/* A set-up step: the core's own command in phase @p phase. */
+static void setup_send(pop3_client_t *c, uint8_t phase, const char *line)
+{
+    c->phase = phase;
+    pop3_expect_status(c, c->cfg.reply_timeout_ms);
+    pop3_send_line(c, line, 6);
+}
+
+/* ---- set-up steps -------------------------------------------------------------- */
+
+static void start_tls(pop3_client_t *c, uint8_t phase)
+{
+    c->phase = phase;
+    c->rx = POP3_RX_NONE;
+    pop3_arm(c, c->cfg.tls_timeout_ms);
+    if (c->cfg.transport.start_tls(c->cfg.transport.ctx) != 0) {
+        pop3_fail(c, POP3_ERR_TLS, true);
+    }
+}
+
+static void ready(pop3_client_t *c)
+{
+    pop3_reply_t r = {0};
+
+    c->phase = POP3_P_AUTH;
+    pop3_report(c, POP3_CMD_CONNECT, POP3_OK, &r);
+    pop3_pump(c);
+}
+
+static void on_greeting(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
+{
+    pop3_reply_t r = {0};
+
+    if (!pop3_ends_clean(c)) {
+        return;
+    }
+    if (kind != POP3_LINE_OK) {
+        r.text = text;
+        r.text_len = n;
+        r.code = pop3_parse_resp_code(text, n);
+        /* Closed first, so pop3_abort() from on_done cannot report CONNECT again. */
+        pop3_end_session(c, POP3_ERR_SERVER, true);
+        pop3_report(c, POP3_CMD_CONNECT, POP3_ERR_SERVER, &r);
+        pop3_fail_queue(c, POP3_ERR_CLOSED);
+        return;
+    }
+#if POP3_APOP_ENABLE
+    {
+        const char *ts;
+        size_t ts_len;
+        if (pop3_apop_timestamp(text, n, &ts, &ts_len)) {
+            memcpy(c->apop_ts, ts, ts_len);
+            c->apop_ts_len = (uint8_t)ts_len;
+        }
+    }
+#endif
+    setup_send(c, POP3_P_CAPA, capa_line);
+}
+
+/* End of the core's CAPA: STLS next if required, else the session is ready. */
+static void setup_capa_done(pop3_client_t *c, bool ok)
+{
+    if (!pop3_ends_clean(c)) {
+        return;
+    }
+    if (!ok) {
+        c->caps = 0;
+    }
+#if POP3_STLS_ENABLE
+    if (c->phase == POP3_P_CAPA && c->cfg.security == POP3_SEC_STLS) {
+        if ((c->caps & POP3_CAP_STLS) == 0) {
+            POP3_LOG_ERROR(("STLS required but not offered"));
+            pop3_fail(c, POP3_ERR_SECURITY, true);
+        } else {
+            setup_send(c, POP3_P_STLS, stls_line);
+        }
+        return;
+    }
+#endif
+    ready(c);
+}
+
+/* Single-line values of STAT, LIST n, UIDL n. */
+static bool parse_values(pop3_cmd_t cmd, const char *t, size_t n, pop3_reply_t *r)
+{
+    switch (cmd) {
+    case POP3_CMD_STAT:
+        return pop3_parse_stat(t, n, &r->count, &r->octets);
+#if POP3_LIST_ENABLE
+    case POP3_CMD_LIST:
+        return pop3_parse_list(t, n, &r->msg, &r->octets);
+#endif
+    case POP3_CMD_UIDL:
+        return pop3_parse_uidl(t, n, &r->msg, &r->uid, &r->uid_len);
+    default:
+        return true;
+    }
+}
+
+static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
+{
+    pop3_queue_entry_t *e = pop3_q_head(c);
+    pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
+    pop3_reply_kind_t rk = (pop3_reply_kind_t)pop3_cmd_info(cmd)->kind;
+    pop3_reply_t r = {0};
+
+    r.text = text;
+    r.text_len = n;
+    if (kind == POP3_LINE_ERR) {
+        r.code = pop3_parse_resp_code(text, n);
+        pop3_finish(c, (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) ? POP3_ERR_AUTH : POP3_ERR_SERVER, &r);
+        return;
+    }
+    if (e->lines > 0) {
+        /* A dialog: this +OK releases the next line (PASS after USER). */
+        if (!pop3_trailing(c)) {
+            pop3_send_queued_line(c);
+        }
+        return;
+    }
+    if (rk == POP3_RK_LINES && e->msg != 0) {
+        rk = POP3_RK_LINE; /* LIST n, UIDL n */
+    }
+    if (rk == POP3_RK_LINES || rk == POP3_RK_BODY) {
+        c->rx = rk == POP3_RK_BODY ? POP3_RX_BODY : POP3_RX_LINES;
+        c->body_state = POP3_B_BOL;
+        c->body_octets = 0;
+        c->discarding = false;
+        if (cmd == POP3_CMD_CAPA) {
+            c->caps = POP3_CAP_KNOWN; /* a fresh list replaces the old one */
+        }
+        return;
+    }
+    if (!parse_values(cmd, text, n, &r)) {
+        pop3_fail(c, POP3_ERR_PROTOCOL, true);
+        return;
+    }
+    if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) {
+        c->phase = POP3_P_TRANSACTION;
+    }
+    pop3_finish(c, POP3_OK, &r);
+}
+
+static void on_status_line(pop3_client_t *c, const char *line, size_t len)
+{
+    const char *text = NULL;
+    size_t n = 0;
+    pop3_line_kind_t kind = pop3_parse_status(line, len, &text, &n);
+
+    if (kind == POP3_LINE_BAD || c->out_len != 0) {
+        /* Malformed, or an answer to a line the server has not fully received yet. */
+        POP3_LOG_WARN(("malformed or premature status line"));
+        pop3_fail(c, POP3_ERR_PROTOCOL, true);
+        return;
+    }
+    switch (c->phase) {
+    case POP3_P_GREETING:
+        on_greeting(c, kind, text, n);
+        break;
+    case POP3_P_CAPA:
+    case POP3_P_RECAPA:
+        if (kind == POP3_LINE_OK) {
+            c->rx = POP3_RX_LINES;
+            c->caps = POP3_CAP_KNOWN;
+        } else {
+            setup_capa_done(c, false);
+        }
+        break;
+#if POP3_STLS_ENABLE
+    case POP3_P_STLS:
+        if (kind != POP3_LINE_OK) {
+            POP3_LOG_ERROR(("STLS refused"));
+            pop3_fail(c, POP3_ERR_SECURITY, true);
+        } else if (pop3_ends_clean(c)) {
+            start_tls(c, POP3_P_STLS_TLS); /* nothing followed the +OK: safe to upgrade */
+        }
+        break;
+#endif
+    default: /* AUTH, TRANSACTION: a queued command is in flight */
+        on_command_status(c, kind, text, n);
+        break;
+    }
+}
+
+/* One entry of a multi-line reply, dot-unstuffed; calls the application. */
+static pop3_cb_action_t on_entry(pop3_client_t *c, const char *l, size_t n)
+{
+    const pop3_callbacks_t *cb = &c->cfg.callbacks;
+    uint32_t msg;
+
+    if (c->phase != POP3_P_AUTH && c->phase != POP3_P_TRANSACTION) {
+        c->caps |= pop3_capa_bit(l, n); /* the core's own CAPA */
+        return POP3_CB_CONTINUE;
+    }
+    switch (pop3_q_head(c)->cmd) {
+#if POP3_CAPA_ENABLE
+    case POP3_CMD_CAPA:
+        c->caps |= pop3_capa_bit(l, n);
+        return (n > 0 && cb->on_capa != NULL) ? cb->on_capa(cb->ctx, l, n) : POP3_CB_CONTINUE;
+#endif
+#if POP3_LIST_ENABLE
+    case POP3_CMD_LIST: {
+        uint64_t size;
+        if (!pop3_parse_list(l, n, &msg, &size)) {
+            break;
+        }
+        return cb->on_list != NULL ? cb->on_list(cb->ctx, msg, size) : POP3_CB_CONTINUE;
+    }
+#endif
+    default: { /* UIDL */
+        const char *uid;
+        size_t ulen;
+        if (!pop3_parse_uidl(l, n, &msg, &uid, &ulen)) {
+            break;
+        }
+        return cb->on_uidl != NULL ? cb->on_uidl(cb->ctx, msg, uid, ulen) : POP3_CB_CONTINUE;
+    }
+    }
+    pop3_fail(c, POP3_ERR_PROTOCOL, true);
+    return POP3_CB_ABORT;
+}
+
+static void on_list_line(pop3_client_t *c, const char *l, size_t n)
+{
+    pop3_cb_action_t act;
+    bool was = c->in_callback;
+
+    if (n == 1 && l[0] == '.') {
+        if (c->phase == POP3_P_CAPA || c->phase == POP3_P_RECAPA) {
+            setup_capa_done(c, true);
+        } else {
+            pop3_reply_t r = {0};
+            pop3_finish(c, POP3_OK, &r);
+        }
+        return;
+    }
+    if (n > 0 && l[0] == '.') {
+        l++;
+        n--;
+    }
+    c->in_callback = true;
+    act = on_entry(c, l, n);
+    c->in_callback = was;
+    if (POP3_CLOSED(c)) {
+        return;
+    }
+    if (act == POP3_CB_PAUSE) {
+        c->paused = true;
+    } else if (act == POP3_CB_ABORT) {
+        c->rx = POP3_RX_BODY; /* drain the rest through the body decoder */
+        c->body_state = POP3_B_BOL;
+        c->discarding = true;
+    }
+}
+
+/* ---- input --------------------------------------------------------------------------- */
+
+static size_t line_input(pop3_client_t *c, const uint8_t *data, size_t len)
+{
+    size_t taken = 0, n = 0;
+    pop3_line_result_t res =
+        pop3_line_take(c->cfg.line_buf, c->cfg.line_buf_len, &c->line_len, data, len, &taken, &n);
+
+    if (res == POP3_LINE_INVALID) {
+        POP3_LOG_WARN(("reply line too long or with a NUL"));
+        pop3_fail(c, POP3_ERR_PROTOCOL, true);
+    } else if (res == POP3_LINE_COMPLETE) {
+        c->more_input = taken < len;
+        pop3_trace(c, POP3_TRACE_RECEIVED, c->cfg.line_buf, n);
+        if (POP3_CLOSED(c)) {
+            return taken;
+        }
+        if (c->rx == POP3_RX_LINES) {
+            on_list_line(c, c->cfg.line_buf, n);
+        } else {
+            on_status_line(c, c->cfg.line_buf, n);
+        }
+    }
+    return taken;
+}
+
+static size_t body_input(pop3_client_t *c, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+
+    while (off < len && !c->paused && !POP3_CLOSED(c)) {
+        pop3_body_run_t run;
+        off += pop3_body_decode(&c->body_state, data + off, len - off, &run);
+        if (run.len > 0 && !c->discarding) {
+            pop3_cb_action_t act = POP3_CB_CONTINUE;
+            bool was = c->in_callback;
+            c->body_octets += run.len;
+            if (c->cfg.callbacks.on_body != NULL) {
+                c->in_callback = true;
+                act = c->cfg.callbacks.on_body(c->cfg.callbacks.ctx, (const char *)run.data, run.len);
+                c->in_callback = was;
+            }
+            if (act == POP3_CB_PAUSE) {
+                c->paused = !POP3_CLOSED(c);
+            } else if (act == POP3_CB_ABORT) {
+                c->discarding = true; /* drain to the end marker, then report ABORTED */
+            }
+        }
+        if (run.end && !POP3_CLOSED(c)) {
+            pop3_reply_t r = {0};
+            r.octets = c->body_octets;
+            c->more_input = off < len;
+            pop3_finish(c, c->discarding ? POP3_ERR_ABORTED : POP3_OK, &r);
+            c->discarding = false;
+            break;
+        }
+    }
+    return off;
+}
+
+size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
+{
+    size_t off = 0;
+
+    if (len > 0 && !c->paused) {
+        pop3_rearm(c);
+    }
+    while (off < len && !c->paused && !POP3_CLOSED(c)) {
+        switch (c->rx) {
+        case POP3_RX_STATUS:
+        case POP3_RX_LINES:
+            off += line_input(c, data + off, len - off);
+            break;
+        case POP3_RX_BODY:
+            off += body_input(c, data + off, len - off);
+            break;
+        default:
+            POP3_LOG_WARN(("unsolicited data from server"));
+            pop3_fail(c, POP3_ERR_PROTOCOL, true);
+            break;
+        }
+    }
+    c->more_input = false;
+    return off;
+}
+
+/* ---- other port entry points -------------------------------------------------------- */
+
+pop3_status_t pop3_start(pop3_client_t *c, uint32_t now_ms)
+{
+    if (c->phase != POP3_P_IDLE) {
+        return POP3_ERR_STATE;
+    }
+    c->now_ms = now_ms;
+    c->phase = POP3_P_CONNECTING;
+    pop3_arm(c, c->cfg.connect_timeout_ms);
+    return POP3_OK;
+}
+
+void pop3_on_connected(pop3_client_t *c)
+{
+    if (c->phase != POP3_P_CONNECTING) {
+        return;
+    }
+    if (c->cfg.security == POP3_SEC_IMPLICIT_TLS) {
+        start_tls(c, POP3_P_TLS);
+        return;
+    }
+    c->phase = POP3_P_GREETING;
+    c->rx = POP3_RX_STATUS;
+    c->line_len = 0; /* the connect deadline covers the greeting */
+}
+
+void pop3_on_tls_done(pop3_client_t *c, pop3_status_t status)
+{
+    if (c->phase != POP3_P_TLS && c->phase != POP3_P_STLS_TLS) {
+        return;
+    }
+    if (status != POP3_OK) {
+        pop3_fail(c, status == POP3_ERR_CERT ? POP3_ERR_CERT : POP3_ERR_TLS, true);
+        return;
+    }
+    c->caps = 0; /* RFC 2595 section 4: forget what was learned in plaintext */
+    if (c->phase == POP3_P_TLS) {
+        c->phase = POP3_P_GREETING;
+        pop3_expect_status(c, c->cfg.connect_timeout_ms);
+        return;
+    }
+    setup_send(c, POP3_P_RECAPA, capa_line);
+}
+
+void pop3_on_writable(pop3_client_t *c)
+{
+    c->want_write = false;
+    pop3_flush(c);
+}
+
+void pop3_on_closed(pop3_client_t *c, pop3_status_t status)
+{
+    pop3_fail(c, status == POP3_OK ? POP3_ERR_TRANSPORT : status, false);
+}
+
+void pop3_tick(pop3_client_t *c, uint32_t now_ms)
+{
+    c->now_ms = now_ms;
+    if (c->deadline_armed && !c->paused && (int32_t)(now_ms - c->deadline_ms) >= 0) {
+        POP3_LOG_ERROR(("timeout in state %d", (int)pop3_phase_state(c)));
+        pop3_fail(c, POP3_ERR_TIMEOUT, true);
+    }
+}

@@ -1,0 +1,92 @@
+/* Small shared helpers: status and command names, caller-string checks,
+ * display sanitising and wiping. No client state. */
+#include <string.h>
+
+#include "pop3_internal.h"
+
+#if POP3_STATUS_TEXT_ENABLE
+static const char *const status_names[POP3_STATUS_COUNT_] = {
+    [POP3_OK] = "success",
+    [POP3_ERR_SERVER] = "server replied -ERR",
+    [POP3_ERR_AUTH] = "authentication rejected",
+    [POP3_ERR_PROTOCOL] = "protocol violation by the server",
+    [POP3_ERR_TRANSPORT] = "connection failed or lost",
+    [POP3_ERR_TLS] = "TLS failure",
+    [POP3_ERR_CERT] = "certificate verification failed",
+    [POP3_ERR_TIMEOUT] = "timed out",
+    [POP3_ERR_ABORTED] = "aborted by the application",
+    [POP3_ERR_BAD_ARG] = "invalid argument",
+    [POP3_ERR_STATE] = "not allowed in this session state",
+    [POP3_ERR_SECURITY] = "refused by security policy",
+    [POP3_ERR_QUEUE_FULL] = "command queue full",
+    [POP3_ERR_CLOSED] = "session closed",
+};
+#endif
+
+const char *pop3_status_str(pop3_status_t status)
+{
+#if POP3_STATUS_TEXT_ENABLE
+    if ((unsigned)status >= (unsigned)POP3_STATUS_COUNT_) {
+        return "unknown status";
+    }
+    return status_names[status];
+#else
+    return status == POP3_OK ? "success" : "error";
+#endif
+}
+
+const char *pop3_cmd_name(pop3_cmd_t cmd)
+{
+    if (cmd == POP3_CMD_CONNECT) {
+        return "CONNECT";
+    }
+    if (cmd == POP3_CMD_LOGIN) {
+        return "LOGIN"; /* its wire verbs are USER and PASS */
+    }
+    if ((unsigned)cmd >= (unsigned)POP3_CMD_COUNT_) {
+        return "?";
+    }
+    return pop3_cmd_info((unsigned)cmd)->verb;
+}
+
+/* NUL ends a C string, so it cannot hide inside one; CR and LF could end the command. */
+bool pop3_arg_valid(const char *s, size_t *len)
+{
+    size_t n;
+
+    if (s == NULL) {
+        return false;
+    }
+    n = strlen(s);
+    if (n == 0 || memchr(s, '\r', n) != NULL || memchr(s, '\n', n) != NULL) {
+        return false;
+    }
+    *len = n;
+    return true;
+}
+
+size_t pop3_sanitize(char *out, size_t out_len, const char *text, size_t text_len)
+{
+    size_t i, n;
+
+    if (out == NULL || out_len == 0) {
+        return 0;
+    }
+    n = text == NULL ? 0 : (text_len < out_len - 1U ? text_len : out_len - 1U);
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        /* Control characters (ESC starts terminal sequences), DEL and non-ASCII. */
+        out[i] = (char)((ch < 0x20 || ch > 0x7E) ? '?' : ch);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+void pop3_wipe(void *p, size_t len)
+{
+    volatile unsigned char *v = p;
+
+    while (len-- > 0) {
+        *v++ = 0;
+    }
+}
