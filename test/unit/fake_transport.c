@@ -99,6 +99,7 @@ static long fake_send(void *ctx, const uint8_t *data, size_t len)
     harness_t *h = ctx;
     h->send_calls++;
     if (h->close_calls > 0) h->send_after_close = true;
+    if (h->in_trace) h->send_in_trace = true;
     if (len == 0) { h->send_zero_len_calls++; return 0; }
     if (h->send_fail) return -1;
     size_t lim = h->budget_mode ? h->budget : h->accept_max;
@@ -166,6 +167,7 @@ static pop3_cb_action_t cb_body(void *ctx, const char *data, size_t len)
 {
     harness_t *h = ctx;
     h->body_calls++;
+    if (h->body_core_abort_at && h->body_calls == h->body_core_abort_at) pop3_abort(h->c);
     if (len == 0) { h->body_zero_calls++; return POP3_CB_CONTINUE; }
     if (data == NULL) FT_FAIL("on_body data NULL");
     if (h->body_len + len > FT_BODY_CAP) FT_FAIL("on_body: more than %u octets delivered", FT_BODY_CAP);
@@ -177,9 +179,15 @@ static pop3_cb_action_t cb_body(void *ctx, const char *data, size_t len)
     return POP3_CB_CONTINUE;
 }
 
+static void entry_abort(harness_t *h)
+{
+    if (h->entry_core_abort_at && ++h->entry_calls == h->entry_core_abort_at) pop3_abort(h->c);
+}
+
 static pop3_cb_action_t cb_list(void *ctx, uint32_t msg, uint64_t octets)
 {
     harness_t *h = ctx;
+    entry_abort(h);
     if (h->nlist >= FT_MAX_ENTRIES) FT_FAIL("too many on_list calls");
     h->list[h->nlist].msg = msg;
     h->list[h->nlist].octets = octets;
@@ -191,6 +199,7 @@ static pop3_cb_action_t cb_list(void *ctx, uint32_t msg, uint64_t octets)
 static pop3_cb_action_t cb_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len)
 {
     harness_t *h = ctx;
+    entry_abort(h);
     if (h->nuidl >= FT_MAX_ENTRIES) FT_FAIL("too many on_uidl calls");
     ft_uidl_t *u = &h->uidl[h->nuidl++];
     u->msg = msg;
@@ -205,6 +214,7 @@ static pop3_cb_action_t cb_uidl(void *ctx, uint32_t msg, const char *uid, size_t
 static pop3_cb_action_t cb_capa(void *ctx, const char *line, size_t len)
 {
     harness_t *h = ctx;
+    entry_abort(h);
     if (h->ncapa >= FT_MAX_ENTRIES) FT_FAIL("too many on_capa calls");
     ft_capa_t *k = &h->capa[h->ncapa++];
     k->len = len;
@@ -216,12 +226,18 @@ static void cb_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t l
 {
     harness_t *h = ctx;
     h->trace_calls++;
-    if (h->trace_len + len + 4 >= FT_TRACE_CAP) return;
-    h->trace[h->trace_len++] = dir == POP3_TRACE_SENT ? 'S' : 'R';
-    h->trace[h->trace_len++] = ':';
-    if (len) memcpy(h->trace + h->trace_len, line, len);
-    h->trace_len += len;
-    h->trace[h->trace_len++] = '\n';
+    if (h->trace_len + len + 4 < FT_TRACE_CAP) {
+        h->trace[h->trace_len++] = dir == POP3_TRACE_SENT ? 'S' : 'R';
+        h->trace[h->trace_len++] = ':';
+        if (len) memcpy(h->trace + h->trace_len, line, len);
+        h->trace_len += len;
+        h->trace[h->trace_len++] = '\n';
+    }
+    h->in_trace = true;
+    /* A command queued from inside the trace must wait for its return. */
+    if (h->trace_queues_noop && pop3_state(h->c) == POP3_STATE_TRANSACTION) (void)pop3_noop(h->c);
+    if (h->trace_core_abort_at && h->trace_calls == h->trace_core_abort_at) pop3_abort(h->c);
+    h->in_trace = false;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -114,6 +114,14 @@ struct harness {
     int trace_calls;
     ft_done_hook_t done_hook;
     void *user;
+    /* pop3_abort() from inside a callback when its Nth call comes (1-based, 0 = never). */
+    int trace_core_abort_at;  /* on_trace */
+    int entry_core_abort_at;  /* on_list / on_uidl / on_capa, counted together */
+    int body_core_abort_at;   /* on_body */
+    int entry_calls;
+    bool trace_queues_noop;   /* on_trace queues a NOOP (in TRANSACTION) */
+    bool in_trace;            /* inside on_trace: the core must not send */
+    bool send_in_trace;       /* it did */
 };
 
 /* ---- failure context ---- */

@@ -180,6 +180,58 @@ static void test_min_buffers(void **state)
     H_EXPECT_SENT(h, "TOP 4294967295 4294967295\r\n");
 }
 
+/* Issue 7, defect 2: POP3_CAP_KNOWN is bit 31 and must not be an int enumerator
+ * (-pedantic); checked at compile time. */
+typedef char ft_cap_known_is_bit31[(POP3_CAP_KNOWN == 0x80000000UL && POP3_CAP_KNOWN > 0) ? 1 : -1];
+
+static int inert_sends, inert_closes, inert_tls;
+static long inert_send(void *ctx, const uint8_t *d, size_t l) { (void)ctx; (void)d; inert_sends++; return (long)l; }
+static void inert_close(void *ctx) { (void)ctx; inert_closes++; }
+static void inert_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
+{
+    (void)ctx; (void)cmd; (void)st; (void)r;
+    FT_FAIL("on_done called on a client whose pop3_init() failed");
+}
+
+/* Issue 7, defect 1: after pop3_init() failed, the client is CLOSED: start is
+ * refused and no entry point calls a NULL pointer (it used to call start_tls). */
+static void test_failed_init_is_inert(void **state)
+{
+    (void)state;
+    static char line[1024], tx[1024];
+    pop3_client_t c;
+    pop3_config_t cfg;
+    for (int variant = 0; variant < 3; variant++) {
+        memset(&cfg, 0, sizeof cfg);
+        cfg.line_buf = line;
+        cfg.line_buf_len = sizeof line;
+        cfg.tx_buf = tx;
+        cfg.tx_buf_len = sizeof tx;
+        cfg.transport.send = inert_send;
+        cfg.transport.close = inert_close;
+        cfg.callbacks.on_done = inert_on_done;
+        cfg.security = variant == 0 ? POP3_SEC_STLS : POP3_SEC_IMPLICIT_TLS; /* no start_tls */
+        ft_setctx("failed pop3_init, variant %d", variant);
+        memset(&c, 0xA5, sizeof c); /* garbage before init */
+        FT_EQ_ST(pop3_init(&c, variant == 2 ? NULL : &cfg), POP3_ERR_BAD_ARG);
+        FT_EQ(pop3_state(&c), POP3_STATE_CLOSED);
+        FT_EQ_ST(pop3_session_status(&c), POP3_ERR_BAD_ARG);
+        FT_EQ_ST(pop3_start(&c, 0), POP3_ERR_STATE);
+        pop3_on_connected(&c);
+        FT_EQ(pop3_on_input(&c, (const uint8_t *)"+OK\r\n", 5), 0);
+        pop3_on_tls_done(&c, POP3_OK);
+        pop3_on_writable(&c);
+        pop3_tick(&c, 1000000U);
+        pop3_on_closed(&c, POP3_ERR_TRANSPORT);
+        pop3_resume(&c);
+        FT_EQ_ST(pop3_stat(&c), POP3_ERR_CLOSED);
+        FT_EQ_ST(pop3_login(&c, "u", "p"), POP3_ERR_CLOSED);
+        pop3_abort(&c);
+        FT_EQ(pop3_state(&c), POP3_STATE_CLOSED);
+        FT_EQ(inert_sends + inert_closes + inert_tls, 0);
+    }
+}
+
 /* Header: POP3_MIN_TX_BUF_LEN holds "one command of 255 octets (RFC 2449)". */
 static void test_min_tx_buf_holds_255_octet_command(void **state)
 {
@@ -204,6 +256,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cmd_name, ft_teardown),
         cmocka_unit_test_teardown(test_sanitize, ft_teardown),
         cmocka_unit_test_teardown(test_init_args, ft_teardown),
+        cmocka_unit_test_teardown(test_failed_init_is_inert, ft_teardown),
         cmocka_unit_test_teardown(test_min_buffers, ft_teardown),
         cmocka_unit_test_teardown(test_min_tx_buf_holds_255_octet_command, ft_teardown),
     };

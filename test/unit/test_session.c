@@ -947,6 +947,82 @@ static void test_abort_from_callback(void **state)
     }
 }
 
+/* Issue 7, defects 3 and 4: pop3_abort() is allowed from every callback, on_trace
+ * included, at any point of a session; each accepted command (and CONNECT) is
+ * then reported exactly once, nothing is sent after close, nothing crashes. */
+static void abort_done_hook(harness_t *h, const ft_done_t *d)
+{
+    (void)d;
+    if (h->ndone == *(const int *)h->user) pop3_abort(h->c);
+}
+
+static void test_abort_from_any_callback(void **state)
+{
+    (void)state;
+    static const char *const replies[] = {
+        "+OK hi\r\n", "+OK\r\nUSER\r\nUIDL\r\n.\r\n", "+OK\r\n", "+OK in\r\n", "+OK\r\nTOP\r\nUIDL\r\n.\r\n",
+        "+OK 2 10\r\n", "+OK\r\n1 5\r\n2 5\r\n.\r\n", "+OK\r\n1 a\r\n2 b\r\n.\r\n", "+OK\r\nbo\r\n..dy\r\n.\r\n",
+        "+OK bye\r\n"};
+    static const pop3_cmd_t cmds[] = {POP3_CMD_CONNECT, POP3_CMD_LOGIN, POP3_CMD_CAPA, POP3_CMD_STAT,
+                                      POP3_CMD_LIST, POP3_CMD_UIDL, POP3_CMD_RETR, POP3_CMD_QUIT};
+    static const char *const kinds[] = {"on_trace", "on_done", "on_body", "on_list/on_uidl/on_capa"};
+    for (int kind = 0; kind < 4; kind++) {
+        for (int k = 1; k <= 24; k++) {
+            ft_setctx("pop3_abort() from %s call %d", kinds[kind], k);
+            harness_t *h = h_new(0, NULL);
+            int at = k;
+            h->user = &at;
+            if (kind == 0) h->trace_core_abort_at = k;
+            if (kind == 1) h->done_hook = abort_done_hook;
+            if (kind == 2) h->body_core_abort_at = k;
+            if (kind == 3) h->entry_core_abort_at = k;
+            FT_EQ_ST(pop3_start(h->c, 0), POP3_OK);
+            FT_EQ_ST(pop3_login(h->c, "u", "p"), POP3_OK);
+            FT_EQ_ST(pop3_capa(h->c), POP3_OK);
+            FT_EQ_ST(pop3_stat(h->c), POP3_OK);
+            FT_EQ_ST(pop3_list(h->c, 0), POP3_OK);
+            FT_EQ_ST(pop3_uidl(h->c, 0), POP3_OK);
+            FT_EQ_ST(pop3_retr(h->c, 1), POP3_OK);
+            FT_EQ_ST(pop3_quit(h->c), POP3_OK);
+            pop3_on_connected(h->c);
+            for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+                if (pop3_state(h->c) == POP3_STATE_CLOSED) break;
+                h_feed_str(h, replies[i]);
+            }
+            FT_EQ(pop3_state(h->c), POP3_STATE_CLOSED);
+            FT_EQ(h->ndone, 8);
+            for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+                int n = 0;
+                for (int j = 0; j < h->ndone; j++) n += h->done[j].cmd == cmds[i];
+                FT_CHECK_MSG(n == 1, "%s reported %d times", pop3_cmd_name(cmds[i]), n);
+            }
+            FT_CHECK(h->close_calls <= 1);
+            FT_CHECK(!h->send_after_close);
+            pop3_abort(h->c); /* closed: does nothing */
+            FT_EQ(h->ndone, 8);
+            h_free_all();
+        }
+    }
+}
+
+/* Issue 7, defect 3: on_trace runs as a callback: a command queued inside it
+ * is sent only after it returned, never from inside. */
+static void test_trace_is_a_callback(void **state)
+{
+    (void)state;
+    ft_setctx("on_trace queues NOOP during a session");
+    harness_t *h = h_new(0, NULL);
+    h_ready(h);
+    h->trace_queues_noop = true;
+    FT_EQ_ST(pop3_stat(h->c), POP3_OK);
+    H_EXPECT_SENT(h, "STAT\r\n");
+    h_feed_str(h, "+OK 1 5\r\n");
+    H_EXPECT_SENT(h, "NOOP\r\n");
+    FT_CHECK(!h->send_in_trace);
+    FT_EQ(h->ndone, 1);
+    H_EXPECT_DONE(h, 0, POP3_CMD_STAT, POP3_OK);
+}
+
 static void test_pop3_abort(void **state)
 {
     (void)state;
@@ -1319,6 +1395,8 @@ int main(void)
         cmocka_unit_test_teardown(test_pause_resume, ft_teardown),
         cmocka_unit_test_teardown(test_abort_from_callback, ft_teardown),
         cmocka_unit_test_teardown(test_pop3_abort, ft_teardown),
+        cmocka_unit_test_teardown(test_abort_from_any_callback, ft_teardown),
+        cmocka_unit_test_teardown(test_trace_is_a_callback, ft_teardown),
         cmocka_unit_test_teardown(test_short_send_waits_for_writable, ft_teardown),
         cmocka_unit_test_teardown(test_short_sends, ft_teardown),
         cmocka_unit_test_teardown(test_password_wiped_and_masked, ft_teardown),
