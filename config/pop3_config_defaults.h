@@ -42,7 +42,7 @@
  * own CAPA and STLS are constants and need no room here.)
  */
 #ifndef POP3_MIN_TX_BUF_LEN
-#define POP3_MIN_TX_BUF_LEN (2U * POP3_CMD_MAX_LEN)
+#define POP3_MIN_TX_BUF_LEN (POP3_CMD_MAX_LEN + POP3_CMD_MAX_LEN)
 #endif
 
 /** Longest APOP timestamp (angle brackets included) kept from the greeting. */

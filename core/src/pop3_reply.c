@@ -172,7 +172,10 @@ static const char *const capa_names[] = {"TOP",  "USER", "SASL",           "RESP
 
 static char upper(char ch)
 {
-    return (ch >= 'a' && ch <= 'z') ? (char)(ch - ('a' - 'A')) : ch;
+    if (ch >= 'a' && ch <= 'z') {
+        return (char)(ch - ('a' - 'A'));
+    }
+    return ch;
 }
 
 /* Capability names are case-insensitive (RFC 2449 section 6); unknown ones give 0. */
