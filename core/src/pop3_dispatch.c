@@ -8,6 +8,8 @@
 
 #include "pop3_internal.h"
 
+const pop3_reply_t pop3_no_reply = {0};
+
 /* The public state of each phase. */
 static const uint8_t phase_state[POP3_P_COUNT_] = {
     [POP3_P_IDLE] = POP3_STATE_IDLE,         [POP3_P_CONNECTING] = POP3_STATE_CONNECTING,
@@ -114,12 +116,11 @@ void pop3_end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
 /* Commands that never completed end with @p st; then every buffer is wiped. */
 void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
 {
-    pop3_reply_t r = {0};
 
     while (c->q_count > 0) {
         pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
         pop3_q_pop(c);
-        pop3_report(c, cmd, st, &r);
+        pop3_report(c, cmd, st, &pop3_no_reply);
     }
     pop3_wipe(c->cfg.tx_buf, c->cfg.tx_buf_len);
     pop3_wipe(c->cfg.line_buf, c->cfg.line_buf_len);
@@ -132,7 +133,6 @@ void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
 
 void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
-    pop3_reply_t r = {0};
     bool connecting = c->phase < POP3_P_AUTH;
     /* Commands that never ran: the cause if it was the link or the server's
      * bytes, else just "closed" (a -ERR was the answer to another command). */
@@ -143,7 +143,7 @@ void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
     }
     pop3_end_session(c, st, close_transport);
     if (connecting) {
-        pop3_report(c, POP3_CMD_CONNECT, rest, &r);
+        pop3_report(c, POP3_CMD_CONNECT, rest, &pop3_no_reply);
     }
     pop3_fail_queue(c, rest);
 }
@@ -248,9 +248,8 @@ void pop3_pump(pop3_client_t *c)
            (e = pop3_q_head(c)) != NULL) {
         pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
         if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
-            pop3_reply_t r = {0};
-            pop3_q_pop(c);
-            pop3_report(c, cmd, POP3_ERR_STATE, &r);
+                    pop3_q_pop(c);
+            pop3_report(c, cmd, POP3_ERR_STATE, &pop3_no_reply);
             continue;
         }
         c->q_head_sent = true;

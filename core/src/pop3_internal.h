@@ -144,6 +144,9 @@ void pop3_tx_drop(pop3_client_t *c, size_t n);
 
 #define POP3_CLOSED(c) ((c)->phase == POP3_P_CLOSED)
 
+/* The reply of a command that ended without one (never sent, closed, list end). */
+extern const pop3_reply_t pop3_no_reply;
+
 /* The public state of the engine's phase. */
 pop3_state_t pop3_phase_state(const pop3_client_t *c);
 /* Deadline @p timeout_ms from now (0: none). */

@@ -41,10 +41,8 @@ static void start_tls(pop3_client_t *c, uint8_t phase)
 
 static void ready(pop3_client_t *c)
 {
-    pop3_reply_t r = {0};
-
     c->phase = POP3_P_AUTH;
-    pop3_report(c, POP3_CMD_CONNECT, POP3_OK, &r);
+    pop3_report(c, POP3_CMD_CONNECT, POP3_OK, &pop3_no_reply);
     pop3_pump(c);
 }
 
@@ -250,8 +248,7 @@ static void on_list_line(pop3_client_t *c, const char *l, size_t n)
         if (c->phase == POP3_P_CAPA || c->phase == POP3_P_RECAPA) {
             setup_capa_done(c, true);
         } else {
-            pop3_reply_t r = {0};
-            pop3_finish(c, POP3_OK, &r);
+            pop3_finish(c, POP3_OK, &pop3_no_reply);
         }
         return;
     }
