@@ -83,7 +83,7 @@ obj_sizes() { # files... -> "text data bss"
 obj_text() { obj_sizes "$@" | awk '{ print $1 }'; }
 
 # Every input section the linker kept, attributed to its archive/object and to the
-# output section it landed in: lines "address size component kind" (decimal).
+# output section it landed in: lines "address size component kind" (decimal), in map order.
 map_sections() { # map
   awk '
     function hex(s,   n, i, c) { n = 0; s = tolower(s); sub(/^0x/, "", s)
@@ -103,7 +103,7 @@ map_sections() { # map
     function add(addr, sz, f,   k) {
       if (out == "") return
       if (out == ".data") k = "data"; else if (out == ".bss") k = "bss"; else if (out == ".stack") k = "stack"; else k = "text"
-      printf "%d %d %s %s\n", hex(addr), hex(sz), comp(f), k }
+      n++; sa[n] = hex(addr); ss[n] = hex(sz); sc[n] = comp(f); sk[n] = k }
     /^Linker script and memory map/ { on = 1; next }
     !on { next }
     /^\.[A-Za-z_]/ { out = $1
@@ -116,11 +116,16 @@ map_sections() { # map
                next }
     pend && /^ +0x[0-9a-fA-F]+ +0x[0-9a-fA-F]+ / { f = $3; for (i = 4; i <= NF; i++) f = f " " $i; add($1, $2, f); pend = 0; next }
     { pend = 0 }
+    # A section ends where the next one in the map starts: a merged string section may be
+    # listed with the size of the whole merged block (its own strings folded into earlier ones).
+    END { for (i = 1; i <= n; i++) { e = sa[i] + ss[i]
+            if (i < n && sa[i + 1] >= sa[i] && sa[i + 1] < e) e = sa[i + 1]
+            printf "%d %d %s %s\n", sa[i], e - sa[i], sc[i], sk[i] } }
   ' "$1"
 }
 
-# Linked size per component. Merged string sections overlap in the map (sizes before
-# merging): each byte is counted once, for the first section that covers it.
+# Linked size per component; should sections still overlap, each byte is counted once,
+# for the first section that covers it.
 map_sizes() { # map -> lines "component text data bss stack"
   map_sections "$1" | sort -n -k1,1 | awk '
     { a = $1; e = $1 + $2; if (a < end) a = end; if (e > a) { sum[$3, $4] += e - a; end = e } }
