@@ -177,7 +177,6 @@ budget() { # label limit measured
 }
 
 table=$bdir/size-table.md
-ports() { [ "$have_port" = 1 ] && echo "${A[$1:lwip_port]}"; }
 {
   echo "### Cortex-M4 image size (arm-none-eabi-gcc $(arm-none-eabi-gcc -dumpversion), -mcpu=cortex-m4 -mthumb -Os, newlib-nano, --gc-sections)"
   echo
@@ -232,7 +231,7 @@ ports() { [ "$have_port" = 1 ] && echo "${A[$1:lwip_port]}"; }
   if [ "$have_port" = 1 ]; then
     echo "| **core + lwIP port** | $(text_linked full core lwip_port) | $(text_linked minimal core lwip_port) | $(obj_text "${A[full:core]}" "${A[full:lwip_port]}") | $(obj_text "${A[minimal:core]}" "${A[minimal:lwip_port]}") |"
   fi
-  echo "| **POP3 library total** | $(text_linked full core lwip_port tls) | $(text_linked minimal core lwip_port tls) | $(obj_text "${A[full:core]}" "${A[full:tls]}" $(ports full)) | $(obj_text "${A[minimal:core]}" "${A[minimal:tls]}" $(ports minimal)) |"
+  echo "| **POP3 library total** | $(text_linked full core lwip_port tls) | $(text_linked minimal core lwip_port tls) | $(obj_text "${A[full:core]}" "${A[full:tls]}" ${A[full:lwip_port]:+"${A[full:lwip_port]}"}) | $(obj_text "${A[minimal:core]}" "${A[minimal:tls]}" ${A[minimal:lwip_port]:+"${A[minimal:lwip_port]}"}) |"
   if [ "$have_elf" = 1 ]; then
     echo "| whole image (.text + .data) | $(arm-none-eabi-size "${A[full:elf]}" | awk 'NR == 2 { print $1 + $2 }') | $(arm-none-eabi-size "${A[minimal:elf]}" | awk 'NR == 2 { print $1 + $2 }') | | |"
   fi
