@@ -56,14 +56,45 @@ pop3_line_kind_t pop3_parse_status(const char *line, size_t len, const char **te
     return kind;
 }
 
-/* Names in pop3_resp_code_t order from POP3_RESP_IN_USE on. Hierarchical
- * codes (SYS/TEMP/...) match on their leading components. */
-static const char *const resp_codes[] = {"IN-USE", "LOGIN-DELAY", "SYS/TEMP", "SYS/PERM", "AUTH"};
+static char upper(char ch)
+{
+    if (ch >= 'a' && ch <= 'z') {
+        return (char)(ch - ('a' - 'A'));
+    }
+    return ch;
+}
+
+/*
+ * Index of the first name in @p names (each ended by NUL, the list by an empty
+ * name) that @p tok matches case-insensitively: the whole token, or its leading
+ * components before a '/' (hierarchical codes such as SYS/TEMP/...). -1 if none.
+ * One packed string rather than a pointer table: smaller on a microcontroller.
+ */
+static int name_index(const char *names, const char *tok, size_t len)
+{
+    int i;
+
+    for (i = 0; *names != '\0'; i++) {
+        size_t k = strlen(names);
+        size_t j = 0;
+        while (j < k && j < len && upper(tok[j]) == names[j]) {
+            j++;
+        }
+        if (j == k && (k == len || tok[k] == '/')) {
+            return i;
+        }
+        names += k + 1U;
+    }
+    return -1;
+}
+
+/* In pop3_resp_code_t order from POP3_RESP_IN_USE on. */
+static const char resp_names[] = "IN-USE\0LOGIN-DELAY\0SYS/TEMP\0SYS/PERM\0AUTH\0";
 
 pop3_resp_code_t pop3_parse_resp_code(const char *text, size_t len)
 {
     const char *end;
-    size_t n, i;
+    int i;
 
     if (len < 2 || text[0] != '[') {
         return POP3_RESP_NONE;
@@ -72,15 +103,8 @@ pop3_resp_code_t pop3_parse_resp_code(const char *text, size_t len)
     if (end == NULL) {
         return POP3_RESP_NONE;
     }
-    text++;
-    n = (size_t)(end - text);
-    for (i = 0; i < sizeof resp_codes / sizeof resp_codes[0]; i++) {
-        size_t k = strlen(resp_codes[i]);
-        if (n >= k && memcmp(text, resp_codes[i], k) == 0 && (n == k || text[k] == '/')) {
-            return (pop3_resp_code_t)(POP3_RESP_IN_USE + i);
-        }
-    }
-    return POP3_RESP_OTHER;
+    i = name_index(resp_names, text + 1, (size_t)(end - text) - 1U);
+    return i < 0 ? POP3_RESP_OTHER : (pop3_resp_code_t)(POP3_RESP_IN_USE + i);
 }
 
 /* Decimal digits only, at least one; false on overflow instead of wrapping. */
@@ -166,34 +190,17 @@ bool pop3_parse_uidl(const char *text, size_t len, uint32_t *msg, const char **u
     return n >= 1 && n <= 70;
 }
 
-/* Capability names; the bit of entry i is 1 << i (see POP3_CAP_* in pop3.h). */
-static const char *const capa_names[] = {"TOP",  "USER", "SASL",           "RESP-CODES", "LOGIN-DELAY",    "PIPELINING",
-                                         "EXPIRE", "UIDL", "IMPLEMENTATION", "STLS",       "AUTH-RESP-CODE", "UTF8"};
-
-static char upper(char ch)
-{
-    if (ch >= 'a' && ch <= 'z') {
-        return (char)(ch - ('a' - 'A'));
-    }
-    return ch;
-}
+/* Capability names; the bit of name i is 1 << i (see POP3_CAP_* in pop3.h). */
+static const char capa_names[] = "TOP\0USER\0SASL\0RESP-CODES\0LOGIN-DELAY\0PIPELINING\0EXPIRE\0UIDL\0"
+                                 "IMPLEMENTATION\0STLS\0AUTH-RESP-CODE\0UTF8\0";
 
 /* Capability names are case-insensitive (RFC 2449 section 6); unknown ones give 0. */
 uint32_t pop3_capa_bit(const char *line, size_t len)
 {
     const char *sp = memchr(line, ' ', len);
-    size_t tok = sp != NULL ? (size_t)(sp - line) : len;
-    size_t i, k;
+    int i = name_index(capa_names, line, sp != NULL ? (size_t)(sp - line) : len);
 
-    for (i = 0; i < sizeof capa_names / sizeof capa_names[0]; i++) {
-        const char *name = capa_names[i];
-        for (k = 0; k < tok && name[k] != '\0' && upper(line[k]) == name[k]; k++) {
-        }
-        if (k == tok && name[k] == '\0') {
-            return (uint32_t)1U << i;
-        }
-    }
-    return 0;
+    return i < 0 ? 0U : (uint32_t)1U << i;
 }
 
 /*

@@ -5,31 +5,36 @@
 #include "pop3_internal.h"
 
 #if POP3_STATUS_TEXT_ENABLE
-static const char *const status_names[POP3_STATUS_COUNT_] = {
-    [POP3_OK] = "success",
-    [POP3_ERR_SERVER] = "server replied -ERR",
-    [POP3_ERR_AUTH] = "authentication rejected",
-    [POP3_ERR_PROTOCOL] = "protocol violation by the server",
-    [POP3_ERR_TRANSPORT] = "connection failed or lost",
-    [POP3_ERR_TLS] = "TLS failure",
-    [POP3_ERR_CERT] = "certificate verification failed",
-    [POP3_ERR_TIMEOUT] = "timed out",
-    [POP3_ERR_ABORTED] = "aborted by the application",
-    [POP3_ERR_BAD_ARG] = "invalid argument",
-    [POP3_ERR_STATE] = "not allowed in this session state",
-    [POP3_ERR_SECURITY] = "refused by security policy",
-    [POP3_ERR_QUEUE_FULL] = "command queue full",
-    [POP3_ERR_CLOSED] = "session closed",
-};
+/* In pop3_status_t order, one packed string (no pointer table). */
+static const char status_texts[] = "success\0"
+                                   "server replied -ERR\0"
+                                   "authentication rejected\0"
+                                   "protocol violation by the server\0"
+                                   "connection failed or lost\0"
+                                   "TLS failure\0"
+                                   "certificate verification failed\0"
+                                   "timed out\0"
+                                   "aborted by the application\0"
+                                   "invalid argument\0"
+                                   "not allowed in this session state\0"
+                                   "refused by security policy\0"
+                                   "command queue full\0"
+                                   "session closed";
 #endif
 
 const char *pop3_status_str(pop3_status_t status)
 {
 #if POP3_STATUS_TEXT_ENABLE
+    const char *s = status_texts;
+    unsigned i;
+
     if ((unsigned)status >= (unsigned)POP3_STATUS_COUNT_) {
         return "unknown status";
     }
-    return status_names[status];
+    for (i = (unsigned)status; i > 0U; i--) {
+        s += strlen(s) + 1U;
+    }
+    return s;
 #else
     return status == POP3_OK ? "success" : "error";
 #endif
