@@ -8,8 +8,6 @@
 
 #include "pop3_internal.h"
 
-const pop3_reply_t pop3_no_reply = {0};
-
 /* The public state of each phase. */
 static const uint8_t phase_state[POP3_P_COUNT_] = {
     [POP3_P_IDLE] = POP3_STATE_IDLE,         [POP3_P_CONNECTING] = POP3_STATE_CONNECTING,
@@ -48,7 +46,12 @@ void pop3_rearm(pop3_client_t *c)
 void pop3_report(pop3_client_t *c, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     bool was = c->in_callback;
+    pop3_reply_t none;
 
+    if (r == NULL) {
+        memset(&none, 0, sizeof none);
+        r = &none;
+    }
     if (c->cfg.callbacks.on_done != NULL) {
         c->in_callback = true;
         c->cfg.callbacks.on_done(c->cfg.callbacks.ctx, cmd, st, r);
@@ -120,7 +123,7 @@ void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
     while (c->q_count > 0) {
         pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
         pop3_q_pop(c);
-        pop3_report(c, cmd, st, &pop3_no_reply);
+        pop3_report(c, cmd, st, NULL);
     }
     pop3_wipe(c->cfg.tx_buf, c->cfg.tx_buf_len);
     pop3_wipe(c->cfg.line_buf, c->cfg.line_buf_len);
@@ -143,7 +146,7 @@ void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
     }
     pop3_end_session(c, st, close_transport);
     if (connecting) {
-        pop3_report(c, POP3_CMD_CONNECT, rest, &pop3_no_reply);
+        pop3_report(c, POP3_CMD_CONNECT, rest, NULL);
     }
     pop3_fail_queue(c, rest);
 }
@@ -249,7 +252,7 @@ void pop3_pump(pop3_client_t *c)
         pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
         if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
                     pop3_q_pop(c);
-            pop3_report(c, cmd, POP3_ERR_STATE, &pop3_no_reply);
+            pop3_report(c, cmd, POP3_ERR_STATE, NULL);
             continue;
         }
         c->q_head_sent = true;
@@ -270,19 +273,15 @@ void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
     c->rx = POP3_RX_NONE;
     c->deadline_armed = false;
     pop3_q_pop(c);
-    if (junk) {
-        POP3_LOG_WARN(("data after the end of a reply, before the next command"));
-        pop3_end_session(c, POP3_ERR_PROTOCOL, true);
-        pop3_report(c, cmd, st == POP3_OK ? POP3_ERR_PROTOCOL : st, r);
-        pop3_fail_queue(c, POP3_ERR_PROTOCOL);
-        return;
-    }
-    if (cmd == POP3_CMD_QUIT) {
-        /* Closed before QUIT is reported, so pop3_abort() from that callback
-         * cannot turn a committed QUIT into an abort. */
-        pop3_end_session(c, st, true);
-        pop3_report(c, cmd, st, r);
-        pop3_fail_queue(c, POP3_ERR_CLOSED);
+    if (junk || cmd == POP3_CMD_QUIT) {
+        if (junk) {
+            POP3_LOG_WARN(("data after the end of a reply, before the next command"));
+        }
+        /* Closed before the report, so pop3_abort() from that callback cannot
+         * turn a committed QUIT into an abort. */
+        pop3_end_session(c, junk ? POP3_ERR_PROTOCOL : st, true);
+        pop3_report(c, cmd, (junk && st == POP3_OK) ? POP3_ERR_PROTOCOL : st, r);
+        pop3_fail_queue(c, junk ? POP3_ERR_PROTOCOL : POP3_ERR_CLOSED);
         return;
     }
     pop3_report(c, cmd, st, r);

@@ -144,8 +144,6 @@ void pop3_tx_drop(pop3_client_t *c, size_t n);
 
 #define POP3_CLOSED(c) ((c)->phase == POP3_P_CLOSED)
 
-/* The reply of a command that ended without one (never sent, closed, list end). */
-extern const pop3_reply_t pop3_no_reply;
 
 /* The public state of the engine's phase. */
 pop3_state_t pop3_phase_state(const pop3_client_t *c);
@@ -153,7 +151,8 @@ pop3_state_t pop3_phase_state(const pop3_client_t *c);
 void pop3_arm(pop3_client_t *c, uint32_t timeout_ms);
 /* Re-arms the silence deadline when a reply is awaited (input, resume). */
 void pop3_rearm(pop3_client_t *c);
-/* Callbacks, marked as such (commands queued inside wait for the return). */
+/* Callbacks, marked as such (commands queued inside wait for the return).
+ * @p r NULL: the command ended without reply values (never sent, closed...). */
 void pop3_report(pop3_client_t *c, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
 #if POP3_TRACE_ENABLE
 void pop3_trace(pop3_client_t *c, pop3_trace_dir_t dir, const char *line, size_t len);

@@ -42,7 +42,7 @@ static void start_tls(pop3_client_t *c, uint8_t phase)
 static void ready(pop3_client_t *c)
 {
     c->phase = POP3_P_AUTH;
-    pop3_report(c, POP3_CMD_CONNECT, POP3_OK, &pop3_no_reply);
+    pop3_report(c, POP3_CMD_CONNECT, POP3_OK, NULL);
     pop3_pump(c);
 }
 
@@ -239,6 +239,23 @@ static pop3_cb_action_t on_entry(pop3_client_t *c, const char *l, size_t n)
     return POP3_CB_ABORT;
 }
 
+/* What a streaming callback asked for. */
+static void obey(pop3_client_t *c, pop3_cb_action_t act)
+{
+    if (POP3_CLOSED(c)) {
+        return; /* pop3_abort() from the callback */
+    }
+    if (act == POP3_CB_PAUSE) {
+        c->paused = true;
+    } else if (act == POP3_CB_ABORT) {
+        if (c->rx == POP3_RX_LINES) {
+            c->rx = POP3_RX_BODY; /* drain the rest of a list through the body decoder */
+            c->body_state = POP3_B_BOL;
+        }
+        c->discarding = true; /* to the end marker, then report ABORTED */
+    }
+}
+
 static void on_list_line(pop3_client_t *c, const char *l, size_t n)
 {
     pop3_cb_action_t act;
@@ -248,7 +265,7 @@ static void on_list_line(pop3_client_t *c, const char *l, size_t n)
         if (c->phase == POP3_P_CAPA || c->phase == POP3_P_RECAPA) {
             setup_capa_done(c, true);
         } else {
-            pop3_finish(c, POP3_OK, &pop3_no_reply);
+            pop3_finish(c, POP3_OK, NULL);
         }
         return;
     }
@@ -259,16 +276,7 @@ static void on_list_line(pop3_client_t *c, const char *l, size_t n)
     c->in_callback = true;
     act = on_entry(c, l, n);
     c->in_callback = was;
-    if (POP3_CLOSED(c)) {
-        return;
-    }
-    if (act == POP3_CB_PAUSE) {
-        c->paused = true;
-    } else if (act == POP3_CB_ABORT) {
-        c->rx = POP3_RX_BODY; /* drain the rest through the body decoder */
-        c->body_state = POP3_B_BOL;
-        c->discarding = true;
-    }
+    obey(c, act);
 }
 
 /* ---- input --------------------------------------------------------------------------- */
@@ -313,18 +321,15 @@ static size_t body_input(pop3_client_t *c, const uint8_t *data, size_t len)
                 act = c->cfg.callbacks.on_body(c->cfg.callbacks.ctx, (const char *)run.data, run.len);
                 c->in_callback = was;
             }
-            if (act == POP3_CB_PAUSE) {
-                c->paused = !POP3_CLOSED(c);
-            } else if (act == POP3_CB_ABORT) {
-                c->discarding = true; /* drain to the end marker, then report ABORTED */
-            }
+            obey(c, act);
         }
         if (run.end && !POP3_CLOSED(c)) {
             pop3_reply_t r = {0};
+            pop3_status_t st = c->discarding ? POP3_ERR_ABORTED : POP3_OK;
             r.octets = c->body_octets;
-            c->more_input = off < len;
-            pop3_finish(c, c->discarding ? POP3_ERR_ABORTED : POP3_OK, &r);
             c->discarding = false;
+            c->more_input = off < len;
+            pop3_finish(c, st, &r);
             break;
         }
     }
