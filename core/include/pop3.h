@@ -336,6 +336,11 @@ void pop3_on_connected(pop3_client_t *c);
 
 /**
  * Bytes arrived (plaintext; TLS already removed), split anywhere.
+ * Commands go out one at a time, so bytes that follow the end of a reply in
+ * the same call cannot be an answer to anything: that reply is refused (never
+ * reported POP3_OK; a -ERR keeps its status) and the session ends with
+ * POP3_ERR_PROTOCOL. A port should therefore pass everything it has received
+ * in one call (it may split at will when it must).
  * @return octets consumed. Less than @p len only when the application paused
  *         (pop3_is_paused()) or the session closed; the port keeps the rest
  *         and offers it again after pop3_resume() (lwIP: withhold altcp_recved).
