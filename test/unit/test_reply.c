@@ -501,7 +501,7 @@ static void test_capa_bit(void **state)
         all |= bit;
         FT_CHECK(bit != POP3_CAP_KNOWN);
         expect_capa(nm, n, bit);
-        /* Case-insensitive (RFC 2449 section 5). */
+        /* Case-insensitive (capability names are, RFC 2449). */
         for (size_t k = 0; k < n; k++) buf[k] = (char)((nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] + 32 : nm[k]);
         expect_capa(buf, n, bit);
         for (size_t k = 0; k < n; k++) buf[k] = (char)((k % 2 && nm[k] >= 'A' && nm[k] <= 'Z') ? nm[k] + 32 : nm[k]);
