@@ -484,6 +484,39 @@ static void test_tx_drop(void **state)
     ft_setctx("");
 }
 
+/* CORE BUG (pop3_queue.c, pop3_fmt_put): once a put sets `full`, later puts
+ * are ignored without their line length being checked, so a command with a
+ * line over POP3_CMD_MAX_LEN is answered POP3_ERR_QUEUE_FULL ("retry after a
+ * completion": it can never succeed) instead of POP3_ERR_BAD_ARG, as pop3.h
+ * promises for every command longer than POP3_CMD_MAX_LEN. Which one comes
+ * back depends on the queue occupancy and on the other arguments' lengths.
+ * Public-API reproduction (tx_buf 510 octets, client IDLE so commands wait):
+ *   pop3_login(c, "u", <240 x 'p'>)   -> POP3_OK  (255 octets queued)
+ *   pop3_noop(c)                      -> POP3_OK  (261)
+ *   pop3_login(c, <246 x 'u'>, <300 x 'p'>) -> POP3_ERR_QUEUE_FULL  (expected BAD_ARG)
+ *   pop3_login(c, "u", <300 x 'p'>)   -> POP3_ERR_BAD_ARG (same password)
+ * This test fails until the core is fixed; it is not adjusted to pass. */
+static void test_bug_overlong_line_after_tx_full(void **state)
+{
+    (void)state;
+    harness_t *h = q_new(POP3_MIN_TX_BUF_LEN);
+    pop3_client_t *c = h->c;
+    FT_EQ_ST(q_line(c, "USER ", 'a', POP3_CMD_MAX_LEN - 7U, 1024, POP3_CMD_LOGIN), POP3_OK);
+    FT_EQ_ST(q_line(c, "NOOP", 'x', 0, 1, POP3_CMD_NOOP), POP3_OK);
+    static char user[246], pass[300];
+    memset(user, 'u', sizeof user);
+    memset(pass, 'p', sizeof pass);
+    pop3_fmt_t f;
+    pop3_fmt_begin(&f, c, "USER ");
+    pop3_fmt_put(&f, user, sizeof user); /* a valid line (253 octets) that does not fit: full */
+    pop3_fmt_line(&f, "PASS ");
+    pop3_fmt_put(&f, pass, sizeof pass); /* a line of 307 octets: over POP3_CMD_MAX_LEN */
+    pop3_status_t st = pop3_fmt_commit(&f, POP3_CMD_LOGIN, 0);
+    FT_EQ(c->q_count, 2);
+    FT_EQ(c->tx_len, POP3_CMD_MAX_LEN + 6U);
+    FT_EQ_ST(st, POP3_ERR_BAD_ARG);
+}
+
 /* ======================================================================== */
 /* The command table, from RFC 1939 / 2449 independently of the code.        */
 
@@ -540,6 +573,7 @@ int main(void)
         cmocka_unit_test_teardown(test_q_pop_wipes, ft_teardown),
         cmocka_unit_test_teardown(test_tx_drop, ft_teardown),
         cmocka_unit_test_teardown(test_cmd_info, ft_teardown),
+        cmocka_unit_test_teardown(test_bug_overlong_line_after_tx_full, ft_teardown),
     };
     return cmocka_run_group_tests_name("unit_queue", tests, NULL, NULL);
 }
