@@ -451,6 +451,142 @@ static void test_parse_uidl(void **state)
     expect_uidl("7 abcdef", 5, true, 7, S("abc"));
 }
 
+/* ---- the same parsers against a reference, on seeded random inputs ------- */
+
+static uint32_t rp_state = 0xC0FFEE11U;
+static uint32_t rp_rand(void)
+{
+    rp_state ^= rp_state << 13;
+    rp_state ^= rp_state >> 17;
+    rp_state ^= rp_state << 5;
+    return rp_state;
+}
+
+/* Decimal run at *i (at least one digit) within max (a decimal string): false if none or above. */
+static bool ref_number(const char *s, size_t len, size_t *i, const char *max, uint64_t *v)
+{
+    size_t b = *i, z;
+    while (*i < len && s[*i] >= '0' && s[*i] <= '9') (*i)++;
+    if (*i == b) return false;
+    for (z = b; z + 1 < *i && s[z] == '0'; z++) {
+    }
+    size_t n = *i - z, mn = strlen(max);
+    if (n > mn || (n == mn && memcmp(s + z, max, mn) > 0)) return false;
+    *v = 0;
+    for (size_t k = z; k < *i; k++) *v = *v * 10U + (uint64_t)(s[k] - '0');
+    return true;
+}
+
+static bool ref_spaces(const char *s, size_t len, size_t *i)
+{
+    size_t b = *i;
+    while (*i < len && s[*i] == ' ') (*i)++;
+    return *i > b;
+}
+
+static bool ref_pair(const char *s, size_t len, uint32_t *a, uint64_t *b)
+{
+    size_t i = 0;
+    uint64_t va;
+    if (!ref_number(s, len, &i, "4294967295", &va) || !ref_spaces(s, len, &i) ||
+        !ref_number(s, len, &i, "18446744073709551615", b))
+        return false;
+    *a = (uint32_t)va;
+    return i == len || s[i] == ' ';
+}
+
+static bool ref_uidl(const char *s, size_t len, uint32_t *m, size_t *uid_at, size_t *uid_len)
+{
+    size_t i = 0;
+    uint64_t v;
+    if (!ref_number(s, len, &i, "4294967295", &v) || !ref_spaces(s, len, &i)) return false;
+    *m = (uint32_t)v;
+    *uid_at = i;
+    while (i < len && s[i] != ' ') {
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7E) return false;
+        i++;
+    }
+    *uid_len = i - *uid_at;
+    return *uid_len >= 1 && *uid_len <= 70;
+}
+
+static size_t rp_gen(char *buf, size_t cap, const char *alpha, const char *const *chunks, size_t nchunks)
+{
+    size_t len = 0, parts = 1 + rp_rand() % 6U;
+    for (size_t p = 0; p < parts; p++) {
+        unsigned kind = rp_rand() % 4U;
+        if (kind == 0 && nchunks > 0) {
+            const char *c = chunks[rp_rand() % nchunks];
+            size_t n = strlen(c);
+            if (len + n < cap) {
+                memcpy(buf + len, c, n);
+                len += n;
+            }
+        } else {
+            size_t n = rp_rand() % (kind == 1 ? 80U : 6U), na = strlen(alpha);
+            char ch = alpha[rp_rand() % na];
+            for (size_t k = 0; k < n && len < cap; k++) buf[len++] = kind == 1 ? ch : alpha[rp_rand() % na];
+        }
+    }
+    return len;
+}
+
+static void test_parse_values_random(void **state)
+{
+    (void)state;
+    static const char *const nums[] = {"18446744073709551615", "18446744073709551616", "4294967295", "4294967296",
+                                       "0", "00000000000000000000018446744073709551615", "1 ", " 2 ", "99999999999999999999"};
+    static const char *const uids[] = {"1 ", "4294967296 ", "42 ", " x", "\x7F", "\x80", "\x20", "~!"};
+    char buf[256];
+    unsigned ok_pairs = 0, ok_uidls = 0;
+    for (int n = 0; n < 20000; n++) {
+        size_t len = rp_gen(buf, sizeof buf - 1, "0159 x", nums, sizeof nums / sizeof nums[0]);
+        buf[len] = '5';
+        char esc[600];
+        ft_escape(esc, sizeof esc, buf, len);
+        ft_setctx("random pair #%d '%s'", n, esc);
+        uint32_t ea = 0, ga = 0;
+        uint64_t eb = 0, gb = 0;
+        bool exp = ref_pair(buf, len, &ea, &eb);
+        ok_pairs += exp;
+        FT_EQ(pop3_parse_stat(buf, len, &ga, &gb), exp);
+        if (exp) {
+            FT_EQ(ga, ea);
+            FT_EQ(gb, eb);
+        }
+        FT_EQ(pop3_parse_list(buf, len, &ga, &gb), exp);
+        if (exp) {
+            FT_EQ(ga, ea);
+            FT_EQ(gb, eb);
+        }
+
+        len = rp_gen(buf, sizeof buf - 1, "1 a~!\x7F\x80\t", uids, sizeof uids / sizeof uids[0]);
+        if (rp_rand() & 1U) {
+            memmove(buf + 2, buf, len < sizeof buf - 3 ? len : sizeof buf - 3);
+            memcpy(buf, "7 ", 2);
+            len = len + 2 < sizeof buf - 1 ? len + 2 : sizeof buf - 1;
+        }
+        buf[len] = 'Q';
+        ft_escape(esc, sizeof esc, buf, len);
+        ft_setctx("random uidl #%d '%s'", n, esc);
+        uint32_t em = 0, gm = 0;
+        size_t eat = 0, elen = 0, glen = 0;
+        const char *gu = NULL;
+        exp = ref_uidl(buf, len, &em, &eat, &elen);
+        ok_uidls += exp;
+        FT_EQ(pop3_parse_uidl(buf, len, &gm, &gu, &glen), exp);
+        if (exp) {
+            FT_EQ(gm, em);
+            FT_CHECK(gu == buf + eat);
+            FT_EQ(glen, elen);
+        }
+    }
+    /* The generator must reach both answers often enough to mean something. */
+    FT_CHECK_MSG(ok_pairs > 500 && ok_pairs < 19500, "%u valid pairs of 20000", ok_pairs);
+    FT_CHECK_MSG(ok_uidls > 500 && ok_uidls < 19500, "%u valid uidl lines of 20000", ok_uidls);
+    ft_setctx("");
+}
+
 /* ======================================================================== */
 /* pop3_capa_bit                                                            */
 
@@ -617,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_parse_stat),
         cmocka_unit_test(test_parse_list),
         cmocka_unit_test(test_parse_uidl),
+        cmocka_unit_test(test_parse_values_random),
         cmocka_unit_test(test_capa_bit),
         cmocka_unit_test(test_apop_timestamp),
     };
