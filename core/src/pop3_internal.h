@@ -117,7 +117,7 @@ const pop3_cmd_info_t *pop3_cmd_info(unsigned cmd);
 /* Formats one command's text into tx_buf behind what is queued, not committed yet. */
 typedef struct {
     pop3_client_t *c;
-    size_t len;        /* octets written so far */
+    size_t len;        /* octets of the command so far (written unless full) */
     size_t line_start; /* where the current line began */
     uint8_t lines;  /* lines ended so far */
     bool too_long;  /* a line over POP3_CMD_MAX_LEN: the caller's fault */

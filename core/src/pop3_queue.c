@@ -34,20 +34,23 @@ const pop3_cmd_info_t *pop3_cmd_info(unsigned cmd)
 
 void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)
 {
-    size_t line = f->len - f->line_start;
-
-    if (f->too_long || f->full) {
+    if (f->too_long) {
         return;
     }
-    /* Each check keeps room for the CR LF that ends the line. */
-    if (line + n > POP3_CMD_MAX_LEN - 2U) {
+    /* Lengths are counted even once tx_buf is full, so a line over the limit
+     * is always the caller's fault (BAD_ARG), never "retry later". Each check
+     * keeps room for the CR LF that ends the line. */
+    if (f->len - f->line_start + n > POP3_CMD_MAX_LEN - 2U) {
         f->too_long = true;
-    } else if (f->c->tx_len + f->len + n + 2U > f->c->cfg.tx_buf_len) {
-        f->full = true;
-    } else {
-        memcpy(f->c->cfg.tx_buf + f->c->tx_len + f->len, s, n);
-        f->len += n;
+        return;
     }
+    if (!f->full && f->c->tx_len + f->len + n + 2U > f->c->cfg.tx_buf_len) {
+        f->full = true;
+    }
+    if (!f->full) {
+        memcpy(f->c->cfg.tx_buf + f->c->tx_len + f->len, s, n);
+    }
+    f->len += n;
 }
 
 void pop3_fmt_begin(pop3_fmt_t *f, pop3_client_t *c, const char *verb)
@@ -79,10 +82,10 @@ static void fmt_crlf(pop3_fmt_t *f)
     if (!f->too_long && !f->full) {
         /* Room for it was kept by every pop3_fmt_put() of this line. */
         memcpy(f->c->cfg.tx_buf + f->c->tx_len + f->len, "\r\n", 2);
-        f->len += 2U;
-        f->line_start = f->len;
-        f->lines++;
     }
+    f->len += 2U;
+    f->line_start = f->len;
+    f->lines++;
 }
 
 void pop3_fmt_line(pop3_fmt_t *f, const char *verb)
@@ -98,7 +101,8 @@ pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
 
     fmt_crlf(f);
     if (f->too_long || f->full) {
-        pop3_wipe(c->cfg.tx_buf + c->tx_len, f->len); /* may hold a password */
+        /* What was written may hold a password; the free tail is zero otherwise. */
+        pop3_wipe(c->cfg.tx_buf + c->tx_len, c->cfg.tx_buf_len - c->tx_len);
         return f->too_long ? POP3_ERR_BAD_ARG : POP3_ERR_QUEUE_FULL;
     }
     POP3_ASSERT(c->q_count < POP3_QUEUE_LEN);

@@ -484,8 +484,8 @@ static void test_tx_drop(void **state)
     ft_setctx("");
 }
 
-/* CORE BUG (pop3_queue.c, pop3_fmt_put): once a put sets `full`, later puts
- * are ignored without their line length being checked, so a command with a
+/* Regression (found by this file, fixed in pop3_fmt_put): once a put set
+ * `full`, later puts were ignored without their line length being checked, so a command with a
  * line over POP3_CMD_MAX_LEN is answered POP3_ERR_QUEUE_FULL ("retry after a
  * completion": it can never succeed) instead of POP3_ERR_BAD_ARG, as pop3.h
  * promises for every command longer than POP3_CMD_MAX_LEN. Which one comes
@@ -495,7 +495,7 @@ static void test_tx_drop(void **state)
  *   pop3_noop(c)                      -> POP3_OK  (261)
  *   pop3_login(c, <246 x 'u'>, <300 x 'p'>) -> POP3_ERR_QUEUE_FULL  (expected BAD_ARG)
  *   pop3_login(c, "u", <300 x 'p'>)   -> POP3_ERR_BAD_ARG (same password)
- * This test fails until the core is fixed; it is not adjusted to pass. */
+ * Lengths are now counted even when tx_buf is full. */
 static void test_bug_overlong_line_after_tx_full(void **state)
 {
     (void)state;
