@@ -136,7 +136,7 @@ void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
 
 void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
-    bool connecting = c->phase < POP3_P_AUTH;
+    bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH; /* CONNECT never started: no report */
     /* Commands that never ran: the cause if it was the link or the server's
      * bytes, else just "closed" (a -ERR was the answer to another command). */
     pop3_status_t rest = (st == POP3_OK || st == POP3_ERR_SERVER || st == POP3_ERR_AUTH) ? POP3_ERR_CLOSED : st;
