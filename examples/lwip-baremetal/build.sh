@@ -148,7 +148,7 @@ table=$bdir/size-table.md
   else
     echo "| lwIP port (port/lwip) | not built yet | | | | | |"
   fi
-  echo "| TLS adapter (port/mbedtls) | $(row_linked tls) | $(fmt3 "$(obj_sizes "$tls")") |"
+  echo "| TLS adapter + plain/TLS link (port/mbedtls) | $(row_linked tls) | $(fmt3 "$(obj_sizes "$tls")") |"
   if [ "$have_port" = 1 ]; then
     echo "| **POP3 library total** | $(fmt3 "$(sum_linked core lwip_port tls)") | $(fmt3 "$(obj_sizes "$core" "$lwip_port" "$tls")") |"
   fi
