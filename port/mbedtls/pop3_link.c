@@ -83,10 +83,14 @@ static void link_wake(void *ctx)
 pop3_status_t pop3_link_init(pop3_link_t *l, const pop3_link_ops_t *ops, void *ctx,
                              const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls)
 {
-    if (l == NULL || ops == NULL || (tls_cfg == NULL) != (tls == NULL)) {
+    if (l == NULL) {
         return POP3_ERR_BAD_ARG;
     }
     memset(l, 0, sizeof *l);
+    if (ops == NULL || (tls_cfg == NULL) != (tls == NULL)) {
+        l->closed = true; /* unusable: every entry point does nothing, cleanup included */
+        return POP3_ERR_BAD_ARG;
+    }
     l->ops = ops;
     l->ctx = ctx;
     l->tls = tls;
@@ -111,7 +115,7 @@ pop3_status_t pop3_link_start(pop3_link_t *l, pop3_client_t *c, uint32_t now_ms)
 {
     pop3_status_t st;
 
-    if (l->client != NULL) {
+    if (l->client != NULL || l->closed) {
         return POP3_ERR_STATE;
     }
     st = pop3_start(c, now_ms);

@@ -79,7 +79,8 @@ typedef struct pop3_link {
 /**
  * Prepare a link (pop3_tls_init() on @p tls). @p tls_cfg and @p tls are both
  * NULL (plaintext only) or both set; they, @p ops and @p ctx must outlive it.
- * @return POP3_OK or POP3_ERR_BAD_ARG.
+ * @return POP3_OK, or POP3_ERR_BAD_ARG: the link is then inert (it cannot be
+ *         started; pop3_link_cleanup() does nothing).
  */
 pop3_status_t pop3_link_init(pop3_link_t *l, const pop3_link_ops_t *ops, void *ctx,
                              const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls);
@@ -87,7 +88,7 @@ pop3_status_t pop3_link_init(pop3_link_t *l, const pop3_link_ops_t *ops, void *c
 /** The transport to put into pop3_config_t before pop3_init() (ctx is @p l). */
 pop3_transport_t pop3_link_transport(pop3_link_t *l);
 
-/** pop3_start(c, now_ms) and bind @p c. @return its status, or POP3_ERR_STATE if already bound. */
+/** pop3_start(c, now_ms) and bind @p c. @return its status, or POP3_ERR_STATE if already bound (or inert). */
 pop3_status_t pop3_link_start(pop3_link_t *l, pop3_client_t *c, uint32_t now_ms);
 
 /** The raw connection is up: pop3_on_connected() (implicit TLS starts here), then a pending send. */
