@@ -28,7 +28,10 @@ set(POP3_CORE_SRCS
 set(POP3_CORE_INCLUDE_DIRS ${POP3_DIR}/core/include ${POP3_DIR}/config)
 
 # TLS adapter: mbedTLS over any non-blocking byte pipe (both ports use it).
-set(POP3_TLS_SRCS ${POP3_DIR}/port/mbedtls/pop3_tls.c)
+set(POP3_TLS_SRCS
+  ${POP3_DIR}/port/mbedtls/pop3_tls.c
+  ${POP3_DIR}/port/mbedtls/pop3_tls_util.c
+  ${POP3_DIR}/port/mbedtls/pop3_link.c)
 set(POP3_TLS_INCLUDE_DIRS ${POP3_DIR}/port/mbedtls)
 
 # lwIP port (altcp raw API; needs lwIP's include dirs and your lwipopts.h).

@@ -193,7 +193,7 @@ table=$bdir/size-table.md
   else
     echo "| lwIP port (port/lwip) | not built yet | | | | | |"
   fi
-  echo "| TLS adapter (port/mbedtls) | $(row_linked full tls) | $(fmt3 "$(obj_sizes "${A[full:tls]}")") |"
+  echo "| TLS adapter + plain/TLS link (port/mbedtls) | $(row_linked full tls) | $(fmt3 "$(obj_sizes "${A[full:tls]}")") |"
   if [ "$have_port" = 1 ]; then
     echo "| **POP3 library total** | $(if [ "$have_elf" = 1 ]; then fmt3 "$(sum_linked full core lwip_port tls)"; else printf -- '- | - | -'; fi) | $(fmt3 "$(obj_sizes "${A[full:core]}" "${A[full:lwip_port]}" "${A[full:tls]}")") |"
   fi

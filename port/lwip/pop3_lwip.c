@@ -2,18 +2,22 @@
  * @file pop3_lwip.c
  * @brief lwIP port: altcp raw-API callbacks drive the core (see pop3_lwip.h).
  *
- * Receive: pbufs are kept in p->rx until the core (or the TLS adapter) takes
- * their bytes; only consumed octets are acknowledged with altcp_recved(), so
- * a paused application closes the TCP window. Send: altcp_write() within
+ * The port moves bytes and timers; the link (port/mbedtls/pop3_link.h)
+ * switches between plain and TLS and talks to the core.
+ *
+ * Receive: pbufs are kept in p->rx until the link takes their bytes; only
+ * consumed octets are acknowledged with altcp_recved(), so a paused
+ * application closes the TCP window. Send: altcp_write() within
  * altcp_sndbuf(); "no room" and ERR_MEM are would-block (0) and retried from
  * the sent and poll callbacks. Closing: the core's close() closes gracefully
  * after a normal end (QUIT) and aborts after a failure; the err callback means
  * lwIP already freed the pcb.
  *
  * Re-entrancy: the core calls send/start_tls/close from inside pop3_on_input()
- * and friends, i.e. from inside our lwIP callbacks. Every loop therefore
- * re-checks p->closed after each call into the core, and a pcb aborted inside
- * one of its own callbacks makes that callback return ERR_ABRT.
+ * and friends, i.e. from inside our lwIP callbacks (through the link). The
+ * link re-checks that the session is open after each call into the core, and
+ * a pcb aborted inside one of its own callbacks makes that callback return
+ * ERR_ABRT.
  */
 #include "pop3_lwip.h"
 
@@ -28,30 +32,25 @@
 #endif
 #include "lwip/sys.h"
 
-/* ---- small helpers ------------------------------------------------------- */
+/* ---- failure texts (POP3_LWIP_ERROR_TEXT) ----------------------------------- */
 
-static void lw_copy_text(char *dst, size_t dst_len, const char *a, const char *b)
+#if POP3_LWIP_ERROR_TEXT
+/** Keeps the first reason only: later errors are usually consequences. */
+static void lw_set_net_error(pop3_lwip_t *p, const char *what, const char *why)
 {
     size_t n = 0;
     const char *s;
 
-    for (s = a; s != NULL && *s != '\0' && n + 1U < dst_len; s++) {
-        dst[n++] = *s;
+    if (p->net_error[0] != '\0') {
+        return;
     }
-    for (s = b; s != NULL && *s != '\0' && n + 1U < dst_len; s++) {
-        dst[n++] = *s;
+    for (s = what; *s != '\0' && n + 1U < sizeof p->net_error; s++) {
+        p->net_error[n++] = *s;
     }
-    if (dst_len > 0U) {
-        dst[n] = '\0';
+    for (s = why; *s != '\0' && n + 1U < sizeof p->net_error; s++) {
+        p->net_error[n++] = *s;
     }
-}
-
-/** Keeps the first reason only: later errors are usually consequences. */
-static void lw_set_net_error(pop3_lwip_t *p, const char *what, const char *why)
-{
-    if (p->net_error[0] == '\0') {
-        lw_copy_text(p->net_error, sizeof p->net_error, what, why);
-    }
+    p->net_error[n] = '\0';
 }
 
 static const char *lw_err_text(err_t err)
@@ -75,6 +74,12 @@ static const char *lw_err_text(err_t err)
         return "error";
     }
 }
+#define LW_NET_ERROR(p, what, why) lw_set_net_error((p), (what), (why))
+#else
+#define LW_NET_ERROR(p, what, why) ((void)(p))
+#endif
+
+/* ---- held input ------------------------------------------------------------- */
 
 /** Acknowledge @p n octets to TCP (re-opens the window by that much). */
 static void lw_ack(pop3_lwip_t *p, size_t n)
@@ -154,19 +159,8 @@ static void lw_drop_pcb(pop3_lwip_t *p, bool graceful)
     }
 }
 
-/** The port saw the connection fail or end: tell the core once, drop the pcb. */
-static void lw_fail(pop3_lwip_t *p, pop3_status_t status, bool graceful)
-{
-    if (!p->closed) {
-        p->closed = true;
-        pop3_on_closed(p->client, status);
-    }
-    lw_drop_pcb(p, graceful);
-}
+/* ---- the raw connection under the link (pop3_link_ops_t) --------------------- */
 
-/* ---- transport callbacks (called by the core) ------------------------------ */
-
-/** Plain altcp send: also the TLS adapter's lower transport. */
 static long lw_raw_send(void *ctx, const uint8_t *data, size_t len)
 {
     pop3_lwip_t *p = ctx;
@@ -198,179 +192,63 @@ static long lw_raw_send(void *ctx, const uint8_t *data, size_t len)
         return 0; /* out of segments/pbufs: would-block, retried from sent/poll */
     }
     if (err != ERR_OK) {
-        p->last_err = err;
-        lw_set_net_error(p, "send: ", lw_err_text(err));
+        LW_NET_ERROR(p, "send: ", lw_err_text(err));
         return -1;
     }
     (void)altcp_output(p->pcb); /* ERR_MEM here is retried by lwIP's own timers */
     return (long)n;
 }
 
-static long lw_send(void *ctx, const uint8_t *data, size_t len)
+static void lw_raw_close(void *ctx, bool graceful)
+{
+    lw_drop_pcb(ctx, graceful);
+}
+
+static const uint8_t *lw_rx_peek(void *ctx, size_t *len)
 {
     pop3_lwip_t *p = ctx;
 
-    if (p->closed || p->pcb == NULL) {
-        return -1;
+    while (p->rx != NULL && p->rx_off >= p->rx->len) {
+        lw_consume(p, 0); /* an empty or used-up head pbuf */
     }
-    return p->tls_on ? pop3_tls_send(p->tls, data, len) : lw_raw_send(p, data, len);
+    *len = p->rx != NULL ? (size_t)p->rx->len - p->rx_off : 0U;
+    return p->rx != NULL ? (const uint8_t *)p->rx->payload + p->rx_off : NULL;
 }
 
-static void lw_note_tls_error(pop3_lwip_t *p)
-{
-    lw_copy_text(p->tls_error, sizeof p->tls_error, pop3_tls_error_str(p->tls), NULL);
-}
-
-static int lw_start_tls(void *ctx)
+static void lw_rx_take(void *ctx, size_t n)
 {
     pop3_lwip_t *p = ctx;
 
-    if (p->tls == NULL || p->tls_cfg == NULL || p->tls_on || p->closed || p->pcb == NULL) {
-        return -1;
-    }
-    if (!p->tls_ready) {
-        if (pop3_tls_init(p->tls, p->tls_cfg, lw_raw_send, p) != POP3_OK) {
-            lw_note_tls_error(p);
-            return -1;
-        }
-        p->tls_ready = true;
-    }
-    if (pop3_tls_start(p->tls, p->client) != POP3_OK) {
-        lw_note_tls_error(p);
-        return -1;
-    }
-    p->tls_on = true;
-    return 0;
-}
-
-/** The core is done: graceful close after a normal end (QUIT), abort after a failure. */
-static void lw_close(void *ctx)
-{
-    pop3_lwip_t *p = ctx;
-    bool graceful = pop3_session_status(p->client) == POP3_OK;
-
-    p->closed = true;
-    if (p->tls_on && graceful && p->pcb != NULL) {
-        pop3_tls_close_notify(p->tls);
-    }
-    lw_drop_pcb(p, graceful);
-}
-
-/** Never calls the core (pop3.h contract): service/poll act on the flag. */
-static void lw_wake(void *ctx)
-{
-    pop3_lwip_t *p = ctx;
-
-    p->wake = true;
-}
-
-/* ---- delivering input -------------------------------------------------------- */
-
-/**
- * STLS: bytes still held when start_tls happened were sent in plaintext after
- * "+OK". They must never reach the TLS session (response injection); if the
- * core did not already close for them, the port does.
- */
-static void lw_drop_pre_tls(pop3_lwip_t *p)
-{
-    if (p->rx_len == 0U) {
-        lw_free_rx(p);
-        return;
-    }
-    lw_set_net_error(p, "stls: ", "plaintext after +OK");
-    lw_fail(p, POP3_ERR_PROTOCOL, false);
-}
-
-static void lw_deliver_plain(pop3_lwip_t *p)
-{
-    while (p->rx != NULL && !p->closed && !p->tls_on && !pop3_is_paused(p->client)) {
-        size_t avail = (size_t)p->rx->len - p->rx_off;
-        size_t n = 0;
-
-        if (avail > 0U) {
-            n = pop3_on_input(p->client, (const uint8_t *)p->rx->payload + p->rx_off, avail);
-        }
-        if (p->closed) {
-            return; /* the core closed: rx is already freed */
-        }
+    if (p->rx != NULL) {
         lw_consume(p, n);
-        if (n < avail) {
-            break;
-        }
-    }
-    if (p->tls_on && !p->closed) {
-        lw_drop_pre_tls(p);
     }
 }
 
-static void lw_deliver_tls(pop3_lwip_t *p)
+/** The host as lwIP reads it (ipaddr_aton()), so the certificate is checked for the address connected to. */
+static void lw_parse_ip(const char *host, pop3_tls_ip_t *ip)
 {
-    /* Plaintext held by the adapter comes before new ciphertext. */
-    pop3_tls_pump(p->tls);
-    while (p->rx != NULL && !p->closed) {
-        size_t avail = (size_t)p->rx->len - p->rx_off;
-        size_t n = 0;
+    ip_addr_t a;
 
-        if (avail > 0U) {
-            n = pop3_tls_feed(p->tls, (const uint8_t *)p->rx->payload + p->rx_off, avail);
-        }
-        if (p->closed) {
-            return;
-        }
-        lw_consume(p, n);
-        if (n < avail) {
-            break;
-        }
-    }
-}
-
-/** The core (or the TLS adapter) ended the session without close(): drop the pcb. */
-static void lw_sync_closed(pop3_lwip_t *p)
-{
-    if (!p->closed && p->client != NULL && pop3_state(p->client) == POP3_STATE_CLOSED) {
-        p->closed = true;
-        lw_drop_pcb(p, pop3_session_status(p->client) == POP3_OK);
-    }
-}
-
-/** Hand what is held to the core; report the peer's close once everything went through. */
-static void lw_deliver(pop3_lwip_t *p)
-{
-    if (p->closed || p->connecting || p->client == NULL) {
+    ip->len = 0;
+    if (!ipaddr_aton(host, &a)) {
         return;
     }
-    if (p->tls_on) {
-        lw_deliver_tls(p);
-    } else {
-        lw_deliver_plain(p);
-    }
-    lw_sync_closed(p);
-    if (p->eof && !p->closed && p->rx_len == 0U && !(p->tls_on && pop3_tls_has_pending(p->tls))) {
-        lw_fail(p, POP3_ERR_TRANSPORT, true);
-    }
-}
-
-static void lw_writable(pop3_lwip_t *p)
-{
-    if (p->closed || p->connecting || p->pcb == NULL) {
+#if LWIP_IPV6
+    if (IP_IS_V6(&a)) {
+        memcpy(ip->octets, ip_2_ip6(&a)->addr, 16);
+        ip->len = 16;
         return;
     }
-    if (p->tls_on) {
-        pop3_tls_on_writable(p->tls);
-    }
-    if (!p->closed && pop3_wants_write(p->client)) {
-        pop3_on_writable(p->client);
-    }
-    lw_sync_closed(p);
+#endif
+#if LWIP_IPV4
+    memcpy(ip->octets, &ip_2_ip4(&a)->addr, 4);
+    ip->len = 4;
+#endif
 }
 
-/** Everything that may be waiting: sends to retry, input to re-feed. */
-static void lw_kick(pop3_lwip_t *p)
-{
-    p->wake = false;
-    lw_writable(p);
-    lw_deliver(p);
-}
+static const pop3_link_ops_t lw_ops = {
+    lw_raw_send, lw_raw_close, lw_rx_peek, lw_rx_take, lw_parse_ip
+};
 
 /* ---- lwIP callbacks ------------------------------------------------------------ */
 
@@ -403,8 +281,8 @@ static err_t lw_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *pb, err_t er
     }
     lw_enter(p);
     if (pb == NULL) {
-        p->eof = true;
-        lw_set_net_error(p, "connection ", "closed by the server");
+        pop3_link_eof(&p->link);
+        LW_NET_ERROR(p, "connection ", "closed by the server");
     } else if (err != ERR_OK) {
         altcp_recved(pcb, pb->tot_len); /* lwIP never does this today: drop, keep the window */
         (void)pbuf_free(pb);
@@ -423,7 +301,7 @@ static err_t lw_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *pb, err_t er
         }
         p->rx_len += n;
     }
-    lw_deliver(p);
+    pop3_link_deliver(&p->link);
     return lw_leave(p);
 }
 
@@ -437,7 +315,7 @@ static err_t lw_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
         return ERR_OK;
     }
     lw_enter(p);
-    lw_kick(p);
+    pop3_link_service(&p->link);
     return lw_leave(p);
 }
 
@@ -450,10 +328,9 @@ static err_t lw_poll(void *arg, struct altcp_pcb *pcb)
         return ERR_OK;
     }
     lw_enter(p);
-    lw_kick(p);
-    if (!p->closed) {
-        pop3_tick(p->client, sys_now());
-        lw_sync_closed(p);
+    pop3_link_service(&p->link);
+    if (!p->link.closed) {
+        pop3_tick(p->link.client, sys_now());
     }
     return lw_leave(p);
 }
@@ -463,18 +340,15 @@ static void lw_err(void *arg, err_t err)
 {
     pop3_lwip_t *p = arg;
 
+    LWIP_UNUSED_ARG(err);
     if (p == NULL) {
         return;
     }
     p->pcb = NULL;
     p->connecting = false;
-    p->last_err = err;
-    lw_set_net_error(p, "tcp: ", lw_err_text(err));
+    LW_NET_ERROR(p, "tcp: ", lw_err_text(err));
+    pop3_link_fail(&p->link, POP3_ERR_TRANSPORT); /* held pbufs go with lw_raw_close() */
     lw_free_rx(p);
-    if (!p->closed) {
-        p->closed = true;
-        pop3_on_closed(p->client, POP3_ERR_TRANSPORT);
-    }
 }
 
 /* cppcheck-suppress constParameter ; the signature is lwIP's */
@@ -488,20 +362,23 @@ static err_t lw_connected(void *arg, struct altcp_pcb *pcb, err_t err)
     lw_enter(p);
     if (err != ERR_OK) {
         /* lwIP reports failures through the err callback; be safe anyway. */
-        lw_set_net_error(p, "connect: ", lw_err_text(err));
-        lw_fail(p, POP3_ERR_TRANSPORT, false);
-    } else if (!p->closed) {
+        LW_NET_ERROR(p, "connect: ", lw_err_text(err));
+        pop3_link_fail(&p->link, POP3_ERR_TRANSPORT);
+    } else {
         p->connecting = false;
-        pop3_on_connected(p->client);
-        lw_sync_closed(p);
-        if (!p->closed && pop3_wants_write(p->client)) {
-            pop3_on_writable(p->client);
-        }
+        pop3_link_connected(&p->link);
     }
     return lw_leave(p);
 }
 
 /* ---- connecting -------------------------------------------------------------------- */
+
+/** Connecting failed at once: tell the core, drop the pcb. */
+static pop3_status_t lw_open_failed(pop3_lwip_t *p)
+{
+    pop3_link_fail(&p->link, POP3_ERR_TRANSPORT);
+    return POP3_ERR_TRANSPORT;
+}
 
 static pop3_status_t lw_open(pop3_lwip_t *p, const ip_addr_t *addr)
 {
@@ -509,9 +386,8 @@ static pop3_status_t lw_open(pop3_lwip_t *p, const ip_addr_t *addr)
     err_t err;
 
     if (pcb == NULL) {
-        lw_set_net_error(p, "tcp: ", "no pcb (MEMP_NUM_TCP_PCB)");
-        lw_fail(p, POP3_ERR_TRANSPORT, false);
-        return POP3_ERR_TRANSPORT;
+        LW_NET_ERROR(p, "tcp: ", "no pcb (MEMP_NUM_TCP_PCB)");
+        return lw_open_failed(p);
     }
     p->pcb = pcb;
     p->connecting = true;
@@ -522,29 +398,20 @@ static pop3_status_t lw_open(pop3_lwip_t *p, const ip_addr_t *addr)
     altcp_poll(pcb, lw_poll, (u8_t)POP3_LWIP_POLL_INTERVAL);
     err = altcp_connect(pcb, addr, p->port, lw_connected);
     if (err != ERR_OK) {
-        p->last_err = err;
-        lw_set_net_error(p, "connect: ", lw_err_text(err));
-        lw_fail(p, POP3_ERR_TRANSPORT, false);
-        return POP3_ERR_TRANSPORT;
+        LW_NET_ERROR(p, "connect: ", lw_err_text(err));
+        return lw_open_failed(p);
     }
     return POP3_OK;
 }
 
 static pop3_status_t lw_begin(pop3_lwip_t *p, pop3_client_t *c, u16_t port)
 {
-    pop3_status_t st;
+    pop3_status_t st = pop3_link_start(&p->link, c, sys_now());
 
-    if (p->client != NULL || p->started) {
-        return POP3_ERR_STATE;
+    if (st == POP3_OK) {
+        p->port = port;
     }
-    st = pop3_start(c, sys_now());
-    if (st != POP3_OK) {
-        return st;
-    }
-    p->client = c;
-    p->started = true;
-    p->port = port;
-    return POP3_OK;
+    return st;
 }
 
 #if LWIP_DNS
@@ -554,12 +421,12 @@ static void lw_dns_found(const char *name, const ip_addr_t *addr, void *arg)
 
     LWIP_UNUSED_ARG(name);
     p->dns_pending = false;
-    if (p->closed) {
+    if (p->link.closed) {
         return; /* the session ended (timeout, abort) while the query ran */
     }
     if (addr == NULL) {
-        lw_set_net_error(p, "dns: ", "name not resolved");
-        lw_fail(p, POP3_ERR_TRANSPORT, false);
+        LW_NET_ERROR(p, "dns: ", "name not resolved");
+        (void)lw_open_failed(p);
         return;
     }
     (void)lw_open(p, addr);
@@ -602,13 +469,13 @@ pop3_status_t pop3_lwip_connect(pop3_lwip_t *p, pop3_client_t *c, const char *ho
     if (st != POP3_OK) {
         return st;
     }
-    memcpy(p->host, host, len + 1U);
 #if LWIP_DNS
     {
+        /* lwIP copies the name into its query table: host need not outlive the call. */
         err_t err;
 
         p->dns_pending = true;
-        err = dns_gethostbyname(p->host, &addr, lw_dns_found, p);
+        err = dns_gethostbyname(host, &addr, lw_dns_found, p);
         if (err == ERR_OK) {
             p->dns_pending = false; /* cached or literal: no callback comes */
             return lw_open(p, &addr);
@@ -617,64 +484,52 @@ pop3_status_t pop3_lwip_connect(pop3_lwip_t *p, pop3_client_t *c, const char *ho
             return POP3_OK;
         }
         p->dns_pending = false;
-        lw_set_net_error(p, "dns: ", lw_err_text(err));
+        LW_NET_ERROR(p, "dns: ", lw_err_text(err));
     }
 #else
-    lw_set_net_error(p, "dns: ", "not available (LWIP_DNS=0)");
+    LW_NET_ERROR(p, "dns: ", "not available (LWIP_DNS=0)");
 #endif
-    lw_fail(p, POP3_ERR_TRANSPORT, false);
-    return POP3_ERR_TRANSPORT;
+    return lw_open_failed(p);
 }
 
 /* ---- public ------------------------------------------------------------------------ */
 
 pop3_status_t pop3_lwip_init(pop3_lwip_t *p, const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls)
 {
-    if (p == NULL || ((tls_cfg == NULL) != (tls == NULL))) {
+    if (p == NULL) {
         return POP3_ERR_BAD_ARG;
     }
     memset(p, 0, sizeof *p);
-    p->tls = tls;
-    p->tls_cfg = tls_cfg;
-    p->last_err = ERR_OK;
-    return POP3_OK;
+    return pop3_link_init(&p->link, &lw_ops, p, tls_cfg, tls);
 }
 
 pop3_transport_t pop3_lwip_transport(pop3_lwip_t *p)
 {
-    pop3_transport_t tr;
-
-    tr.ctx = p;
-    tr.send = lw_send;
-    tr.start_tls = lw_start_tls;
-    tr.close = lw_close;
-    tr.wake = lw_wake;
-    return tr;
+    return pop3_link_transport(&p->link);
 }
 
 void pop3_lwip_service(pop3_lwip_t *p)
 {
-    if (p == NULL || p->client == NULL || p->closed) {
+    if (p == NULL || p->link.client == NULL || p->link.closed) {
         return;
     }
-    if (p->wake || p->rx != NULL || p->eof || pop3_wants_write(p->client) ||
-        (p->tls_on && (pop3_tls_wants_write(p->tls) || pop3_tls_has_pending(p->tls)))) {
-        lw_kick(p);
+    if (p->rx != NULL || pop3_link_busy(&p->link)) {
+        pop3_link_service(&p->link);
     }
-    if (!p->closed) {
-        pop3_tick(p->client, sys_now());
-        lw_sync_closed(p);
+    if (!p->link.closed) {
+        pop3_tick(p->link.client, sys_now());
     }
 }
 
 bool pop3_lwip_needs_service(const pop3_lwip_t *p)
 {
-    return p != NULL && !p->closed && (p->wake || (p->rx != NULL && !pop3_is_paused(p->client)));
+    return p != NULL && !p->link.closed &&
+           (p->link.wake || (p->rx != NULL && !pop3_is_paused(p->link.client)));
 }
 
 bool pop3_lwip_is_idle(const pop3_lwip_t *p)
 {
-    return p == NULL || (p->pcb == NULL && !p->dns_pending && (p->closed || !p->started));
+    return p == NULL || (p->pcb == NULL && !p->dns_pending && (p->link.closed || p->link.client == NULL));
 }
 
 void pop3_lwip_cleanup(pop3_lwip_t *p)
@@ -682,32 +537,24 @@ void pop3_lwip_cleanup(pop3_lwip_t *p)
     if (p == NULL) {
         return;
     }
-    if (!p->closed && p->client != NULL && pop3_state(p->client) != POP3_STATE_CLOSED) {
-        pop3_abort(p->client); /* pending commands end with POP3_ERR_ABORTED; close() aborts */
-    }
-    p->closed = true;
+    /* A running session ends with pop3_abort(): the core's close() aborts the pcb. */
+    pop3_link_cleanup(&p->link);
     lw_drop_pcb(p, false);
-    lw_free_rx(p);
-    if (p->tls_ready) {
-        lw_note_tls_error(p);
-        pop3_tls_free(p->tls);
-        p->tls_ready = false;
-    }
-    p->tls_on = false;
-    p->wake = false;
 }
 
 const char *pop3_lwip_tls_error(const pop3_lwip_t *p)
 {
-    if (p == NULL) {
-        return "";
-    }
-    return p->tls_ready ? pop3_tls_error_str(p->tls) : p->tls_error;
+    return p == NULL ? "" : pop3_link_tls_error(&p->link);
 }
 
 const char *pop3_lwip_net_error(const pop3_lwip_t *p)
 {
+#if POP3_LWIP_ERROR_TEXT
     return p == NULL ? "" : p->net_error;
+#else
+    LWIP_UNUSED_ARG(p);
+    return "";
+#endif
 }
 
 size_t pop3_lwip_held(const pop3_lwip_t *p)

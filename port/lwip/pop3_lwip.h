@@ -1,9 +1,10 @@
 /**
  * @file pop3_lwip.h
  * @brief lwIP port: the POP3 core on lwIP's altcp raw API (NO_SYS=1 main loop,
- *        or the tcpip thread with an OS), TLS through the shared mbedTLS
- *        adapter (port/mbedtls) over the plain altcp connection, for implicit
- *        TLS (POP3S) and the STLS upgrade. No heap: every object is the caller's.
+ *        or the tcpip thread with an OS), TLS through the link shared with the
+ *        POSIX port (port/mbedtls/pop3_link.h) over the plain altcp connection,
+ *        for implicit TLS (POP3S) and the STLS upgrade. No heap: every object
+ *        is the caller's.
  *
  * Use (NO_SYS=1):
  * @code
@@ -37,6 +38,10 @@
  * pop3_lwip_connect() with a name (an address literal works without DNS).
  * The application provides sys_now() (used for pop3_start()/pop3_tick()).
  * TLS uses altcp_tcp only (no altcp_tls): mbedTLS runs in pop3_tls_t.
+ *
+ * Size knobs: POP3_LWIP_ERROR_TEXT 0 drops the network failure texts
+ * (pop3_lwip_net_error() is then always ""; statuses are unchanged); DNS
+ * support follows LWIP_DNS.
  */
 #ifndef POP3_LWIP_H
 #define POP3_LWIP_H
@@ -51,6 +56,7 @@
 #include "lwip/pbuf.h"
 
 #include "pop3.h"
+#include "pop3_link.h"
 #include "pop3_tls.h"
 
 #if !LWIP_TCP
@@ -70,9 +76,14 @@ extern "C" {
 #define POP3_LWIP_POLL_INTERVAL 1U
 #endif
 
-/** Longest host name kept for a pending DNS query (RFC 1035: 253). */
+/** Longest host name pop3_lwip_connect() takes (RFC 1035: 253). */
 #ifndef POP3_LWIP_HOST_MAX_LEN
 #define POP3_LWIP_HOST_MAX_LEN 254U
+#endif
+
+/** 1: keep texts for pop3_lwip_net_error(); 0: compile them out (smaller firmware). */
+#ifndef POP3_LWIP_ERROR_TEXT
+#define POP3_LWIP_ERROR_TEXT 1
 #endif
 
 /**
@@ -81,33 +92,25 @@ extern "C" {
  * (lwIP keeps it as callback argument of the pcb and of a pending DNS query).
  */
 typedef struct pop3_lwip {
-    pop3_client_t *client;
-    pop3_tls_t *tls;                  /* NULL: plaintext only */
-    const pop3_tls_config_t *tls_cfg;
+    pop3_link_t link;                 /* plain/TLS switching, shared with the POSIX port */
     struct altcp_pcb *pcb;            /* NULL once closed, aborted or freed by lwIP (err callback) */
     struct pbuf *rx;                  /* received, not yet consumed (not acknowledged) */
-    u16_t rx_off;                     /* octets of rx (the head pbuf) already consumed */
     size_t rx_len;                    /* octets held in rx from rx_off on (pbuf tot_len is only 16 bits) */
+    u16_t rx_off;                     /* octets of rx (the head pbuf) already consumed */
     u16_t port;                       /* server port, kept while DNS resolves */
-    bool started;                     /* pop3_start() called */
     bool dns_pending;                 /* a dns_gethostbyname() callback is still to come */
     bool connecting;                  /* altcp_connect() issued, not yet connected */
-    bool tls_on;                      /* start_tls happened: input goes through TLS */
-    bool tls_ready;                   /* pop3_tls_init() done */
-    bool eof;                         /* the peer closed (recv with NULL pbuf) */
-    bool closed;                      /* the core was told, or closed the transport */
-    bool wake;                        /* transport.wake: re-feed/retry from service/poll */
     bool in_cb;                       /* inside an lwIP callback of this pcb */
     bool aborted_in_cb;               /* altcp_abort() ran inside that callback: return ERR_ABRT */
-    err_t last_err;                   /* last lwIP error seen (ERR_OK if none) */
-    char host[POP3_LWIP_HOST_MAX_LEN + 1];
-    char tls_error[128];
+#if POP3_LWIP_ERROR_TEXT
     char net_error[64];
+#endif
 } pop3_lwip_t;
 
 /**
  * Prepare a port. @p tls_cfg and @p tls are both NULL (plaintext only) or both
- * set; they must outlive the port. TLS is set up on first use (start_tls).
+ * set; they must outlive the port. @p tls is initialised here (pop3_tls_init())
+ * and set up on first use (start_tls).
  * @return POP3_OK or POP3_ERR_BAD_ARG.
  */
 pop3_status_t pop3_lwip_init(pop3_lwip_t *p, const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls);
@@ -154,16 +157,21 @@ bool pop3_lwip_is_idle(const pop3_lwip_t *p);
 
 /**
  * Abort the connection if still open (no QUIT: use pop3_quit() for a clean
- * end), free held pbufs and TLS state. The core gets pop3_on_closed() if it
- * was not told yet. A DNS query still pending keeps its reference to @p p
- * (lwIP cannot cancel it): keep @p p until pop3_lwip_is_idle().
+ * end), free held pbufs and TLS state. A session still running is ended with
+ * pop3_abort(): its pending commands complete with POP3_ERR_ABORTED (the
+ * application stopped it; the connection did not fail). pop3_lwip_tls_error()
+ * still answers afterwards. A DNS query still pending keeps its reference to
+ * @p p (lwIP cannot cancel it): keep @p p until pop3_lwip_is_idle().
  */
 void pop3_lwip_cleanup(pop3_lwip_t *p);
 
 /** Why TLS failed, if it did ("certificate not for this host", ...); "" otherwise. */
 const char *pop3_lwip_tls_error(const pop3_lwip_t *p);
 
-/** Why the network side failed or ended ("dns: not found", "tcp: connection reset"...); "" otherwise. */
+/**
+ * Why the network side failed or ended ("dns: name not resolved", "tcp: connection
+ * reset"...); "" otherwise, and always "" with POP3_LWIP_ERROR_TEXT 0.
+ */
 const char *pop3_lwip_net_error(const pop3_lwip_t *p);
 
 /**

@@ -13,10 +13,11 @@
 #include <limits.h>
 #include <string.h>
 
-#include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
+
+#include "pop3_tls_util.h"
 
 #if MBEDTLS_VERSION_NUMBER < 0x021C0000
 /* Older releases drop iPAddress SANs while parsing: IP hosts could not be checked. */
@@ -49,310 +50,56 @@
 #define TLS_HAVE_TLS13 0
 #endif
 
+/* The states pop3_tls.h names. NONE is 0: a zeroed or freed object. */
 enum {
-    TLS_ST_IDLE = 0,   /* configured, handshake not started */
+    TLS_ST_NONE = 0,   /* never initialised, or freed */
+    TLS_ST_INIT,       /* pop3_tls_init() done, nothing allocated */
+    TLS_ST_READY,      /* pop3_tls_setup() done, handshake not started */
     TLS_ST_HANDSHAKE,
     TLS_ST_OPEN,
-    TLS_ST_CLOSED,     /* close_notify sent or received, or the core closed */
-    TLS_ST_FAILED,
-    TLS_ST_FREED
+    TLS_ST_CLOSED,     /* close_notify sent or received */
+    TLS_ST_FAILED      /* set-up, handshake or record failure; reason set */
 };
 
 /* Private marker in verify_flags: the leaf certificate went through tls_verify_cb. */
 #define TLS_LEAF_CHECKED 0x80000000UL
 
-/* GeneralName iPAddress [7], primitive (RFC 5280 section 4.2.1.6). */
-#define TLS_SAN_IP_TAG (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7)
-
 static const char tls_pers[] = "pop3_tls client";
-
-/* ---- failure reasons ---------------------------------------------------- */
-
-/*
- * The reason text is built with these bounded appenders rather than snprintf:
- * newlib-nano's snprintf pulls malloc into firmware images. Truncation is
- * harmless (the text is for people).
- */
-static void tls_reason_cat_n(pop3_tls_t *t, const char *text, size_t n)
-{
-    size_t used = strlen(t->reason);
-    size_t room = sizeof t->reason - 1U - used;
-
-    n = n < room ? n : room;
-    memcpy(t->reason + used, text, n);
-    t->reason[used + n] = '\0';
-}
-
-static void tls_reason_cat(pop3_tls_t *t, const char *text)
-{
-    tls_reason_cat_n(t, text, strlen(text));
-}
-
-/** Appends "0x" and @p v in upper-case hex, at least @p min_digits digits. */
-static void tls_reason_hex(pop3_tls_t *t, uint32_t v, unsigned min_digits)
-{
-    static const char hexdig[] = "0123456789ABCDEF";
-    char buf[10];
-    size_t i = sizeof buf;
-
-    do {
-        buf[--i] = hexdig[v & 0xFU];
-        v >>= 4;
-        if (min_digits > 0U) {
-            min_digits--;
-        }
-    } while (v != 0U || min_digits > 0U);
-    buf[--i] = 'x';
-    buf[--i] = '0';
-    tls_reason_cat_n(t, buf + i, sizeof buf - i);
-}
 
 static void tls_set_reason(pop3_tls_t *t, const char *text)
 {
-    t->reason[0] = '\0';
-    tls_reason_cat(t, text);
+    size_t n = strlen(text);
+
+    n = n < sizeof t->reason - 1U ? n : sizeof t->reason - 1U;
+    memcpy(t->reason, text, n);
+    t->reason[n] = '\0';
 }
 
-/** "what: mbedTLS text (-0xNNNN)" so logs carry both the meaning and the code. */
-static void tls_set_mbedtls_reason(pop3_tls_t *t, const char *what, int err)
+/** Record an mbedTLS failure: "what: text (-0xNNNN)". */
+static pop3_status_t tls_fail(pop3_tls_t *t, const char *what, int err, pop3_status_t st)
 {
-    char msg[80] = "";
-
-    t->last_mbedtls_err = err;
-#if defined(MBEDTLS_ERROR_C)
-    mbedtls_strerror(err, msg, sizeof msg);
-#endif
-    tls_set_reason(t, what);
-    tls_reason_cat(t, ": ");
-    tls_reason_cat(t, msg);
-    tls_reason_cat(t, err < 0 ? " (-" : " (");
-    tls_reason_hex(t, (uint32_t)(err < 0 ? -(long)err : (long)err), 4);
-    tls_reason_cat(t, ")");
-}
-
-/** Append one certificate problem to the reason ("a; b"). */
-static void tls_append_reason(pop3_tls_t *t, const char *text)
-{
-    if (t->reason[0] != '\0') {
-        tls_reason_cat(t, "; ");
-    }
-    tls_reason_cat(t, text);
-}
-
-static const struct {
-    uint32_t flag;
-    const char *text;
-} tls_cert_reasons[] = {
-    { MBEDTLS_X509_BADCERT_NOT_TRUSTED, "certificate not trusted (unknown CA)" },
-    { MBEDTLS_X509_BADCERT_EXPIRED, "certificate expired" },
-    { MBEDTLS_X509_BADCERT_FUTURE, "certificate not valid yet" },
-    { MBEDTLS_X509_BADCERT_REVOKED, "certificate revoked" },
-    { MBEDTLS_X509_BADCERT_MISSING, "server sent no certificate" },
-    { MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
-          MBEDTLS_X509_BADCERT_NS_CERT_TYPE,
-      "certificate not meant for a TLS server" },
-    { MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK | MBEDTLS_X509_BADCERT_BAD_KEY,
-      "certificate uses a weak or unsupported algorithm or key" },
-};
-
-static void tls_set_cert_reason(pop3_tls_t *t, uint32_t flags)
-{
-    size_t i;
-
-    t->reason[0] = '\0';
-    for (i = 0; i < sizeof tls_cert_reasons / sizeof tls_cert_reasons[0]; i++) {
-        if ((flags & tls_cert_reasons[i].flag) != 0U) {
-            tls_append_reason(t, tls_cert_reasons[i].text);
-        }
-    }
-    if ((flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) != 0U) {
-        size_t n = strlen(t->host);
-        tls_append_reason(t, "certificate not valid for host '");
-        tls_reason_cat_n(t, t->host, n < 80U ? n : 80U);
-        tls_reason_cat(t, "'");
-    }
-    if (t->reason[0] == '\0') {
-        tls_set_reason(t, "certificate verification failed (flags ");
-        tls_reason_hex(t, flags, 1);
-        tls_reason_cat(t, ")");
-    }
-}
-
-/* ---- IP literal parsing (no inet_pton: keep the file free of OS headers) ---- */
-
-static int tls_hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
-/** Strict dotted quad (like inet_pton: no leading zeros, no short forms); must end the string. */
-static bool tls_parse_ipv4(const char *s, uint8_t out[4])
-{
-    size_t i;
-
-    for (i = 0; i < 4U; i++) {
-        unsigned int v = 0;
-        size_t digits = 0;
-        while (*s >= '0' && *s <= '9') {
-            if (digits != 0U && v == 0U) {
-                return false;
-            }
-            v = v * 10U + (unsigned int)(*s - '0');
-            if (v > 255U) {
-                return false;
-            }
-            digits++;
-            s++;
-        }
-        if (digits == 0U) {
-            return false;
-        }
-        out[i] = (uint8_t)v;
-        if (i < 3U && *s++ != '.') {
-            return false;
-        }
-    }
-    return *s == '\0';
-}
-
-/** Expand "::" (at byte @p gap) so that @p n parsed octets fill 16. */
-static bool tls_ipv6_expand(const uint8_t *b, size_t n, int gap, uint8_t out[16])
-{
-    size_t g;
-
-    if (gap < 0) {
-        if (n != 16U) {
-            return false;
-        }
-        memcpy(out, b, 16);
-        return true;
-    }
-    g = (size_t)gap;
-    if (n > 14U) {
-        return false;
-    }
-    memset(out, 0, 16);
-    memcpy(out, b, g);
-    memcpy(out + 16U - (n - g), b + g, n - g);
-    return true;
-}
-
-/** RFC 4291 text form, "::" compression and a trailing dotted quad allowed. */
-static bool tls_parse_ipv6(const char *s, uint8_t out[16])
-{
-    uint8_t b[16];
-    size_t n = 0;
-    int gap = -1;
-
-    if (*s == ':' && *++s != ':') {
-        return false; /* a leading colon must be part of "::" */
-    }
-    while (*s != '\0') {
-        const char *start = s;
-        unsigned int v = 0;
-        size_t digits = 0;
-
-        if (*s == ':') { /* the second colon of "::" */
-            if (gap >= 0) {
-                return false;
-            }
-            gap = (int)n;
-            s++;
-            continue;
-        }
-        while (tls_hex_digit(*s) >= 0 && digits < 5U) {
-            v = (v << 4) | (unsigned int)tls_hex_digit(*s++);
-            digits++;
-        }
-        if (*s == '.') {
-            if (n > 12U || !tls_parse_ipv4(start, b + n)) {
-                return false;
-            }
-            n += 4U;
-            break;
-        }
-        if (digits == 0U || digits > 4U || n > 14U) {
-            return false;
-        }
-        b[n++] = (uint8_t)(v >> 8);
-        b[n++] = (uint8_t)v;
-        if (*s == ':') {
-            if (*++s == '\0') {
-                return false; /* trailing single colon */
-            }
-        } else if (*s != '\0') {
-            return false;
-        }
-    }
-    return tls_ipv6_expand(b, n, gap, out);
-}
-
-/** Fill host_ip if the host is an IPv4 or IPv6 literal (an IPv6 "%zone" is ignored). */
-static void tls_classify_host(pop3_tls_t *t)
-{
-    char buf[46];
-    size_t len = strcspn(t->host, "%");
-
-    t->host_is_ip = false;
-    t->host_ip_len = 0;
-    if (strchr(t->host, ':') == NULL) {
-        if (tls_parse_ipv4(t->host, t->host_ip)) {
-            t->host_is_ip = true;
-            t->host_ip_len = 4;
-        }
-        return;
-    }
-    if (len >= sizeof buf) {
-        return;
-    }
-    memcpy(buf, t->host, len);
-    buf[len] = '\0';
-    if (tls_parse_ipv6(buf, t->host_ip)) {
-        t->host_is_ip = true;
-        t->host_ip_len = 16;
-    }
+    t->state = TLS_ST_FAILED;
+    pop3_tls_text_code(t->reason, sizeof t->reason, what, err);
+    return st;
 }
 
 /* ---- certificate check for IP hosts -------------------------------------- */
-
-/** Does the certificate list @p ip among its iPAddress subjectAltNames? */
-static bool tls_crt_has_ip(const mbedtls_x509_crt *crt, const uint8_t *ip, size_t ip_len)
-{
-    const mbedtls_x509_sequence *san;
-
-    /* mbedTLS 2.28 and 3.x keep every GeneralName here, raw (iPAddress: 4 or 16 octets). */
-    for (san = &crt->subject_alt_names; san != NULL; san = san->next) {
-        if (san->buf.p != NULL && san->buf.tag == TLS_SAN_IP_TAG && san->buf.len == ip_len &&
-            memcmp(san->buf.p, ip, ip_len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
 
 /**
  * Called by mbedTLS for each certificate of the chain, leaf last (depth 0).
  * For an IP host, no host name was given to mbedTLS: it would go out as SNI,
  * which RFC 6066 forbids (neither 2.28 nor 3.6 filters IP literals out of
- * SNI), and 2.28 cannot match iPAddress entries (3.6 can). So the address is
- * checked here, the same way for every version, and can only fail closed.
+ * SNI; 3.6 could match iPAddress entries, but only for a name set that way),
+ * and 2.28 cannot match iPAddress entries. So the address is checked here, the
+ * same way for every version, and can only fail closed.
  */
 static int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     pop3_tls_t *t = ctx;
 
     if (depth == 0) {
-        if (t->host_is_ip) {
-            if (tls_crt_has_ip(crt, t->host_ip, t->host_ip_len)) {
+        if (t->host_ip.len != 0U) {
+            if (pop3_tls_crt_has_ip(crt, t->host_ip.octets, t->host_ip.len)) {
                 *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
             } else {
                 *flags |= (uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
@@ -419,25 +166,18 @@ static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-/** Printable ASCII, no spaces: anything else cannot be a host and must not reach logs. */
-static pop3_status_t tls_copy_host(pop3_tls_t *t, const char *host)
+void pop3_tls_init(pop3_tls_t *t)
 {
-    size_t len;
-
-    if (host == NULL) {
-        return POP3_ERR_BAD_ARG;
+    if (t == NULL) {
+        return;
     }
-    for (len = 0; host[len] != '\0'; len++) {
-        if (len >= POP3_TLS_HOST_MAX_LEN || host[len] <= ' ' || host[len] > '~') {
-            return POP3_ERR_BAD_ARG;
-        }
-    }
-    if (len == 0U) {
-        return POP3_ERR_BAD_ARG;
-    }
-    memcpy(t->host, host, len + 1U);
-    tls_classify_host(t);
-    return POP3_OK;
+    memset(t, 0, sizeof *t);
+    mbedtls_ssl_init(&t->ssl);
+    mbedtls_ssl_config_init(&t->conf);
+    mbedtls_x509_crt_init(&t->ca);
+    mbedtls_entropy_init(&t->entropy);
+    mbedtls_ctr_drbg_init(&t->drbg);
+    t->state = TLS_ST_INIT;
 }
 
 static pop3_status_t tls_load_ca(pop3_tls_t *t, const pop3_tls_config_t *cfg)
@@ -459,15 +199,13 @@ static pop3_status_t tls_load_ca(pop3_tls_t *t, const pop3_tls_config_t *cfg)
         ret = MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE;
 #endif
         if (ret < 0) {
-            tls_set_mbedtls_reason(t, "cannot load CA file", ret);
-            return POP3_ERR_CERT;
+            return tls_fail(t, "cannot load CA file", ret, POP3_ERR_CERT);
         }
     }
     if (cfg->ca_pem != NULL) {
         ret = mbedtls_x509_crt_parse(&t->ca, cfg->ca_pem, cfg->ca_pem_len);
         if (ret < 0) {
-            tls_set_mbedtls_reason(t, "cannot parse CA certificates", ret);
-            return POP3_ERR_CERT;
+            return tls_fail(t, "cannot parse CA certificates", ret, POP3_ERR_CERT);
         }
     }
     if (t->ca.raw.p == NULL) {
@@ -477,51 +215,19 @@ static pop3_status_t tls_load_ca(pop3_tls_t *t, const pop3_tls_config_t *cfg)
     return POP3_OK;
 }
 
-/**
- * Headers and library of one release? A mix (e.g. 3.6 headers, 2.28 library)
- * often links and then corrupts memory: refuse to run instead.
- */
-static bool tls_library_matches(pop3_tls_t *t)
-{
-#if defined(MBEDTLS_VERSION_C)
-    unsigned int lib = mbedtls_version_get_number();
-
-    if (lib != (unsigned int)MBEDTLS_VERSION_NUMBER) {
-        tls_set_reason(t, "mbedTLS library ");
-        tls_reason_hex(t, lib, 8);
-        tls_reason_cat(t, " does not match its headers ");
-        tls_reason_hex(t, (uint32_t)MBEDTLS_VERSION_NUMBER, 8);
-        return false;
-    }
-#else
-    (void)t;
-#endif
-    return true;
-}
-
 /** Start PSA crypto if this mbedTLS needs it. Process-wide and idempotent. */
-static bool tls_psa_init(pop3_tls_t *t)
+static pop3_status_t tls_psa_init(pop3_tls_t *t)
 {
 #if TLS_NEED_PSA_INIT
     psa_status_t st = psa_crypto_init();
 
     if (st != PSA_SUCCESS) {
-        tls_set_reason(t, "PSA crypto initialisation failed (status ");
-        tls_reason_cat(t, st < 0 ? "-" : "");
-        tls_reason_hex(t, (uint32_t)(st < 0 ? -(long)st : (long)st), 1);
-        tls_reason_cat(t, ")");
-        return false;
+        return tls_fail(t, "PSA crypto initialisation failed", (int)st, POP3_ERR_TLS);
     }
 #else
     (void)t;
 #endif
-    return true;
-}
-
-static int tls_seed(pop3_tls_t *t)
-{
-    return mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
-                                 (const unsigned char *)tls_pers, sizeof tls_pers - 1U);
+    return POP3_OK;
 }
 
 static int tls_configure(pop3_tls_t *t)
@@ -557,42 +263,48 @@ static int tls_configure(pop3_tls_t *t)
     return 0;
 }
 
-pop3_status_t pop3_tls_init(pop3_tls_t *t, const pop3_tls_config_t *cfg,
-                            pop3_tls_raw_send_fn raw_send, void *raw_ctx)
+pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const pop3_tls_ip_t *host_ip,
+                             pop3_tls_raw_send_fn raw_send, void *raw_ctx)
 {
+    bool is_ip = host_ip != NULL && (host_ip->len == 4U || host_ip->len == 16U);
     pop3_status_t st;
     int ret;
 
     if (t == NULL || cfg == NULL || raw_send == NULL) {
         return POP3_ERR_BAD_ARG;
     }
-    memset(t, 0, sizeof *t);
-    mbedtls_ssl_init(&t->ssl);
-    mbedtls_ssl_config_init(&t->conf);
-    mbedtls_x509_crt_init(&t->ca);
-    mbedtls_entropy_init(&t->entropy);
-    mbedtls_ctr_drbg_init(&t->drbg);
+    if (t->state != TLS_ST_INIT) {
+        return POP3_ERR_STATE;
+    }
+    t->state = TLS_ST_FAILED; /* until everything below worked */
     t->raw_send = raw_send;
     t->raw_ctx = raw_ctx;
     t->insecure = cfg->insecure;
-
-    st = tls_copy_host(t, cfg->host);
-    if (st != POP3_OK) {
-        tls_set_reason(t, "missing or invalid host name");
-    } else if (!tls_library_matches(t) || !tls_psa_init(t)) {
-        st = POP3_ERR_TLS;
-    } else if ((ret = tls_seed(t)) != 0) {
-        tls_set_mbedtls_reason(t, "random generator seeding failed", ret);
-        st = POP3_ERR_TLS;
-    } else if ((st = tls_load_ca(t, cfg)) == POP3_OK && (ret = tls_configure(t)) != 0) {
-        tls_set_mbedtls_reason(t, "TLS configuration failed", ret);
-        st = POP3_ERR_TLS;
+    if (is_ip) {
+        t->host_ip = *host_ip;
     }
+    if (pop3_tls_host_copy(t->host, sizeof t->host, cfg->host, is_ip) != POP3_OK) {
+        tls_set_reason(t, "missing or invalid host name");
+        return POP3_ERR_BAD_ARG;
+    }
+    st = tls_psa_init(t);
     if (st != POP3_OK) {
-        pop3_tls_free(t); /* keeps the reason */
         return st;
     }
-    t->state = TLS_ST_IDLE;
+    ret = mbedtls_ctr_drbg_seed(&t->drbg, mbedtls_entropy_func, &t->entropy,
+                                (const unsigned char *)tls_pers, sizeof tls_pers - 1U);
+    if (ret != 0) {
+        return tls_fail(t, "random generator seeding failed", ret, POP3_ERR_TLS);
+    }
+    st = tls_load_ca(t, cfg);
+    if (st != POP3_OK) {
+        return st;
+    }
+    ret = tls_configure(t);
+    if (ret != 0) {
+        return tls_fail(t, "TLS configuration failed", ret, POP3_ERR_TLS);
+    }
+    t->state = TLS_ST_READY;
     return POP3_OK;
 }
 
@@ -608,18 +320,16 @@ static pop3_status_t tls_handshake_failure(pop3_tls_t *t, int ret)
 {
     uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
 
-    t->state = TLS_ST_FAILED;
-    t->last_mbedtls_err = ret;
     if (flags == 0xFFFFFFFFUL) { /* no session to ask: use what the callback saw */
         flags = t->verify_flags & ~(uint32_t)TLS_LEAF_CHECKED;
     }
     if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED || (!t->insecure && flags != 0U)) {
+        t->state = TLS_ST_FAILED;
         t->verify_flags = flags;
-        tls_set_cert_reason(t, flags);
+        pop3_tls_text_cert(t->reason, sizeof t->reason, flags, t->host);
         return POP3_ERR_CERT;
     }
-    tls_set_mbedtls_reason(t, "TLS handshake failed", ret);
-    return POP3_ERR_TLS;
+    return tls_fail(t, "TLS handshake failed", ret, POP3_ERR_TLS);
 }
 
 /**
@@ -637,7 +347,7 @@ static pop3_status_t tls_handshake_run(pop3_tls_t *t)
         return tls_handshake_failure(t, ret);
     }
     /* Belt and braces: an IP host must have gone through tls_verify_cb. */
-    if (t->host_is_ip && !t->insecure && (t->verify_flags & TLS_LEAF_CHECKED) == 0U) {
+    if (t->host_ip.len != 0U && !t->insecure && (t->verify_flags & TLS_LEAF_CHECKED) == 0U) {
         t->state = TLS_ST_FAILED;
         tls_set_reason(t, "server certificate was not checked against the IP address");
         return POP3_ERR_CERT;
@@ -647,15 +357,14 @@ static pop3_status_t tls_handshake_run(pop3_tls_t *t)
 }
 
 /** Drive the handshake from feed/writable and report its end to the core. */
-static void tls_handshake_step(pop3_tls_t *t)
+static pop3_status_t tls_handshake_step(pop3_tls_t *t)
 {
     pop3_status_t st = tls_handshake_run(t);
 
-    if (st != POP3_OK) {
+    if (st != POP3_OK || t->state == TLS_ST_OPEN) {
         pop3_on_tls_done(t->client, st);
-    } else if (t->state == TLS_ST_OPEN) {
-        pop3_on_tls_done(t->client, POP3_OK);
     }
+    return st;
 }
 
 pop3_status_t pop3_tls_start(pop3_tls_t *t, pop3_client_t *c)
@@ -665,7 +374,7 @@ pop3_status_t pop3_tls_start(pop3_tls_t *t, pop3_client_t *c)
     if (t == NULL || c == NULL) {
         return POP3_ERR_BAD_ARG;
     }
-    if (t->state != TLS_ST_IDLE) {
+    if (t->state != TLS_ST_READY) {
         return POP3_ERR_STATE;
     }
     t->client = c;
@@ -677,16 +386,13 @@ pop3_status_t pop3_tls_start(pop3_tls_t *t, pop3_client_t *c)
          * name check" (3.6 requires the explicit call); tls_verify_cb checks
          * the address instead.
          */
-        ret = mbedtls_ssl_set_hostname(&t->ssl, t->host_is_ip ? NULL : t->host);
+        ret = mbedtls_ssl_set_hostname(&t->ssl, t->host_ip.len != 0U ? NULL : t->host);
     }
     if (ret != 0) {
-        t->state = TLS_ST_FAILED;
-        tls_set_mbedtls_reason(t, "TLS set-up failed", ret);
-        return POP3_ERR_TLS;
+        return tls_fail(t, "TLS set-up failed", ret, POP3_ERR_TLS);
     }
     t->state = TLS_ST_HANDSHAKE;
-    /* Sends the ClientHello now; the outcome is reported to the core later, never from here. */
-    return tls_handshake_run(t);
+    return tls_handshake_run(t); /* the ClientHello: an end is reported later, never from here */
 }
 
 /* ---- application data ---------------------------------------------------- */
@@ -700,31 +406,15 @@ static bool tls_core_ready(const pop3_tls_t *t)
 /** Offer held plaintext. @return true if all of it was taken. */
 static bool tls_offer_plain(pop3_tls_t *t)
 {
-    size_t n;
-
-    if (t->plain_off == t->plain_len) {
-        return true;
-    }
-    n = pop3_on_input(t->client, t->plain + t->plain_off, t->plain_len - t->plain_off);
-    t->plain_off += n;
     if (t->plain_off < t->plain_len) {
-        return false;
+        t->plain_off += pop3_on_input(t->client, t->plain + t->plain_off, t->plain_len - t->plain_off);
+        if (t->plain_off < t->plain_len) {
+            return false;
+        }
     }
     t->plain_off = 0;
     t->plain_len = 0;
     return true;
-}
-
-static void tls_read_failed(pop3_tls_t *t, int ret)
-{
-    if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-        t->state = TLS_ST_CLOSED; /* an orderly close, not a TLS failure: no reason */
-        pop3_on_closed(t->client, POP3_ERR_TRANSPORT);
-        return;
-    }
-    t->state = TLS_ST_FAILED;
-    tls_set_mbedtls_reason(t, "TLS receive failed", ret);
-    pop3_on_closed(t->client, POP3_ERR_TLS);
 }
 
 /**
@@ -732,57 +422,62 @@ static void tls_read_failed(pop3_tls_t *t, int ret)
  * ciphertext. mbedTLS may already hold decrypted octets or whole records,
  * so this also runs with no new input (pop3_tls_pump()).
  */
-static void tls_deliver(pop3_tls_t *t)
+static pop3_status_t tls_deliver(pop3_tls_t *t)
 {
     while (tls_core_ready(t) && tls_offer_plain(t) && tls_core_ready(t)) {
         int ret = mbedtls_ssl_read(&t->ssl, t->plain, sizeof t->plain);
+
         if (ret > 0) {
             t->plain_len = (size_t)ret;
-            continue;
+        } else if (ret == 0 || ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+            t->state = TLS_ST_CLOSED; /* an orderly close, not a TLS failure: no reason */
+            return POP3_ERR_TRANSPORT;
+        } else if (tls_want(ret)) {
+            break;
+        } else if (!tls_ticket(ret)) { /* a ticket (3.6.0, TLS 1.3) is no data: read on */
+            return tls_fail(t, "TLS receive failed", ret, POP3_ERR_TLS);
         }
-        if (tls_ticket(ret)) {
-            continue; /* 3.6.0 TLS 1.3: a ticket arrived, not data */
-        }
-        if (!tls_want(ret)) {
-            tls_read_failed(t, ret);
-        }
-        return;
     }
+    return POP3_OK;
 }
 
-size_t pop3_tls_feed(pop3_tls_t *t, const uint8_t *data, size_t len)
+pop3_status_t pop3_tls_feed(pop3_tls_t *t, const uint8_t *data, size_t len, size_t *used)
 {
-    size_t used;
+    pop3_status_t st = POP3_OK;
 
-    if (t == NULL) {
-        return 0;
+    if (used != NULL) {
+        *used = 0;
     }
-    if (t->state == TLS_ST_CLOSED || t->state == TLS_ST_FAILED) {
-        return len; /* nothing can use it any more */
+    if (t == NULL) {
+        return POP3_ERR_BAD_ARG;
     }
     if (t->state != TLS_ST_HANDSHAKE && t->state != TLS_ST_OPEN) {
-        return 0;
+        return POP3_ERR_STATE;
     }
     t->in = data;
     t->in_len = (data != NULL) ? len : 0U;
     t->in_used = 0;
     if (t->state == TLS_ST_HANDSHAKE) {
-        tls_handshake_step(t);
+        st = tls_handshake_step(t);
     }
-    /* Application data may follow the server's Finished in the same segment. */
-    tls_deliver(t);
-    used = t->in_used;
+    if (st == POP3_OK) {
+        st = tls_deliver(t); /* application data may follow the server's Finished at once */
+    }
+    if (used != NULL) {
+        *used = t->in_used;
+    }
     t->in = NULL;
     t->in_len = 0;
     t->in_used = 0;
-    return used;
+    return st;
 }
 
-void pop3_tls_pump(pop3_tls_t *t)
+pop3_status_t pop3_tls_pump(pop3_tls_t *t)
 {
-    if (t != NULL) {
-        (void)pop3_tls_feed(t, NULL, 0);
+    if (t == NULL || (t->state != TLS_ST_HANDSHAKE && t->state != TLS_ST_OPEN)) {
+        return POP3_OK;
     }
+    return pop3_tls_feed(t, NULL, 0, NULL);
 }
 
 bool pop3_tls_has_pending(const pop3_tls_t *t)
@@ -800,20 +495,18 @@ bool pop3_tls_wants_write(const pop3_tls_t *t)
            (t->state == TLS_ST_HANDSHAKE || t->state == TLS_ST_OPEN);
 }
 
-void pop3_tls_on_writable(pop3_tls_t *t)
+pop3_status_t pop3_tls_on_writable(pop3_tls_t *t)
 {
     if (t == NULL) {
-        return;
+        return POP3_OK;
     }
     t->raw_blocked = false;
-    if (t->state == TLS_ST_HANDSHAKE) {
-        tls_handshake_step(t);
-        tls_deliver(t);
-    } else if (t->state == TLS_ST_OPEN && t->write_len == 0U) {
-        /* A read may have stopped on WANT_WRITE (alerts, 3.x key updates). */
-        tls_deliver(t);
+    /* A read may have stopped on WANT_WRITE (alerts, 3.x key updates); a pending
+     * application write is flushed when the core retries its send. */
+    if (t->state == TLS_ST_HANDSHAKE || t->write_len == 0U) {
+        return pop3_tls_pump(t);
     }
-    /* A pending application write is flushed when the core retries its send. */
+    return POP3_OK;
 }
 
 long pop3_tls_send(pop3_tls_t *t, const uint8_t *data, size_t len)
@@ -855,8 +548,7 @@ long pop3_tls_send(pop3_tls_t *t, const uint8_t *data, size_t len)
         t->write_len = n;
         return 0;
     }
-    t->state = TLS_ST_FAILED;
-    tls_set_mbedtls_reason(t, "TLS send failed", ret);
+    (void)tls_fail(t, "TLS send failed", ret, POP3_ERR_TLS);
     return -1;
 }
 
@@ -877,7 +569,7 @@ void pop3_tls_free(pop3_tls_t *t)
 {
     char reason[sizeof t->reason];
 
-    if (t == NULL || t->state == TLS_ST_FREED) {
+    if (t == NULL || t->state == TLS_ST_NONE) {
         return;
     }
     mbedtls_ssl_free(&t->ssl);
@@ -887,9 +579,8 @@ void pop3_tls_free(pop3_tls_t *t)
     mbedtls_entropy_free(&t->entropy);
     /* Wipe held plaintext and DRBG state; the failure reason holds no secret. */
     memcpy(reason, t->reason, sizeof reason);
-    mbedtls_platform_zeroize(t, sizeof *t);
+    mbedtls_platform_zeroize(t, sizeof *t); /* state is TLS_ST_NONE again */
     memcpy(t->reason, reason, sizeof reason);
-    t->state = TLS_ST_FREED;
 }
 
 const char *pop3_tls_error_str(const pop3_tls_t *t)

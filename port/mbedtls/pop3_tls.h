@@ -1,22 +1,42 @@
 /**
  * @file pop3_tls.h
  * @brief mbedTLS session over any non-blocking byte transport (shared by the
- *        POSIX and lwIP ports). The port pushes received ciphertext in with
- *        pop3_tls_feed(); plaintext goes to the core with pop3_on_input();
- *        the core's sends go through pop3_tls_send(). mbedTLS version
- *        differences (2.28 / 3.x) stay inside this adapter.
+ *        POSIX and lwIP ports through pop3_link.h). The caller pushes received
+ *        ciphertext in with pop3_tls_feed(); the core's sends go through
+ *        pop3_tls_send(). mbedTLS version differences (2.28 / 3.x) stay inside
+ *        this adapter.
+ *
+ * Life cycle, mbedTLS's own pattern:
+ *   pop3_tls_init()   infallible: every context initialised, nothing allocated;
+ *   pop3_tls_setup()  fallible: trust anchors loaded, DRBG seeded, client configured;
+ *   pop3_tls_start()  handshake on a connected transport;
+ *   pop3_tls_free()   safe at any point after init (after a failed setup, twice).
+ *
+ * Who tells the core what:
+ * - plaintext: the adapter, with pop3_on_input() (it stops when the core
+ *   pauses and holds the rest for pop3_tls_pump());
+ * - the end of the handshake: the adapter, with pop3_on_tls_done(), at most
+ *   once after a pop3_tls_start() that returned POP3_OK (success or failure;
+ *   a failure status is returned to the caller as well);
+ * - everything else (a record failure, the peer's close_notify, a failing
+ *   lower transport): nobody here. pop3_tls_feed(), pop3_tls_pump() and
+ *   pop3_tls_on_writable() return it; the caller reports it with
+ *   pop3_on_closed() if the core has not closed already. The adapter never
+ *   calls pop3_on_closed().
  *
  * Safe by default: MBEDTLS_SSL_VERIFY_REQUIRED, the host name always set
- * (SNI + certificate name check); a host given as an IP address is checked
- * against the certificate's iPAddress entries, never skipped.
+ * (SNI + certificate name check). A host given as an IP address is checked
+ * against the certificate's iPAddress entries, never skipped: the caller parses
+ * it (inet_pton(), ipaddr_aton()) and passes the address to pop3_tls_setup();
+ * a host that can only be an IP literal but comes without its address is refused.
  *
  * mbedTLS versions: 2.28 LTS and 3.6 LTS are tested. TLS 1.2 is the minimum;
  * with 3.6 (TLS 1.3 compiled in by default) TLS 1.3 is offered too, unless
- * POP3_TLS13_ENABLE is 0. With 3.x, pop3_tls_init() calls psa_crypto_init()
+ * POP3_TLS13_ENABLE is 0. With 3.x, pop3_tls_setup() calls psa_crypto_init()
  * (process-wide, idempotent); the application may call
- * mbedtls_psa_crypto_free() once every session is freed. pop3_tls_init()
- * refuses to run (POP3_ERR_TLS) when the mbedTLS library is not the release
- * its headers describe (MBEDTLS_VERSION_C).
+ * mbedtls_psa_crypto_free() once every session is freed. That the mbedTLS
+ * library is the release its headers describe is checked by the build
+ * (CMakeLists.txt), not at run time.
  */
 #ifndef POP3_TLS_H
 #define POP3_TLS_H
@@ -52,6 +72,11 @@ extern "C" {
 #define POP3_TLS_HOST_MAX_LEN 254U
 #endif
 
+/** Room for pop3_tls_error_str(), NUL included (longer texts are cut). */
+#ifndef POP3_TLS_REASON_LEN
+#define POP3_TLS_REASON_LEN 128U
+#endif
+
 typedef struct pop3_tls_config {
     /** Server name: sent as SNI (unless an IP literal) and checked against the certificate. Required. */
     const char *host;
@@ -64,13 +89,24 @@ typedef struct pop3_tls_config {
     bool insecure;
 } pop3_tls_config_t;
 
+/** An IP address in network byte order, as the port's own parser produced it. */
+typedef struct pop3_tls_ip {
+    uint8_t len;         /**< 4 (IPv4) or 16 (IPv6); 0: not an address */
+    uint8_t octets[16];
+} pop3_tls_ip_t;
+
 /**
  * Lower transport: send ciphertext without blocking. Returns octets accepted,
  * 0 for would-block, negative on error (same contract as pop3_transport_t::send).
  */
 typedef long (*pop3_tls_raw_send_fn)(void *raw_ctx, const uint8_t *data, size_t len);
 
-/** One TLS session. Caller-owned; treat fields as private. */
+/**
+ * One TLS session. Caller-owned; treat fields as private. Its state (private)
+ * is one of: none (never initialised, or freed: pop3_tls_free() does nothing),
+ * initialised, set up, handshaking, open, closed (close_notify sent or
+ * received), failed (set-up, handshake or record failure; the reason is kept).
+ */
 typedef struct pop3_tls {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
@@ -86,45 +122,60 @@ typedef struct pop3_tls {
     uint8_t plain[POP3_TLS_PLAIN_BUF_LEN];
     size_t plain_off;
     size_t plain_len;
-    int state;                /* private: idle / handshaking / open / failed */
-    int last_mbedtls_err;
-    uint32_t verify_flags;
-    bool insecure;
-    bool host_is_ip;
-    uint8_t host_ip[16];
-    size_t host_ip_len;
-    char host[POP3_TLS_HOST_MAX_LEN + 1];
     size_t write_len;         /* length of an mbedtls_ssl_write() that returned WANT_WRITE (retry must repeat it) */
+    uint32_t verify_flags;
+    uint8_t state;            /* see above */
+    bool insecure;
     bool raw_blocked;         /* the lower transport refused bytes: wait for writable */
-    char reason[128];         /* text for pop3_tls_error_str() */
+    pop3_tls_ip_t host_ip;    /* len 0: host is a name */
+    char host[POP3_TLS_HOST_MAX_LEN + 1];
+    char reason[POP3_TLS_REASON_LEN]; /* text for pop3_tls_error_str() */
 } pop3_tls_t;
 
 /**
- * Load trust anchors, seed the DRBG and configure a TLS client. Nothing is sent.
- * @return POP3_OK, POP3_ERR_BAD_ARG (no host, CR/LF in host), POP3_ERR_CERT
- *         (CA file/buffer unusable), POP3_ERR_TLS (mbedTLS set-up failed).
+ * Initialise every context; allocates nothing, cannot fail. Call once on a
+ * fresh object, or again after pop3_tls_free().
  */
-pop3_status_t pop3_tls_init(pop3_tls_t *t, const pop3_tls_config_t *cfg,
-                            pop3_tls_raw_send_fn raw_send, void *raw_ctx);
+void pop3_tls_init(pop3_tls_t *t);
 
 /**
- * Start the handshake on a connected transport; plaintext is handed to @p c.
- * Call from the port's pop3_transport_t::start_tls. The handshake proceeds as
- * pop3_tls_feed() and pop3_tls_on_writable() are called; its end is reported
- * with pop3_on_tls_done(c, ...).
+ * Load trust anchors, seed the DRBG and configure a TLS client. Nothing is
+ * sent. Once per pop3_tls_init(); after a failure only pop3_tls_error_str()
+ * and pop3_tls_free() make sense.
+ * @param host_ip  the address @p cfg->host stands for if it is an IP literal
+ *                 (NULL or len 0: a name). A host with a ':' or made of digits
+ *                 and dots only is never a name: without its address it is refused.
+ * @param raw_send lower transport for ciphertext; @p raw_ctx is its first argument.
+ * @return POP3_OK, POP3_ERR_BAD_ARG (NULL, no usable host name, no trust
+ *         anchors), POP3_ERR_STATE (not just initialised), POP3_ERR_CERT (CA
+ *         file/buffer unusable), POP3_ERR_TLS (mbedTLS set-up failed).
+ */
+pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const pop3_tls_ip_t *host_ip,
+                             pop3_tls_raw_send_fn raw_send, void *raw_ctx);
+
+/**
+ * Start the handshake on a connected transport (sends the ClientHello);
+ * plaintext is handed to @p c. Call from pop3_transport_t::start_tls. The
+ * handshake proceeds as pop3_tls_feed() and pop3_tls_on_writable() are
+ * called; its end is reported with pop3_on_tls_done(c, ...), never from here.
+ * @return POP3_OK, POP3_ERR_BAD_ARG, POP3_ERR_STATE (not set up), POP3_ERR_TLS.
  */
 pop3_status_t pop3_tls_start(pop3_tls_t *t, pop3_client_t *c);
 
 /**
  * Ciphertext arrived: drive the handshake or decrypt, and pass plaintext to
- * the core (respecting its pause). Returns how many ciphertext octets were
- * taken; the port keeps the rest (lwIP: altcp_recved only what was taken) and
- * offers it again later. Errors are reported to the core (pop3_on_closed()).
+ * the core (respecting its pause). @p *used (may be NULL) gets how many
+ * ciphertext octets were taken; the caller keeps the rest (lwIP: altcp_recved
+ * only what was taken) and offers it again later.
+ * @return POP3_OK while the session is usable; POP3_ERR_TRANSPORT when the
+ *         peer closed the TLS session; POP3_ERR_TLS (record failure) or the
+ *         handshake's failure (POP3_ERR_TLS, POP3_ERR_CERT: already given to
+ *         pop3_on_tls_done()); POP3_ERR_STATE when no handshake or session runs.
  */
-size_t pop3_tls_feed(pop3_tls_t *t, const uint8_t *data, size_t len);
+pop3_status_t pop3_tls_feed(pop3_tls_t *t, const uint8_t *data, size_t len, size_t *used);
 
-/** Offer held plaintext to the core again (after pop3_resume()). */
-void pop3_tls_pump(pop3_tls_t *t);
+/** Offer held plaintext to the core again (after pop3_resume()). Returns as pop3_tls_feed(); POP3_OK when nothing runs. */
+pop3_status_t pop3_tls_pump(pop3_tls_t *t);
 
 /** True when held plaintext waits for the core. */
 bool pop3_tls_has_pending(const pop3_tls_t *t);
@@ -135,8 +186,8 @@ bool pop3_tls_has_pending(const pop3_tls_t *t);
  */
 bool pop3_tls_wants_write(const pop3_tls_t *t);
 
-/** The lower transport became writable (continues a handshake or a pending write). */
-void pop3_tls_on_writable(pop3_tls_t *t);
+/** The lower transport became writable (continues a handshake or a stalled read). Returns as pop3_tls_pump(). */
+pop3_status_t pop3_tls_on_writable(pop3_tls_t *t);
 
 /**
  * Encrypt and send for the core (pop3_transport_t::send when TLS is active).
@@ -144,13 +195,16 @@ void pop3_tls_on_writable(pop3_tls_t *t);
  */
 long pop3_tls_send(pop3_tls_t *t, const uint8_t *data, size_t len);
 
-/** Send close_notify (best effort, non-blocking). */
+/** Send close_notify if the session is open (best effort, non-blocking); the session is closed after it. */
 void pop3_tls_close_notify(pop3_tls_t *t);
 
-/** Release mbedTLS state. Safe to call twice. */
+/**
+ * Release mbedTLS state and wipe the object, keeping only the failure reason.
+ * Safe after pop3_tls_init() alone, after a failed pop3_tls_setup(), and twice.
+ */
 void pop3_tls_free(pop3_tls_t *t);
 
-/** A short text explaining the last failure (e.g. "certificate not for this host"); "" if none. Never NULL. */
+/** A short text explaining the last failure (e.g. "certificate not trusted (unknown CA)"); "" if none. Never NULL. */
 const char *pop3_tls_error_str(const pop3_tls_t *t);
 
 #ifdef __cplusplus

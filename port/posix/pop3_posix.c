@@ -2,12 +2,14 @@
  * @file pop3_posix.c
  * @brief POSIX port: non-blocking sockets and a poll() loop (see pop3_posix.h).
  *
- * The port only moves bytes and events; the core does the protocol. Received
- * bytes wait in p->rx until the core (or the TLS adapter) takes them, so a
- * paused application simply stops the port from reading the socket.
+ * The port only moves bytes and events; the link (port/mbedtls/pop3_link.h)
+ * switches between plain and TLS and talks to the core. Received bytes wait in
+ * p->rx until the link takes them, so a paused application simply stops the
+ * port from reading the socket.
  */
 #include "pop3_posix.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -113,9 +115,8 @@ static pop3_status_t posix_try_next_addr(pop3_posix_t *p)
     return POP3_ERR_TRANSPORT;
 }
 
-/* ---- transport callbacks (called by the core) ----------------------------- */
+/* ---- the raw connection under the link (pop3_link_ops_t) ------------------------ */
 
-/** Plain socket send: also the TLS adapter's lower transport. */
 static long posix_raw_send(void *ctx, const uint8_t *data, size_t len)
 {
     pop3_posix_t *p = ctx;
@@ -138,100 +139,80 @@ static long posix_raw_send(void *ctx, const uint8_t *data, size_t len)
     return -1;
 }
 
-static long posix_send(void *ctx, const uint8_t *data, size_t len)
+/** shutdown() + close() either way: the kernel ends the stream in order. */
+static void posix_raw_close(void *ctx, bool graceful)
 {
     pop3_posix_t *p = ctx;
 
-    if (p->closed) {
-        return -1;
-    }
-    return p->tls_on ? pop3_tls_send(p->tls, data, len) : posix_raw_send(p, data, len);
-}
-
-static void posix_note_tls_error(pop3_posix_t *p)
-{
-    (void)snprintf(p->tls_error, sizeof p->tls_error, "%s", pop3_tls_error_str(p->tls));
-}
-
-static int posix_start_tls(void *ctx)
-{
-    pop3_posix_t *p = ctx;
-
-    if (p->tls == NULL || p->tls_cfg == NULL || p->tls_on || p->closed) {
-        return -1;
-    }
-    if (!p->tls_ready) {
-        if (pop3_tls_init(p->tls, p->tls_cfg, posix_raw_send, p) != POP3_OK) {
-            posix_note_tls_error(p);
-            return -1;
-        }
-        p->tls_ready = true;
-    }
-    if (pop3_tls_start(p->tls, p->client) != POP3_OK) {
-        posix_note_tls_error(p);
-        return -1;
-    }
-    p->tls_on = true;
-    return 0;
-}
-
-static void posix_close(void *ctx)
-{
-    pop3_posix_t *p = ctx;
-
-    if (p->closed) {
-        return;
-    }
-    p->closed = true;
-    if (p->tls_on) {
-        pop3_tls_close_notify(p->tls);
-    }
+    (void)graceful;
     posix_close_fd(p);
     posix_free_addrs(p);
+    p->connecting = false;
+    p->rx_off = 0;
+    p->rx_len = 0;
 }
 
-/** Never calls the core: the loop acts on the flag (pop3.h contract). */
-static void posix_wake(void *ctx)
+static const uint8_t *posix_rx_peek(void *ctx, size_t *len)
 {
     pop3_posix_t *p = ctx;
 
-    p->wake = true;
+    *len = p->rx_len - p->rx_off;
+    return p->rx + p->rx_off;
 }
+
+static void posix_rx_take(void *ctx, size_t n)
+{
+    pop3_posix_t *p = ctx;
+
+    p->rx_off += n;
+    if (p->rx_off == p->rx_len) {
+        p->rx_off = 0;
+        p->rx_len = 0;
+    }
+}
+
+static void posix_parse_ip(const char *host, pop3_tls_ip_t *ip)
+{
+    char buf[INET6_ADDRSTRLEN];
+    size_t n = strcspn(host, "%"); /* an IPv6 zone ("%eth0") is no part of the address */
+
+    ip->len = 0;
+    if (inet_pton(AF_INET, host, ip->octets) == 1) {
+        ip->len = 4;
+    } else if (n < sizeof buf) {
+        memcpy(buf, host, n);
+        buf[n] = '\0';
+        if (inet_pton(AF_INET6, buf, ip->octets) == 1) {
+            ip->len = 16;
+        }
+    }
+}
+
+static const pop3_link_ops_t posix_ops = {
+    posix_raw_send, posix_raw_close, posix_rx_peek, posix_rx_take, posix_parse_ip
+};
 
 /* ---- public set-up --------------------------------------------------------- */
 
 pop3_status_t pop3_posix_init(pop3_posix_t *p, const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls)
 {
-    if (p == NULL || ((tls_cfg == NULL) != (tls == NULL))) {
+    if (p == NULL) {
         return POP3_ERR_BAD_ARG;
     }
     memset(p, 0, sizeof *p);
     p->fd = -1;
-    p->tls = tls;
-    p->tls_cfg = tls_cfg;
-    return POP3_OK;
+    return pop3_link_init(&p->link, &posix_ops, p, tls_cfg, tls);
 }
 
 pop3_transport_t pop3_posix_transport(pop3_posix_t *p)
 {
-    pop3_transport_t tr;
-
-    tr.ctx = p;
-    tr.send = posix_send;
-    tr.start_tls = posix_start_tls;
-    tr.close = posix_close;
-    tr.wake = posix_wake;
-    return tr;
+    return pop3_link_transport(&p->link);
 }
 
 /** Resolution or socket failure after pop3_start(): the session ends with it. */
 static pop3_status_t posix_connect_failed(pop3_posix_t *p)
 {
-    posix_free_addrs(p);
-    if (!p->closed) {
-        pop3_on_closed(p->client, POP3_ERR_TRANSPORT);
-        p->closed = true;
-    }
+    pop3_link_fail(&p->link, POP3_ERR_TRANSPORT);
     return POP3_ERR_TRANSPORT;
 }
 
@@ -244,11 +225,10 @@ pop3_status_t pop3_posix_connect(pop3_posix_t *p, pop3_client_t *c, const char *
     if (p == NULL || c == NULL || host == NULL || port == 0U) {
         return POP3_ERR_BAD_ARG;
     }
-    if (p->fd >= 0 || p->client != NULL) {
+    if (p->fd >= 0) {
         return POP3_ERR_STATE;
     }
-    p->client = c;
-    st = pop3_start(c, pop3_posix_now_ms());
+    st = pop3_link_start(&p->link, c, pop3_posix_now_ms());
     if (st != POP3_OK) {
         return st;
     }
@@ -274,16 +254,6 @@ pop3_status_t pop3_posix_connect(pop3_posix_t *p, pop3_client_t *c, const char *
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-/** The port saw the connection end: tell the core once and drop the socket. */
-static void posix_fail(pop3_posix_t *p, pop3_status_t status)
-{
-    if (p->closed) {
-        return;
-    }
-    pop3_on_closed(p->client, status);
-    posix_close(p);
-}
-
 /** POLLOUT while connecting: did it work? If not, try the next address. */
 static void posix_finish_connect(pop3_posix_t *p)
 {
@@ -302,75 +272,13 @@ static void posix_finish_connect(pop3_posix_t *p)
         posix_close_fd(p);
         p->connecting = false;
         if (posix_try_next_addr(p) != POP3_OK) {
-            posix_fail(p, POP3_ERR_TRANSPORT);
+            pop3_link_fail(&p->link, POP3_ERR_TRANSPORT);
         }
         return;
     }
     p->connecting = false;
     posix_free_addrs(p);
-    pop3_on_connected(p->client);
-}
-
-/**
- * STLS: bytes still in rx when start_tls happened were sent in plaintext
- * after "+OK". They must never reach the TLS session (response injection);
- * the core already refuses them, and if it did not close, the port does.
- */
-static void posix_drop_pre_tls(pop3_posix_t *p)
-{
-    bool had = p->rx_off < p->rx_len;
-
-    p->rx_off = 0;
-    p->rx_len = 0;
-    if (had && !p->closed && pop3_state(p->client) != POP3_STATE_CLOSED) {
-        posix_fail(p, POP3_ERR_PROTOCOL);
-    }
-}
-
-static void posix_deliver_plain(pop3_posix_t *p)
-{
-    size_t n;
-
-    if (p->rx_off == p->rx_len || pop3_is_paused(p->client)) {
-        return;
-    }
-    n = pop3_on_input(p->client, p->rx + p->rx_off, p->rx_len - p->rx_off);
-    p->rx_off += n;
-    if (p->tls_on) {
-        posix_drop_pre_tls(p);
-    }
-}
-
-static void posix_deliver_tls(pop3_posix_t *p)
-{
-    size_t n;
-
-    /* Plaintext held by the adapter or by mbedTLS comes before new ciphertext. */
-    pop3_tls_pump(p->tls);
-    if (p->closed || p->rx_off == p->rx_len) {
-        return;
-    }
-    n = pop3_tls_feed(p->tls, p->rx + p->rx_off, p->rx_len - p->rx_off);
-    p->rx_off += n;
-}
-
-/** Hand what is waiting to the core; report EOF once everything went through. */
-static void posix_deliver(pop3_posix_t *p)
-{
-    if (!p->closed && !p->connecting) {
-        if (p->tls_on) {
-            posix_deliver_tls(p);
-        } else {
-            posix_deliver_plain(p);
-        }
-    }
-    if (p->rx_off == p->rx_len) {
-        p->rx_off = 0;
-        p->rx_len = 0;
-    }
-    if (p->eof && !p->closed && p->rx_len == 0U && !(p->tls_on && pop3_tls_has_pending(p->tls))) {
-        posix_fail(p, POP3_ERR_TRANSPORT);
-    }
+    pop3_link_connected(&p->link);
 }
 
 static void posix_read(pop3_posix_t *p)
@@ -389,54 +297,29 @@ static void posix_read(pop3_posix_t *p)
     if (n > 0) {
         p->rx_len += (size_t)n;
     } else if (n == 0) {
-        p->eof = true; /* deliver what we have first */
+        pop3_link_eof(&p->link); /* deliver what we have first */
         posix_set_net_error(p, "connection", "closed by the server");
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        p->eof = true;
+        pop3_link_eof(&p->link);
         posix_set_net_error(p, "recv", strerror(errno));
     }
-    posix_deliver(p);
-}
-
-static void posix_writable(pop3_posix_t *p)
-{
-    if (p->tls_on) {
-        pop3_tls_on_writable(p->tls);
-    }
-    if (!p->closed && pop3_wants_write(p->client)) {
-        pop3_on_writable(p->client);
-    }
-}
-
-/** Work the core asked for through wake(), done from the loop. */
-static void posix_service(pop3_posix_t *p)
-{
-    if (p->closed || p->connecting || !p->wake) {
-        return;
-    }
-    p->wake = false;
-    posix_deliver(p);
-    if (!p->closed) {
-        pop3_on_writable(p->client);
-    }
+    pop3_link_deliver(&p->link);
 }
 
 static short posix_events(const pop3_posix_t *p)
 {
     short ev = 0;
 
-    if (p->closed || p->fd < 0) {
+    if (p->link.closed || p->fd < 0) {
         return 0;
     }
     if (p->connecting) {
         return POLLOUT;
     }
-    if (!p->eof && !pop3_is_paused(p->client) && p->rx_len < sizeof p->rx) {
+    if (!p->link.eof && !pop3_is_paused(p->link.client) && p->rx_len < sizeof p->rx) {
         ev |= POLLIN;
     }
-    /* During the handshake only TLS itself writes (the core's sends return 0). */
-    if ((pop3_wants_write(p->client) && pop3_state(p->client) != POP3_STATE_TLS) ||
-        (p->tls_on && pop3_tls_wants_write(p->tls))) {
+    if (pop3_link_wants_write(&p->link)) {
         ev |= POLLOUT;
     }
     return ev;
@@ -453,47 +336,48 @@ static void posix_handle(pop3_posix_t *p, short revents)
     if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
         posix_read(p);
     }
-    if (!p->closed && (revents & (POLLOUT | POLLERR)) != 0) {
-        posix_writable(p);
+    if ((revents & (POLLOUT | POLLERR)) != 0) {
+        pop3_link_writable(&p->link);
     }
 }
 
 pop3_status_t pop3_posix_poll(pop3_posix_t *p, int max_wait_ms)
 {
     struct pollfd pfd;
+    pop3_client_t *c;
 
-    if (p == NULL || p->client == NULL) {
+    if (p == NULL || p->link.client == NULL) {
         return POP3_ERR_BAD_ARG;
     }
-    posix_service(p);
-    /* Leftover input (TLS blocked on a write, or a resume) gets another try. */
-    if (p->rx_off < p->rx_len || p->eof) {
-        posix_deliver(p);
+    c = p->link.client;
+    if (p->link.wake && !p->connecting) {
+        pop3_link_service(&p->link); /* what the core asked for through wake() */
     }
-    if (!p->closed) {
+    /* Leftover input (TLS blocked on a write, or a resume) gets another try. */
+    if (p->rx_off < p->rx_len || p->link.eof) {
+        pop3_link_deliver(&p->link);
+    }
+    if (!p->link.closed) {
         pfd.events = posix_events(p);
         /* No events (paused, nothing to send): poll() only sleeps; a hung-up socket must not spin. */
         pfd.fd = (pfd.events != 0) ? p->fd : -1;
         pfd.revents = 0;
-        if (poll(&pfd, 1, (p->wake && !p->connecting) ? 0 : max_wait_ms) > 0 && pfd.fd >= 0) {
+        if (poll(&pfd, 1, (p->link.wake && !p->connecting) ? 0 : max_wait_ms) > 0 && pfd.fd >= 0) {
             posix_handle(p, pfd.revents);
         }
     }
-    if (!p->closed && pop3_state(p->client) == POP3_STATE_CLOSED) {
-        posix_close(p); /* the core (or the TLS adapter) ended it without close() */
-    }
-    pop3_tick(p->client, pop3_posix_now_ms());
-    return (p->closed || pop3_state(p->client) == POP3_STATE_CLOSED) ? POP3_ERR_CLOSED : POP3_OK;
+    pop3_tick(c, pop3_posix_now_ms());
+    return (p->link.closed || pop3_state(c) == POP3_STATE_CLOSED) ? POP3_ERR_CLOSED : POP3_OK;
 }
 
 pop3_status_t pop3_posix_run(pop3_posix_t *p)
 {
-    if (p == NULL || p->client == NULL) {
+    if (p == NULL || p->link.client == NULL) {
         return POP3_ERR_BAD_ARG;
     }
     while (pop3_posix_poll(p, (int)POP3_POSIX_TICK_MS) == POP3_OK) {
     }
-    return pop3_session_status(p->client);
+    return pop3_session_status(p->link.client);
 }
 
 void pop3_posix_cleanup(pop3_posix_t *p)
@@ -501,25 +385,13 @@ void pop3_posix_cleanup(pop3_posix_t *p)
     if (p == NULL) {
         return;
     }
-    p->closed = true;
-    posix_close_fd(p);
-    posix_free_addrs(p);
-    if (p->tls_ready) {
-        posix_note_tls_error(p);
-        pop3_tls_free(p->tls);
-        p->tls_ready = false;
-    }
-    p->tls_on = false;
-    p->rx_off = 0;
-    p->rx_len = 0;
+    pop3_link_cleanup(&p->link); /* aborts a running session, frees TLS; closes through posix_raw_close */
+    posix_raw_close(p, false);
 }
 
 const char *pop3_posix_tls_error(const pop3_posix_t *p)
 {
-    if (p == NULL) {
-        return "";
-    }
-    return p->tls_ready ? pop3_tls_error_str(p->tls) : p->tls_error;
+    return p == NULL ? "" : pop3_link_tls_error(&p->link);
 }
 
 const char *pop3_posix_net_error(const pop3_posix_t *p)

@@ -1,12 +1,12 @@
 /**
  * @file pop3_posix.h
  * @brief POSIX port: non-blocking TCP (IPv4/IPv6), a poll() loop that drives
- *        the core, and TLS through the shared mbedTLS adapter (implicit TLS
- *        and the STLS upgrade). For Linux tools and host tests.
+ *        the core, and TLS through the shared link (port/mbedtls/pop3_link.h:
+ *        implicit TLS and the STLS upgrade). For Linux tools and host tests.
  *
  * Use:
  *   pop3_posix_t port; pop3_tls_t tls;
- *   pop3_posix_init(&port, &tls_cfg_or_NULL, &tls);
+ *   pop3_posix_init(&port, &tls_cfg, &tls);  // or (&port, NULL, NULL): plaintext only
  *   cfg.transport = pop3_posix_transport(&port);
  *   pop3_init(&client, &cfg);
  *   pop3_posix_connect(&port, &client, "mail.example.com", 995);
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "pop3.h"
+#include "pop3_link.h"
 #include "pop3_tls.h"
 
 #ifdef __cplusplus
@@ -38,28 +39,22 @@ extern "C" {
 struct addrinfo; /* <netdb.h> */
 
 typedef struct pop3_posix {
-    pop3_client_t *client;
-    pop3_tls_t *tls;          /* NULL: no TLS possible */
-    const pop3_tls_config_t *tls_cfg;
+    pop3_link_t link;         /* plain/TLS switching, shared with the lwIP port */
     int fd;
     bool connecting;
-    bool tls_on;
-    bool tls_ready;           /* pop3_tls_init() done */
-    bool eof;
-    bool closed;
-    bool wake;                /* the core asked (transport.wake) to be re-fed / offered writable */
     struct addrinfo *ai_list; /* getaddrinfo() result while connecting; freed once connected */
     struct addrinfo *ai_next; /* next address to try if the current connect fails */
     uint8_t rx[POP3_POSIX_RX_BUF_LEN];
     size_t rx_off;
     size_t rx_len;
-    char tls_error[128];
     char net_error[96];       /* why the network side failed, for people */
 } pop3_posix_t;
 
 /**
- * Prepare a port. @p tls_cfg and @p tls may be NULL (plaintext only); both
- * must outlive the port. The TLS session is set up on first use.
+ * Prepare a port. @p tls_cfg and @p tls are both NULL (plaintext only) or both
+ * set; they must outlive the port. @p tls is initialised here (pop3_tls_init())
+ * and set up on first use (start_tls).
+ * @return POP3_OK or POP3_ERR_BAD_ARG.
  */
 pop3_status_t pop3_posix_init(pop3_posix_t *p, const pop3_tls_config_t *tls_cfg, pop3_tls_t *tls);
 
@@ -82,7 +77,11 @@ pop3_status_t pop3_posix_poll(pop3_posix_t *p, int max_wait_ms);
 /** Poll until the session is closed; returns pop3_session_status(). */
 pop3_status_t pop3_posix_run(pop3_posix_t *p);
 
-/** Close the socket and free TLS state. */
+/**
+ * End a session that still runs with pop3_abort() (pending commands end with
+ * POP3_ERR_ABORTED), close the socket, free TLS state. pop3_posix_tls_error()
+ * still answers afterwards.
+ */
 void pop3_posix_cleanup(pop3_posix_t *p);
 
 /** Why TLS failed, if it did (empty string otherwise). */

@@ -4,10 +4,12 @@
  *
  * Why: newlib-nano's snprintf (nano-vfprintf.c, __ssputs_r) references
  * _malloc_r/_realloc_r/_free_r for asprintf's growing buffers, so a single
- * snprintf call links all of malloc into the image. The TLS adapter formats
- * its failure reasons with snprintf, and mbedTLS may use it too, so this
- * firmware defines both functions itself; the linker then never pulls
- * newlib's stdio. Supported: %d %i %u %x %X %c %s %p %%, flags '-' '0',
+ * snprintf call links all of malloc into the image. The POP3 library never
+ * calls it (the TLS adapter builds its failure reasons with its own bounded
+ * appender), but mbedTLS does in a few functions (mbedtls_strerror() with
+ * FW_MBEDTLS_ERROR_STRINGS, the X.509 and OID text helpers) that an image may
+ * link, so this firmware defines both functions itself; the linker then never
+ * pulls newlib's stdio. Supported: %d %i %u %x %X %c %s %p %%, flags '-' '0',
  * width and precision (digits or '*'), length modifiers hh h l ll z t.
  * No floating point. Output is NUL-terminated whenever size > 0; the return
  * value is the length the whole output would have had (C99).
