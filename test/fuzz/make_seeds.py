@@ -4,6 +4,7 @@
     python3 test/fuzz/make_seeds.py [OUTDIR]   # default: test/fuzz/corpus
     python3 test/fuzz/make_seeds.py --show FILE...   # decode inputs (seeds, crashes)
     python3 test/fuzz/make_seeds.py --show-api FILE...   # list a fuzz_api program
+    python3 test/fuzz/make_seeds.py --regressions   # (re)write regressions/fuzz_api/ (core defects)
 
 The fuzz_reply/fuzz_session format is documented in test/fuzz/fuzz_harness.h, the
 fuzz_api format in the header of test/fuzz/fuzz_api.c (api_encode() below).
@@ -427,6 +428,30 @@ def api_seeds():
     return s
 
 
+def api_regressions():
+    """Minimal fuzz_api reproducers of core defects, one per file, named by the defect."""
+    r = {}
+    # pop3_init() refuses the config (TLS security, no start_tls) but leaves the client IDLE with the
+    # config copied: pop3_start() succeeds and pop3_on_connected() calls the NULL start_tls.
+    r["failed_init_startable_null_start_tls"] = api_encode(a_ops(a_init(sec=IMPLICIT, start_tls_null=True),
+                                                                 A_START, 0, A_CONNECTED))
+    # pop3_init() refuses a config before touching the (zeroed, static) client: pop3_abort() then
+    # calls the NULL transport.close of the never-copied config.
+    r["failed_init_abort_calls_null_close"] = api_encode(a_ops(a_init(sec=PLAIN, fault=6), A_ABORT))
+    # ... and on a client initialised before (not started), the refused re-init leaves it startable:
+    # it runs on with the old config.
+    r["failed_reinit_startable_with_old_config"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True),
+                                                                    a_init(sec=PLAIN, fault=6), A_START, 0))
+    # pop3_abort() on an initialised client that was never started reports POP3_CMD_CONNECT.
+    r["abort_before_start_reports_connect"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), A_ABORT))
+    # on_body calls pop3_abort() and returns PAUSE: the core marks the closed session paused, and a
+    # later pop3_resume() calls transport.wake after transport.close.
+    r["pause_after_abort_in_callback_wakes_closed_port"] = api_encode(
+        PLAIN_LOGIN + a_cmd("RETR") + a_policy(K_STREAM, D_PAUSE | E_APP_ABORT) + a_canned(C_BODY)
+        + a_policy(K_STREAM, 0) + a_ops(A_RESUME))
+    return r
+
+
 def write_all(outdir):
     n = 0
     for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", session_seeds()), ("fuzz_api", api_seeds())):
@@ -458,7 +483,7 @@ def show_api(path):
     i = 0
     while i < len(data):
         op = data[i] % 18
-        if op == A_NOP and not any(data[i:i + 16]):
+        if op == A_NOP and not any(data[i:i + 32]):
             print(f"  {i:5}: ... zeros / decisions from here: {data[i:][::-1][:48].hex(' ')} (last byte first)")
             break
         j = i + 1
@@ -478,6 +503,13 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--show-api":
         for p in sys.argv[2:]:
             show_api(p)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--regressions":
+        d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions", "fuzz_api")
+        os.makedirs(d, exist_ok=True)
+        for name, data in sorted(api_regressions().items()):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        print(f"make_seeds: {len(api_regressions())} fuzz_api regression inputs under {d}")
     elif len(sys.argv) > 1 and sys.argv[1] == "--show":
         for p in sys.argv[2:]:
             show(p)
