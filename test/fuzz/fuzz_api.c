@@ -24,7 +24,7 @@
  *     8  feed         n, n octets: appended to the port's receive buffer, all
  *                     of it offered in one pop3_on_input()
  *     9  feed split   n, k, n octets: appended, offered in pieces of k (0: 1)
- *    10  canned       i, k: canned server reply i % 16 (api_canned[] below)
+ *    10  canned       i, k: canned server reply i % 16 (canned[] below)
  *                     appended and offered split after k octets (k = 0: whole)
  *    11  deliver      k: offer the first k held octets (0: all)
  *    12  command      selector (+ arguments), see "Commands"
@@ -78,6 +78,9 @@
  *   and arguments from the decisions), pop3_abort(), pop3_resume(), queue two,
  *   queries, pop3_resume() + queue one}. Side effects happen before the
  *   callback returns; callbacks never call the port entry points (pop3.h).
+ *   A policy (op 17) replaces the byte from the back by a fixed value for
+ *   every decision of its kind until it is set to 0 again (seeds use it, so
+ *   "pause at every on_body" does not depend on how many sends came first).
  *
  * INVARIANTS (abort() on violation): no crash, no sanitizer report;
  *   pop3_init() accepts exactly the valid configs; after a failed pop3_init()
@@ -96,7 +99,10 @@
  *   CLOSED); CLOSED is final; pop3_state() always a valid state; streaming
  *   callbacks only inside pop3_on_input() itself (not from a nested call),
  *   for the command in flight, never while paused or after ABORT;
- *   pop3_on_input() consumes all unless paused or closed; send only after
+ *   pop3_on_input() consumes all unless paused or closed; after a would-block
+ *   pop3_wants_write() is true (and only with octets unsent); a ready session
+ *   that owes commands has one in flight (sent, or waiting to be written):
+ *   no stall; send only after
  *   pop3_on_connected(), inside tx_buf, the same bytes again after a short
  *   send or would-block; sent lines end in CR LF, hold no CR/NUL, are at most
  *   POP3_CMD_MAX_LEN octets; before CONNECT only CAPA/STLS; no credential
@@ -219,6 +225,8 @@ static struct {
     uint8_t pending[API_PENDING_CAP];
     size_t pending_len;
     bool pending_valid;
+    bool blocked;                /* the last send() returned 0 */
+    bool sent_since_done;        /* a line went out after the latest on_done */
     char line[POP3_CMD_MAX_LEN + 2];
     size_t line_len;
 
@@ -406,6 +414,20 @@ static void quiescent(const char *after)
             FZ_CHECK(A.core_closed || A.port_closed, "after %s: session CLOSED but transport close not called", after);
         }
         FZ_CHECK(!pop3_wants_write(c), "after %s: wants write while CLOSED", after);
+        return;
+    }
+    if (A.blocked) {
+        FZ_CHECK(pop3_wants_write(c), "after %s: send() would-block but pop3_wants_write() is false (no "
+                 "pop3_on_writable() would ever come)", after);
+    }
+    if (pop3_wants_write(c)) {
+        FZ_CHECK(A.pending_valid, "after %s: pop3_wants_write() with no unsent octets", after);
+    }
+    /* Liveness: a ready session with commands owed has one in flight (one at a time: no pipelining). */
+    if (A.accounting && (pop3_state(c) == POP3_STATE_AUTH || pop3_state(c) == POP3_STATE_TRANSACTION) &&
+        owed_count() > 0) {
+        FZ_CHECK(A.sent_since_done || A.pending_valid, "after %s: %d commands owed, none in flight (%s first): stalled",
+                 after, owed_count(), pop3_cmd_name((pop3_cmd_t)owed()->cmd));
     }
     if (pop3_is_paused(c) && pop3_state(c) != POP3_STATE_CLOSED) {
         FZ_CHECK(A.pause_asked, "after %s: paused although no callback returned PAUSE since the last resume", after);
@@ -436,6 +458,7 @@ static void sent_line(const char *l, size_t n)
     }
     FZ_CHECK(known, "sent an unknown command line \"%.*s\"", (int)n, l);
     FZ_CHECK(memchr(l, '\0', n) == NULL && memchr(l, '\r', n) == NULL, "sent line holds NUL or CR: \"%.*s\"", (int)n, l);
+    A.sent_since_done = true;
     cred = verb_is(l, n, "USER") || verb_is(l, n, "PASS") || verb_is(l, n, "APOP") || verb_is(l, n, "AUTH");
     if (A.accounting && A.connect_reports == 0) { /* (without on_done CONNECT is not seen) */
         FZ_CHECK(verb_is(l, n, "CAPA") || verb_is(l, n, "STLS"), "\"%.*s\" sent before CONNECT was reported", (int)n, l);
@@ -498,6 +521,7 @@ static long api_send(void *ctx, const uint8_t *data, size_t len)
     if (r > 0) {
         sent_bytes(data, (size_t)r);
     }
+    A.blocked = r == 0;
     if (r >= 0 && (size_t)r < len) {
         FZ_CHECK(len - (size_t)r <= API_PENDING_CAP, "harness: pending too long");
         memcpy(A.pending, data + r, len - (size_t)r);
@@ -888,6 +912,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         e->done = true;
         e->st = st;
     }
+    A.sent_since_done = false;
     (void)cb_decide(D_DONE);
 }
 
@@ -1055,7 +1080,7 @@ static void op_init(void)
     A.connect_ok = A.tls_requested = A.tls_up = false;
     A.start_tls_calls = 0;
     A.pause_asked = false;
-    A.pending_valid = false;
+    A.pending_valid = A.blocked = A.sent_since_done = false;
     A.line_len = 0;
     A.held_len = 0;
     A.head = A.nq;

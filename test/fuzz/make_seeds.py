@@ -242,7 +242,7 @@ A_OP_NAMES = ["nop", "init", "start", "connected", "tls_done", "closed", "tick",
               "canned", "deliver", "command", "resume", "abort", "query", "burst", "policy"]
 # decision kinds for A_POLICY
 K_SEND, K_STREAM, K_DONE, K_TRACE, K_START_TLS = range(5)
-# canned server replies (api_canned[] in fuzz_api.c)
+# canned server replies (canned[] in fuzz_api.c)
 C_GREET, C_CAPA_STLS, C_CAPA_TLS, C_OK, C_ERR, C_STAT, C_LIST, C_UIDL, C_BODY, C_LISTN, C_UIDLN, C_BYE, \
     C_BODY_PART, C_DOT_END, C_LONG_LINE, C_ERR_AUTH = range(16)
 # command functions (selector & 15)
