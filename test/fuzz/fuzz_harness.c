@@ -8,6 +8,7 @@
  * so libFuzzer records the input as a crash.
  */
 #include "fuzz_harness.h"
+#include "fuzz_util.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,32 +26,6 @@
 
 static const char FZ_USER[] = "alice";
 static const char FZ_PASS[] = "pw-S3cr3t!x";
-
-/* ------------------------------------------------------------------------ */
-/* Failure reporting                                                        */
-/* ------------------------------------------------------------------------ */
-
-static void fz_violation(int line, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-
-static void fz_violation(int line, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "\nFUZZ INVARIANT VIOLATED (fuzz_harness.c:%d): ", line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    fflush(stderr);
-    abort();
-}
-
-#define FZ_CHECK(cond, ...)                                                                              \
-    do {                                                                                                 \
-        if (!(cond)) {                                                                                   \
-            fz_violation(__LINE__, __VA_ARGS__);                                                         \
-        }                                                                                                \
-    } while (0)
 
 /* ------------------------------------------------------------------------ */
 /* Run state                                                                */
@@ -229,29 +204,6 @@ static const char *st_name(pop3_status_t st)
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
-
-static bool mem_contains(const void *hay, size_t hay_len, const void *needle, size_t n)
-{
-    const uint8_t *h = hay;
-    size_t i;
-
-    if (n == 0 || hay_len < n) {
-        return false;
-    }
-    for (i = 0; i + n <= hay_len; i++) {
-        if (h[i] == *(const uint8_t *)needle && memcmp(h + i, needle, n) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool ptr_in(const void *p, size_t len, const void *base, size_t base_len)
-{
-    const uint8_t *x = p, *b = base;
-
-    return b != NULL && x >= b && x <= b + base_len && len <= (size_t)(b + base_len - x);
-}
 
 /* Where a callback pointer may point: the chunk being fed or the line buffer. */
 static long check_rx_ptr(const char *what, const void *p, size_t len)

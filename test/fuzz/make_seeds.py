@@ -3,8 +3,12 @@
 
     python3 test/fuzz/make_seeds.py [OUTDIR]   # default: test/fuzz/corpus
     python3 test/fuzz/make_seeds.py --show FILE...   # decode inputs (seeds, crashes)
+    python3 test/fuzz/make_seeds.py --show-api FILE...   # list a fuzz_api program
+    python3 test/fuzz/make_seeds.py --regressions   # (re)write regressions/fuzz_api/ (core defects)
 
-The input format is documented in test/fuzz/fuzz_harness.h. encode() below is
+The fuzz_reply/fuzz_session format is documented in test/fuzz/fuzz_harness.h, the
+fuzz_api format in the header of test/fuzz/fuzz_api.c (api_encode() below).
+encode() below is
 all a colleague needs to add a seed by hand, e.g. from a hostile-server case:
 
     from make_seeds import encode
@@ -231,9 +235,226 @@ def session_seeds():
     return s
 
 
+# ---- fuzz_api: programs of API calls (format: the header of test/fuzz/fuzz_api.c) ----
+A_NOP, A_INIT, A_START, A_CONNECTED, A_TLS_DONE, A_CLOSED, A_TICK, A_WRITABLE, A_FEED, A_FEED_SPLIT, \
+    A_CANNED, A_DELIVER, A_CMD, A_RESUME, A_ABORT, A_QUERY, A_BURST, A_POLICY = range(18)
+A_OP_NAMES = ["nop", "init", "start", "connected", "tls_done", "closed", "tick", "writable", "feed", "feed_split",
+              "canned", "deliver", "command", "resume", "abort", "query", "burst", "policy"]
+# decision kinds for A_POLICY
+K_SEND, K_STREAM, K_DONE, K_TRACE, K_START_TLS = range(5)
+# canned server replies (canned[] in fuzz_api.c)
+C_GREET, C_CAPA_STLS, C_CAPA_TLS, C_OK, C_ERR, C_STAT, C_LIST, C_UIDL, C_BODY, C_LISTN, C_UIDLN, C_BYE, \
+    C_BODY_PART, C_DOT_END, C_LONG_LINE, C_ERR_AUTH = range(16)
+# command functions (selector & 15)
+F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11)
+# numbers and strings for non-plain arguments (index into nums[] / api_strings[])
+N0, N1, N2, N3, N10, N_2_31M1, N_MAXM1, N_MAX = range(8)
+S_ALICE, S_PASS, S_EMPTY, S_NULL, S_CRLF, S_CR, S_LF, S_TAB, S_215, S_216, S_248, S_249, S_250, S_600, S_RAW, \
+    S_CTL = range(16)
+# decisions: callbacks (action | effect << 2), send, start_tls
+D_CONT, D_PAUSE, D_ABORT = 0, 2, 3
+P_CONT = 1  # a policy value meaning "continue, no side effect" (0 switches the policy off)
+E_QUEUE, E_APP_ABORT, E_RESUME, E_QUEUE2, E_QUERY, E_RESUME_QUEUE = (2 << 2), (3 << 2), (4 << 2), (5 << 2), \
+    (6 << 2), (7 << 2)
+D_WOULD_BLOCK, D_SEND_ERR, D_TLS_FAIL, D_SEND_ALL = 0xF0, 0xF8, 0xF0, 0xFC
+
+
+def api_encode(program, decisions=b"", pad=256):
+    """Program from the front; decisions from the back (first decision = last byte); zero padding
+    between them so a run that takes more decisions than listed gets defaults, not program bytes."""
+    return bytes(program) + b"\0" * pad + bytes(reversed(bytes(decisions)))
+
+
+def a_init(sec=PLAIN, allow=False, start_tls_null=False, wake_null=False, trace=False, null_stream=0,
+           done_null=False, lb=0, tx=0, fault=0, send_null=False, close_null=False, tmo=0, garbage=False,
+           badsec=0):
+    c1 = sec | (4 if allow else 0) | (8 if start_tls_null else 0) | (16 if wake_null else 0) | \
+        (32 if trace else 0) | (64 if null_stream else 0) | (128 if done_null else 0)
+    c2 = lb | (tx << 2) | (fault << 4) | (128 if send_null or close_null else 0)
+    c3 = tmo | (128 if close_null else 0)
+    c5 = null_stream | (badsec << 4) | (128 if garbage else 0)
+    return bytes([A_INIT, c1, c2, c3, 0, c5])
+
+
+def a_cmd(name, *args, null_client=False):
+    """A command: plain arguments when none are given, else one byte per argument (nums / strings)."""
+    if null_client:
+        return bytes([A_CMD, F[name] | 0xF0])
+    if not args:
+        return bytes([A_CMD, F[name]])
+    out = bytes([A_CMD, F[name] | 0x10])
+    for a in args:
+        out += bytes(a) if isinstance(a, (bytes, list)) else bytes([a])
+    return out
+
+
+def a_raw_str(text):
+    """A raw string argument: S_RAW, its length, its octets."""
+    return bytes([S_RAW, len(text)]) + text
+
+
+def a_feed(data, piece=None):
+    out = b""
+    for i in range(0, len(data), 255):
+        part = data[i:i + 255]
+        out += bytes([A_FEED, len(part)]) + part if piece is None else bytes([A_FEED_SPLIT, len(part), piece]) + part
+    return out
+
+
+def a_canned(i, split=0):
+    return bytes([A_CANNED, i, split])
+
+
+def a_policy(kind, value):
+    """From now on every decision of this kind is value (0: per call from the back again)."""
+    return bytes([A_POLICY, kind, value])
+
+
+def a_resume_deliver(n):
+    return bytes([A_RESUME, A_DELIVER, 0]) * n
+
+
+def a_ops(*ops):
+    return b"".join(bytes([o]) if isinstance(o, int) else o for o in ops)
+
+
+PLAIN_LOGIN = a_ops(a_init(sec=PLAIN, allow=True), A_START, 0, A_CONNECTED, a_canned(C_GREET), a_canned(C_CAPA_TLS),
+                    a_cmd("LOGIN"), a_canned(C_OK), a_canned(C_OK))
+STLS_LOGIN = a_ops(a_init(sec=STLS), A_START, 0, A_CONNECTED, a_canned(C_GREET), a_canned(C_CAPA_STLS),
+                   a_canned(C_OK), A_TLS_DONE, 0, a_canned(C_CAPA_TLS), a_cmd("LOGIN"), a_canned(C_OK), a_canned(C_OK))
+IMPLICIT_LOGIN = a_ops(a_init(sec=IMPLICIT), A_START, 0, A_CONNECTED, A_TLS_DONE, 0, a_canned(C_GREET),
+                       a_canned(C_CAPA_TLS), a_cmd("LOGIN"), a_canned(C_OK), a_canned(C_OK))
+TRANSACTION = a_ops(a_cmd("STAT"), a_canned(C_STAT), a_cmd("LIST"), a_canned(C_LIST), a_cmd("UIDL"), a_canned(C_UIDL),
+                    a_cmd("LIST", N1), a_canned(C_LISTN), a_cmd("UIDL", N1), a_canned(C_UIDLN), a_cmd("RETR"),
+                    a_canned(C_BODY), a_cmd("TOP"), a_canned(C_BODY), a_cmd("DELE"), a_canned(C_OK), a_cmd("NOOP"),
+                    a_canned(C_OK), a_cmd("RSET"), a_canned(C_OK), a_cmd("CAPA"), a_canned(C_CAPA_TLS))
+QUIT = a_ops(a_cmd("QUIT"), a_canned(C_BYE))
+BODY = b"+OK\r\nFrom: bob\r\n\r\n..dot\r\n.\rX\r\nline\nbare\r\n" + b"y" * 300 + b"\r\n.\r\n"
+
+
+def api_seeds():
+    s = {}
+    s["plain_session"] = api_encode(PLAIN_LOGIN + TRANSACTION + QUIT)
+    s["stls_session"] = api_encode(STLS_LOGIN + TRANSACTION + QUIT)
+    s["implicit_session"] = api_encode(IMPLICIT_LOGIN + TRANSACTION + QUIT)
+    s["plain_session_trace"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, trace=True), PLAIN_LOGIN[6:])
+                                          + TRANSACTION + QUIT)
+    s["plain_queued_ahead"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), a_cmd("LOGIN"), a_cmd("STAT"),
+                                               a_cmd("LIST"), a_cmd("RETR"), a_cmd("QUIT"), A_START, 0, A_CONNECTED,
+                                               a_canned(C_GREET), a_canned(C_CAPA_TLS), a_canned(C_OK), a_canned(C_OK),
+                                               a_canned(C_STAT), a_canned(C_LIST), a_canned(C_BODY), a_canned(C_BYE)))
+    s["retr_bytewise"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, P_CONT) + a_cmd("RETR") + a_feed(BODY, piece=1)
+                                    + QUIT)
+    s["retr_split_3"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, P_CONT) + a_cmd("RETR") + a_feed(BODY, piece=3)
+                                   + QUIT)
+    # body pauses: on_body pauses, the port stops reading; resume, the held rest is offered again
+    s["retr_pause_resume"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE) + a_cmd("RETR") + a_feed(BODY, piece=7)
+                                        + a_resume_deliver(24) + a_policy(K_STREAM, 0) + QUIT)
+    s["retr_resume_in_callback"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE | E_RESUME) + a_cmd("RETR")
+                                              + a_feed(BODY, piece=5) + a_resume_deliver(24) + QUIT)
+    s["retr_abort_from_body"] = api_encode(PLAIN_LOGIN + a_cmd("RETR") + a_cmd("STAT") + a_policy(K_STREAM, E_APP_ABORT)
+                                           + a_feed(BODY, piece=9))
+    s["retr_cb_abort"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_ABORT) + a_cmd("RETR") + a_feed(BODY, piece=9)
+                                    + a_policy(K_STREAM, 0) + a_cmd("TOP") + a_canned(C_BODY, 30) + QUIT)
+    s["retr_queue_from_body"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, E_QUEUE) + a_cmd("RETR")
+                                           + a_feed(BODY, piece=40) + a_policy(K_STREAM, 0)
+                                           + a_canned(C_CAPA_TLS) * 7 + QUIT)
+    s["list_abort_and_pause"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE) + a_cmd("LIST")
+                                           + a_canned(C_LIST, 20) + a_resume_deliver(4) + a_policy(K_STREAM, D_ABORT)
+                                           + a_cmd("UIDL") + a_canned(C_UIDL) + a_policy(K_STREAM, 0) + QUIT)
+    s["capa_callbacks"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE | E_RESUME) + a_cmd("CAPA")
+                                     + a_canned(C_CAPA_STLS, 9) + a_resume_deliver(4) + a_policy(K_STREAM, D_ABORT)
+                                     + a_cmd("CAPA") + a_canned(C_CAPA_TLS) + a_policy(K_STREAM, 0) + QUIT)
+    # callbacks queue commands, abort, resume
+    s["queue_from_done"] = api_encode(PLAIN_LOGIN + a_policy(K_DONE, E_QUEUE) + a_cmd("NOOP") + a_canned(C_OK)
+                                      + a_canned(C_CAPA_TLS) + a_canned(C_CAPA_TLS) + a_policy(K_DONE, 0) + QUIT)
+    s["queue2_from_done"] = api_encode(PLAIN_LOGIN + a_policy(K_DONE, E_QUEUE2) + a_cmd("NOOP") + a_canned(C_OK)
+                                       + a_policy(K_DONE, 0) + a_canned(C_CAPA_TLS) * 2 + QUIT)
+    s["abort_from_done"] = api_encode(PLAIN_LOGIN + a_cmd("STAT") + a_cmd("NOOP") + a_policy(K_DONE, E_APP_ABORT)
+                                      + a_canned(C_STAT))
+    s["abort_from_connect"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), a_cmd("LOGIN"), A_START, 0, A_CONNECTED,
+                                               a_canned(C_GREET), a_policy(K_DONE, E_APP_ABORT), a_canned(C_CAPA_TLS)))
+    s["resume_from_done"] = api_encode(PLAIN_LOGIN + a_policy(K_DONE, E_RESUME_QUEUE) + a_cmd("STAT")
+                                       + a_canned(C_STAT) + a_policy(K_DONE, 0) + a_canned(C_CAPA_TLS) + QUIT)
+    s["trace_side_effects"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, trace=True), a_policy(K_TRACE, E_QUERY),
+                                               PLAIN_LOGIN[6:]) + TRANSACTION + a_policy(K_TRACE, E_RESUME) + QUIT)
+    # the port: short sends, would-block + writable, send errors, start_tls failing, timeouts, peer close
+    s["short_sends"] = api_encode(a_ops(a_policy(K_SEND, 1), PLAIN_LOGIN, a_policy(K_SEND, 3)) + TRANSACTION
+                                  + a_policy(K_SEND, 0) + QUIT)
+    s["would_block"] = api_encode(PLAIN_LOGIN + a_policy(K_SEND, D_WOULD_BLOCK) + a_cmd("STAT") + a_ops(A_WRITABLE)
+                                  + a_policy(K_SEND, 2) + a_ops(A_WRITABLE) + a_canned(C_STAT) + a_policy(K_SEND, 0)
+                                  + a_policy(K_SEND, D_WOULD_BLOCK) + a_cmd("RETR") + a_policy(K_SEND, 0)
+                                  + a_ops(A_WRITABLE, A_WRITABLE) + a_canned(C_BODY) + QUIT)
+    s["send_error"] = api_encode(PLAIN_LOGIN + a_cmd("STAT") + a_policy(K_SEND, D_SEND_ERR) + a_cmd("LIST")
+                                 + a_cmd("NOOP"))
+    s["stls_start_tls_fails"] = api_encode(a_policy(K_START_TLS, D_TLS_FAIL) + STLS_LOGIN)
+    s["implicit_start_tls_fails"] = api_encode(a_policy(K_START_TLS, D_TLS_FAIL) + IMPLICIT_LOGIN)
+    s["stls_cert_fail"] = api_encode(a_ops(a_init(sec=STLS), A_START, 0, A_CONNECTED, a_canned(C_GREET),
+                                           a_canned(C_CAPA_STLS), a_cmd("LOGIN"), a_canned(C_OK), A_TLS_DONE, 1))
+    s["timeouts"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, tmo=0x1B), A_START, 0, A_TICK, 0, A_CONNECTED,
+                                     a_canned(C_GREET), a_canned(C_CAPA_TLS), a_cmd("LOGIN"), A_TICK, 1, A_TICK, 1,
+                                     a_canned(C_OK)))
+    s["timeout_while_paused"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE) + a_cmd("RETR")
+                                           + a_feed(BODY, piece=50) + a_ops(A_TICK, 7, A_TICK, 7, A_RESUME, A_TICK, 7))
+    s["peer_close_mid_body"] = api_encode(PLAIN_LOGIN + a_cmd("RETR") + a_cmd("QUIT") + a_feed(BODY[:60])
+                                          + a_ops(A_CLOSED, 3))
+    s["peer_close_paused"] = api_encode(PLAIN_LOGIN + a_policy(K_STREAM, D_PAUSE) + a_cmd("RETR") + a_feed(BODY)
+                                        + a_ops(A_CLOSED, 0, A_RESUME, A_DELIVER, 0))
+    s["misuse_order"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), A_RESUME, a_cmd("STAT"), A_TICK, 7, A_START, 0,
+                                         A_START, 1, A_TLS_DONE, 0, A_WRITABLE, A_CONNECTED, A_CONNECTED,
+                                         a_canned(C_GREET), A_TLS_DONE, 0, A_RESUME, a_canned(C_CAPA_TLS), A_START, 0,
+                                         a_cmd("LOGIN"), a_canned(C_OK), a_canned(C_OK), a_canned(C_STAT), A_RESUME,
+                                         A_QUERY, 0, A_QUERY, 30, QUIT, A_ABORT, A_RESUME, a_cmd("NOOP"), A_TICK, 7))
+    s["bad_arguments"] = api_encode(PLAIN_LOGIN + a_ops(
+        a_cmd("RETR", N0), a_cmd("TOP", N0, N1), a_cmd("DELE", N0), a_cmd("LOGIN", S_NULL, S_PASS),
+        a_cmd("LOGIN", S_ALICE, S_CRLF), a_cmd("LOGIN", S_CR, S_PASS), a_cmd("LOGIN", S_LF, S_PASS),
+        a_cmd("LOGIN", S_249, S_PASS), a_cmd("LOGIN", S_ALICE, S_600), a_cmd("APOP", S_216, S_PASS),
+        a_cmd("APOP", S_ALICE, S_NULL), a_cmd("LOGIN", a_raw_str(b"ev\r\nil"), S_PASS), a_cmd("STAT", null_client=True),
+        a_cmd("LOGIN", null_client=True), a_cmd("RETR", N_MAX), a_canned(C_ERR), a_cmd("TOP", N_MAX, N_MAX),
+        a_canned(C_ERR), a_cmd("LIST", N_2_31M1), a_canned(C_ERR), a_cmd("LOGIN", S_248, S_248), a_canned(C_ERR_AUTH),
+        a_cmd("APOP", S_215, S_CTL), a_canned(C_ERR_AUTH)) + QUIT)
+    s["plaintext_no_optin"] = api_encode(a_ops(a_init(sec=PLAIN), A_START, 0, A_CONNECTED, a_canned(C_GREET),
+                                               a_canned(C_CAPA_TLS), a_cmd("LOGIN"), a_cmd("APOP"), a_cmd("STAT"),
+                                               a_canned(C_ERR)) + QUIT)
+    s["apop_session"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), A_START, 0, A_CONNECTED, a_canned(C_GREET),
+                                         a_canned(C_CAPA_TLS), a_cmd("APOP"), a_canned(C_OK)) + TRANSACTION + QUIT)
+    s["queue_full"] = api_encode(PLAIN_LOGIN + a_ops(A_BURST, 7, A_BURST, 7, a_canned(C_STAT), a_canned(C_STAT)))
+    s["reinit_after_close"] = api_encode(PLAIN_LOGIN + QUIT + STLS_LOGIN + a_cmd("STAT") + a_canned(C_STAT) + QUIT)
+    s["null_callbacks"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, null_stream=0x0F, wake_null=True),
+                                           PLAIN_LOGIN[6:]) + TRANSACTION + QUIT)
+    s["server_junk"] = api_encode(PLAIN_LOGIN + a_cmd("STAT") + a_canned(C_LONG_LINE) + a_ops(A_START, 0))
+    s["good_inits"] = api_encode(a_ops(a_init(sec=PLAIN, lb=1, tx=1), a_init(sec=IMPLICIT, lb=2, tx=2, tmo=0x3F),
+                                       a_init(sec=PLAIN, start_tls_null=True)) + PLAIN_LOGIN + QUIT)
+    return s
+
+
+def api_regressions():
+    """Minimal fuzz_api reproducers of core defects, one per file, named by the defect."""
+    r = {}
+    # pop3_init() refuses the config (TLS security, no start_tls) but leaves the client IDLE with the
+    # config copied: pop3_start() succeeds and pop3_on_connected() calls the NULL start_tls.
+    r["failed_init_startable_null_start_tls"] = api_encode(a_ops(a_init(sec=IMPLICIT, start_tls_null=True),
+                                                                 A_START, 0, A_CONNECTED))
+    # pop3_init() refuses a config before touching the (zeroed, static) client: pop3_abort() then
+    # calls the NULL transport.close of the never-copied config.
+    r["failed_init_abort_calls_null_close"] = api_encode(a_ops(a_init(sec=PLAIN, fault=6), A_ABORT))
+    # ... and on a client initialised before (not started), the refused re-init leaves it startable:
+    # it runs on with the old config.
+    r["failed_reinit_startable_with_old_config"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True),
+                                                                    a_init(sec=PLAIN, fault=6), A_START, 0))
+    # pop3_abort() on an initialised client that was never started reports POP3_CMD_CONNECT.
+    r["abort_before_start_reports_connect"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), A_ABORT))
+    # on_body calls pop3_abort() and returns PAUSE: the core marks the closed session paused, and a
+    # later pop3_resume() calls transport.wake after transport.close.
+    r["pause_after_abort_in_callback_wakes_closed_port"] = api_encode(
+        PLAIN_LOGIN + a_cmd("RETR") + a_policy(K_STREAM, D_PAUSE | E_APP_ABORT) + a_canned(C_BODY)
+        + a_policy(K_STREAM, 0) + a_ops(A_RESUME))
+    return r
+
+
 def write_all(outdir):
     n = 0
-    for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", session_seeds())):
+    for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", session_seeds()), ("fuzz_api", api_seeds())):
         d = os.path.join(outdir, target)
         os.makedirs(d, exist_ok=True)
         for name, data in sorted(seeds.items()):
@@ -252,8 +473,44 @@ def show(path):
     print(f"server ({len(srv)} octets): {srv!r}")
 
 
+def show_api(path):
+    """Lists the program ops of a fuzz_api input, reading it as the target does as long as the
+    decisions (taken from the back while it runs) do not reach the ops; those are listed raw."""
+    data = open(path, "rb").read()
+    nargs = {A_INIT: 5, A_START: 1, A_TLS_DONE: 1, A_CLOSED: 1, A_TICK: 1, A_CANNED: 2, A_DELIVER: 1, A_QUERY: 1,
+             A_POLICY: 2}
+    print(f"== {path} ({len(data)} octets)")
+    i = 0
+    while i < len(data):
+        op = data[i] % 18
+        if op == A_NOP and not any(data[i:i + 32]):
+            print(f"  {i:5}: ... zeros / decisions from here: {data[i:][::-1][:48].hex(' ')} (last byte first)")
+            break
+        j = i + 1
+        if op in (A_FEED, A_FEED_SPLIT):
+            n = data[j] if j < len(data) else 0
+            j += 2 if op == A_FEED_SPLIT else 1
+            j += n
+        elif op in (A_CMD, A_BURST):
+            j += 1 if op == A_CMD else 2
+        else:
+            j += nargs.get(op, 0)
+        print(f"  {i:5}: {A_OP_NAMES[op]:10} {data[i + 1:j][:60]!r}")
+        i = j
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--show":
+    if len(sys.argv) > 1 and sys.argv[1] == "--show-api":
+        for p in sys.argv[2:]:
+            show_api(p)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--regressions":
+        d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "regressions", "fuzz_api")
+        os.makedirs(d, exist_ok=True)
+        for name, data in sorted(api_regressions().items()):
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        print(f"make_seeds: {len(api_regressions())} fuzz_api regression inputs under {d}")
+    elif len(sys.argv) > 1 and sys.argv[1] == "--show":
         for p in sys.argv[2:]:
             show(p)
     else:

@@ -4,11 +4,15 @@
 # each target for a bounded time from a scratch copy of its seed corpus.
 #
 #   bash test/fuzz/run.sh [--seconds N] [--build-dir DIR] [--summary FILE]
-#                         [--targets "fuzz_reply fuzz_session"] [--keep-corpus]
-#                         [--mbedtls-include DIR --mbedcrypto LIB]
-#   N: seconds per target (default 35; the ctest "fuzz" uses 35 x 2 targets).
+#                         [--targets "fuzz_reply fuzz_session fuzz_api"] [--keep-corpus]
+#                         [--mbedtls-include DIR --mbedcrypto LIB] [--explore]
+#   N: seconds per target (default 35; the ctest "fuzz" uses 35 x 3 targets).
 #   --keep-corpus: fuzz into DIR/corpus/<target> without resetting it to the
 #   seeds first (long runs that resume).
+#   --explore: development only, never for the suite: builds with
+#   -DFZ_EXPLORE_AROUND_KNOWN_BUGS, which steers the targets around defects
+#   already recorded in regressions/ so a run can look for new ones (use its
+#   own --build-dir; the regression replay is skipped, those inputs fail).
 #   A bare number as the first argument is taken as --seconds.
 #
 # Prints one line per target (executions, cov, ft, corpus) and writes
@@ -20,8 +24,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 seconds=35
 build=""
 summary=""
-targets="fuzz_reply fuzz_session"
+targets="fuzz_reply fuzz_session fuzz_api"
 keep=0
+explore=0
 mb_inc=""
 mb_lib=""
 if [[ ${1:-} =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
@@ -32,6 +37,7 @@ while [ $# -gt 0 ]; do
     --summary) summary=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --keep-corpus) keep=1; shift ;;
+    --explore) explore=1; shift ;;
     --mbedtls-include) mb_inc=$2; shift 2 ;;
     --mbedcrypto) mb_lib=$2; shift 2 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
@@ -57,6 +63,11 @@ fi
 args=(-S "$here" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=)
 [ -n "$mb_inc" ] && args+=(-DMBEDTLS_INCLUDE_DIR="$mb_inc")
 [ -n "$mb_lib" ] && args+=(-DMBEDCRYPTO_LIB="$mb_lib")
+if [ "$explore" = 1 ]; then
+  args+=(-DCMAKE_C_FLAGS=-DFZ_EXPLORE_AROUND_KNOWN_BUGS)
+else
+  args+=(-DCMAKE_C_FLAGS=)
+fi
 command -v ninja >/dev/null && [ ! -f "$build/Makefile" ] && args+=(-G Ninja)
 if ! cmake "${args[@]}" >"$build/configure.log" 2>&1; then
   cat "$build/configure.log" >&2
@@ -82,7 +93,7 @@ for t in $targets; do
   bin=$build/$t
   # 1. regression inputs: each must run clean
   reg=$here/regressions/$t
-  if [ -d "$reg" ] && [ -n "$(ls -A "$reg" 2>/dev/null)" ]; then
+  if [ "$explore" = 0 ] && [ -d "$reg" ] && [ -n "$(ls -A "$reg" 2>/dev/null)" ]; then
     for f in "$reg"/*; do
       if ! "$bin" "$f" >"$build/$t.regression.log" 2>&1; then
         failures=$((failures + 1))
