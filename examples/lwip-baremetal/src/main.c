@@ -38,6 +38,12 @@
 
 /* ---- Settings --------------------------------------------------------- */
 
+/* A board may supply its own settings header (-DFW_BOARD_CONFIG='"file.h"'); its macros
+ * may expand to run-time values (boards/qemu-mps2-an386 reads them from QEMU's command line). */
+#ifdef FW_BOARD_CONFIG
+#include FW_BOARD_CONFIG
+#endif
+
 #ifndef FW_POP3_HOST
 #define FW_POP3_HOST "pop.example.com" /* name (DNS) or address literal; also the certificate name */
 #endif
@@ -55,6 +61,13 @@
 #endif
 #ifndef FW_POP3_PASS
 #define FW_POP3_PASS "change-me" /* a product reads this from protected storage */
+#endif
+#ifndef FW_ALLOW_PLAINTEXT_LOGIN
+#define FW_ALLOW_PLAINTEXT_LOGIN false /* true: USER/PASS may cross the network in clear (POP3_SEC_PLAINTEXT) */
+#endif
+#ifndef FW_TRUST_ANCHORS
+#define FW_TRUST_ANCHORS fw_trust_anchors_pem         /* src/trust_anchors.c */
+#define FW_TRUST_ANCHORS_LEN fw_trust_anchors_pem_len
 #endif
 #ifndef FW_FETCH_INTERVAL_MS
 #define FW_FETCH_INTERVAL_MS 60000U
@@ -160,6 +173,20 @@ __attribute__((weak)) void app_mail_end(const char *uid, size_t uid_len, bool co
     fw_log_text(complete ? "mail done" : "mail incomplete", uid, uid_len);
 }
 
+/* Hook: every fragment of the message being fetched, before the parser sees it. Weak: replace it. */
+__attribute__((weak)) void app_mail_data(const char *data, size_t len)
+{
+    (void)data;
+    (void)len;
+}
+
+/* Hook: mbedTLS's static heap, once mbedtls_memory_buffer_alloc_init() set it up. Weak. */
+__attribute__((weak)) void app_tls_heap(unsigned char *heap, size_t len)
+{
+    (void)heap;
+    (void)len;
+}
+
 /*
  * The body arrives in fragments split anywhere. The parser skips the header
  * block, then collects each body line (truncated at FW_CMD_LINE_LEN) and hands
@@ -197,6 +224,7 @@ static void parser_line_end(void)
 static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
+    app_mail_data(data, len);
     for (size_t i = 0; i < len; i++) {
         if (data[i] == '\n') {
             parser_line_end();
@@ -440,8 +468,8 @@ static void session_start(uint32_t now)
     pop3_status_t st;
 
     tls_cfg.host = FW_POP3_HOST; /* SNI and the certificate name check */
-    tls_cfg.ca_pem = fw_trust_anchors_pem;
-    tls_cfg.ca_pem_len = fw_trust_anchors_pem_len;
+    tls_cfg.ca_pem = FW_TRUST_ANCHORS;
+    tls_cfg.ca_pem_len = FW_TRUST_ANCHORS_LEN;
     tls_cfg.insecure = false;
 
     memset(&cfg, 0, sizeof cfg);
@@ -450,6 +478,7 @@ static void session_start(uint32_t now)
     cfg.tx_buf = tx_buf;
     cfg.tx_buf_len = sizeof tx_buf;
     cfg.security = FW_POP3_SECURITY;
+    cfg.allow_plaintext_login = FW_ALLOW_PLAINTEXT_LOGIN;
     cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
     cfg.callbacks.on_uidl = on_uidl;
@@ -520,6 +549,7 @@ static void tls_platform_init(void)
 {
     /* Every mbedtls_calloc()/mbedtls_free() now works on mbedtls_heap: no libc heap. */
     mbedtls_memory_buffer_alloc_init(mbedtls_heap, sizeof mbedtls_heap);
+    app_tls_heap(mbedtls_heap, sizeof mbedtls_heap);
     (void)mbedtls_platform_set_time(fw_mbedtls_time);
 }
 
