@@ -60,6 +60,9 @@ fi
 if [ -f "$top/build-asan/examples/lwip-baremetal/size-table.md" ]; then
   cat "$top/build-asan/examples/lwip-baremetal/size-table.md"
 fi
+if [ -f "$top/build-asan/test/qemu/qemu-table.md" ]; then
+  cat "$top/build-asan/test/qemu/qemu-table.md"
+fi
 done_stage
 
 begin "mbedTLS 3.6: fetch sources"

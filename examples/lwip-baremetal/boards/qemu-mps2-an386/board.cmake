@@ -10,3 +10,19 @@ target_compile_definitions(fw_app PRIVATE
   FW_CORE_CLOCK_HZ=25000000U
   "FW_BOARD_CONFIG=\"board_config.h\"")
 set(FW_LINKER_SCRIPT "${_b}/mps2-an386.ld")
+
+# A second image for the cipher-suite comparison: the same objects, but mbedTLS's
+# suite list (ssl_ciphersuites.c, rebuilt alone with FW_PREFER_CHACHAPOLY=1) puts
+# ChaCha20-Poly1305 first. Linked as an object, it defines every symbol of that file, so
+# the archive's default ssl_ciphersuites.c.obj is never pulled in.
+add_library(fw_mbedtls_chacha_suites OBJECT "${MBEDTLS_DIR}/library/ssl_ciphersuites.c")
+target_include_directories(fw_mbedtls_chacha_suites PRIVATE "${MBEDTLS_DIR}/library")
+target_compile_definitions(fw_mbedtls_chacha_suites PRIVATE FW_PREFER_CHACHAPOLY=1)
+if(FW_HAVE_LWIP_PORT)
+  add_executable(pop3-fw-chacha.elf $<TARGET_OBJECTS:fw_app> $<TARGET_OBJECTS:fw_mbedtls_chacha_suites>)
+  target_link_options(pop3-fw-chacha.elf PRIVATE
+    -nostartfiles "-T${FW_LINKER_SCRIPT}" "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/pop3-fw-chacha.map")
+  set_target_properties(pop3-fw-chacha.elf PROPERTIES LINK_DEPENDS "${FW_LINKER_SCRIPT}")
+  target_link_libraries(pop3-fw-chacha.elf PRIVATE
+    pop3_lwip pop3_tls pop3_core fw_lwip fw_mbedtls fw_mbedx509 fw_mbedcrypto)
+endif()
