@@ -48,7 +48,7 @@ uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 /* ---- Ranges and counters -------------------------------------------------------- */
-#define MAX_CATS 32
+#define MAX_CATS 4096 /* ranges.py --by-function gives one per function */
 #define PHASES 3
 
 struct range {

@@ -2,6 +2,7 @@
 """Address ranges of the firmware's code by component, from its GNU ld link map.
 
     ranges.py pop3-fw.map > ranges.txt      (lines "START END CATEGORY", hex)
+    ranges.py --by-function pop3-fw.map     (CATEGORY = category/function, for a closer look)
 
 Each code input section the linker kept (.text.*, with -ffunction-sections one per
 function) is attributed to the archive member it came from. Categories:
@@ -29,11 +30,11 @@ def category(origin):
         lib, obj = m.group(1), m.group(2)
         if lib == "fw_mbedcrypto":
             return CRYPTO.get(obj, "tls-pk")
-        return {"fw_mbedtls": "tls-ssl", "fw_mbedtls_chacha_suites": "tls-ssl", "fw_mbedx509": "tls-x509", "pop3_core": "pop3-core",
+        return {"fw_mbedtls": "tls-ssl", "fw_mbedtls_aesgcm_suites": "tls-ssl", "fw_mbedx509": "tls-x509", "pop3_core": "pop3-core",
                 "pop3_lwip": "pop3-port", "pop3_tls": "pop3-port", "fw_lwip": "lwip"}.get(lib, "other")
     if re.search(r"lib(c|c_nano|g|g_nano|gcc|m)\.a\(", origin):
         return "libc"
-    if "fw_mbedtls_chacha_suites.dir" in origin:
+    if "fw_mbedtls_aesgcm_suites.dir" in origin:
         return "tls-ssl"
     if "lan9118_netif.c.obj" in origin:
         return "netif"
@@ -42,7 +43,7 @@ def category(origin):
     return "other"
 
 
-def main(path):
+def main(path, by_function=False):
     on = False
     pending = None
     out = []
@@ -59,7 +60,7 @@ def main(path):
             m = sec_re.match(line)
             if m:
                 if m.group(2):
-                    out.append((int(m.group(2), 16), int(m.group(3), 16), m.group(4)))
+                    out.append((int(m.group(2), 16), int(m.group(3), 16), m.group(4), m.group(1)))
                     pending = None
                 else:
                     pending = m.group(1)
@@ -67,12 +68,21 @@ def main(path):
             if pending:
                 m = cont_re.match(line)
                 if m:
-                    out.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3)))
+                    out.append((int(m.group(1), 16), int(m.group(2), 16), m.group(3), pending))
                 pending = None
-    for start, size, origin in sorted(out):
+    for start, size, origin, section in sorted(out):
         if size:
-            print("%x %x %s" % (start, start + size, category(origin)))
+            cat = category(origin)
+            if by_function:
+                obj = re.search(r"\((?:lib_a-)?([\w-]+)\.(?:c\.)?o(?:bj)?\)|/(\w+)\.c\.obj$", origin)
+                fn = section[len(".text."):] if section.startswith(".text.") else \
+                    (obj.group(1) or obj.group(2) if obj else "?")
+                cat = cat + "/" + fn
+            print("%x %x %s" % (start, start + size, cat))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--by-function":
+        main(sys.argv[2], True)
+    else:
+        main(sys.argv[1])

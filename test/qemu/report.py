@@ -26,8 +26,8 @@ ROWS = [
     ("libc (memcpy, memset, ...)", ["libc"]),
     ("other", ["other"]),
 ]
-RUNS = [("pop3s", "POP3S, AES-128-GCM first (default)"),
-        ("pop3s-chacha", "POP3S, ChaCha20-Poly1305 first"),
+RUNS = [("pop3s", "POP3S, ChaCha20-Poly1305 first (default)"),
+        ("pop3s-aesgcm", "POP3S, AES-128-GCM first"),
         ("plain", "plaintext POP3")]
 
 
@@ -73,6 +73,14 @@ def main(bdir):
     print("counted by test/qemu/insn_count.c from the first body octet to the end of the last")
     print("message, attributed by code address (link map). QEMU has no cycle model: these are")
     print("instructions, not cycles (flash wait states, bus stalls and the real MAC are not modelled).")
+    cache = os.path.join(bdir, "fw", "CMakeCache.txt")
+    fast = "?"
+    if os.path.exists(cache):
+        m = re.search(r"^FW_FAST_RECORD_CRYPTO:BOOL=(\w+)", open(cache).read(), re.M)
+        fast = m.group(1) if m else "?"
+    print("Image: board qemu-mps2-an386, -Os, FW_FAST_RECORD_CRYPTO=%s (mbedTLS aes.c, gcm.c, chacha20.c,"
+          % fast)
+    print("poly1305.c, chachapoly.c at -O2).")
     print()
     data = {name: insn(bdir, name) for name, _ in RUNS}
     print("| component | " + " | ".join(title for _, title in RUNS) + " |")
@@ -114,7 +122,7 @@ def main(bdir):
     print("|---|---:|---:|---:|---:|")
     static = sum(sizes.get(o, 0) for o in objs)
     ram = {}
-    for name, title in [("pop3s", "POP3S (AES-GCM)"), ("pop3s-chacha", "POP3S (ChaCha20)"),
+    for name, title in [("pop3s", "POP3S (ChaCha20-Poly1305)"), ("pop3s-aesgcm", "POP3S (AES-128-GCM)"),
                         ("stls", "STLS"), ("plain", "plaintext")]:
         heap = log_value(bdir, name, "qemu-run: mbedTLS heap high-water") or 0
         stack = log_value(bdir, name, "qemu-run: stack high-water") or 0
@@ -130,10 +138,9 @@ def main(bdir):
     print("the TLS adapter does not negotiate max_fragment_length, so it must hold a full record.")
     print()
     print("Goals: POP3S <= %d instructions/octet: %s; plaintext <= %d: %s; one POP3S session <= %d bytes of RAM: %s."
-          % (GOAL_TLS, verdict(min(v for k, v in totals.items() if k != "plain" and v is not None), GOAL_TLS,
-                               "best suite %.1f"),
+          % (GOAL_TLS, verdict(totals["pop3s"], GOAL_TLS, "default image %.1f"),
              GOAL_PLAIN, verdict(totals["plain"], GOAL_PLAIN, "%.1f"),
-             GOAL_RAM, verdict(min(ram["pop3s"], ram["pop3s-chacha"]), GOAL_RAM, "%d")))
+             GOAL_RAM, verdict(ram["pop3s"], GOAL_RAM, "%d")))
 
 
 def verdict(value, goal, fmt):

@@ -5,7 +5,7 @@
 #   test/qemu/run.sh BUILD_DIR        (ctest: -L qemu; needs root for unshare -n and Dovecot)
 #
 # 1. builds the firmware (FW_BOARD=qemu-mps2-an386; a second image that prefers
-#    ChaCha20-Poly1305), the instruction-counting TCG plugin (insn_count.c) and the
+#    AES-GCM to ChaCha20-Poly1305), the instruction-counting TCG plugin (insn_count.c) and the
 #    address ranges of the image's components (ranges.py, from the link map);
 # 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
 #    Dovecot fixture (test/integration/dovecot.sh) and takes its 20 MB message out
@@ -14,7 +14,7 @@
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
 #    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
-#      POP3S, STLS, plaintext, POP3S preferring ChaCha20: exit 0, DHCP address
+#      POP3S, STLS, plaintext, POP3S preferring AES-GCM: exit 0, DHCP address
 #        10.0.2.15 logged, every message's UID and octet count as in the Maildir;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
@@ -35,7 +35,7 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
 if [ "${2:-}" = "--inside" ]; then
   ip link set lo up || die "cannot bring lo up in the namespace"
   elf=$bdir/fw/pop3-fw.elf
-  elf_chacha=$bdir/fw/pop3-fw-chacha.elf
+  elf_aesgcm=$bdir/fw/pop3-fw-aesgcm.elf
   fix=$bdir/dovecot
   fixture=$repo/test/integration/dovecot.sh
   trap 'bash "$fixture" stop "$fix" >/dev/null 2>&1 || true' EXIT
@@ -103,7 +103,7 @@ if [ "${2:-}" = "--inside" ]; then
   fw pop3s "$elf" 1 $tls clock=host $common; expect_ok pop3s
   fw stls "$elf" 0 sec=stls port=$POP3_PORT ca=$POP3_CAFILE host=localhost clock=host $common; expect_ok stls
   fw plain "$elf" 1 sec=plain port=$POP3_PORT clock=host $common; expect_ok plain
-  fw pop3s-chacha "$elf_chacha" 1 $tls clock=host $common; expect_ok pop3s-chacha
+  fw pop3s-aesgcm "$elf_aesgcm" 1 $tls clock=host $common; expect_ok pop3s-aesgcm
   fw wrong-ca "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_WRONG_CAFILE host=localhost clock=host $common
   expect_refused wrong-ca 'not trusted'
   fw wrong-host "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=wrong.example.org clock=host $common
@@ -145,7 +145,7 @@ cmake --build "$bdir/fw" -j 2 >"$bdir/fw-build.log" 2>&1 ||
   { tail -n 40 "$bdir/fw-build.log" >&2; die "firmware build failed (log: $bdir/fw-build.log)"; }
 cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$bdir/insn_count.so" "$here/insn_count.c" ||
   die "cannot build the TCG plugin"
-for img in pop3-fw.elf pop3-fw-chacha.elf; do
+for img in pop3-fw.elf pop3-fw-aesgcm.elf; do
   [ -f "$bdir/fw/$img" ] || die "no $bdir/fw/$img"
   python3 "$here/ranges.py" "$bdir/fw/${img%.elf}.map" >"$bdir/ranges-$img.txt"
 done

@@ -189,9 +189,9 @@ __attribute__((weak)) void app_tls_heap(unsigned char *heap, size_t len)
 
 /*
  * The body arrives in fragments split anywhere. The parser skips the header
- * block, then collects each body line (truncated at FW_CMD_LINE_LEN) and hands
- * lines starting with "cmd:" to app_command(). Fixed memory, no copies of the
- * message beyond one line.
+ * block, then hands each body line starting with "cmd:" (truncated at
+ * FW_CMD_LINE_LEN) to app_command(). Fixed memory; of any other line it keeps
+ * only the first few octets.
  */
 static struct {
     bool in_body;
@@ -221,18 +221,56 @@ static void parser_line_end(void)
     parser.overflow = false;
 }
 
+/*
+ * How much of a line the parser keeps: in the headers only enough to tell a blank line
+ * ("" or "\r"), in the body enough to tell "cmd:", and a whole command line (up to
+ * FW_CMD_LINE_LEN). The rest of any other line is skipped with memchr() to the next LF,
+ * so the parser costs about as much per octet as the C library's memchr.
+ */
+static size_t parser_want(void)
+{
+    if (!parser.in_body) {
+        return 2U;
+    }
+    if (parser.len >= 4U && memcmp(parser.line, "cmd:", 4) == 0) {
+        return sizeof parser.line;
+    }
+    return 4U;
+}
+
+static void parser_take(const char *data, size_t len)
+{
+    while (len > 0U && !parser.overflow) {
+        size_t want = parser_want();
+        size_t n;
+
+        if (parser.len >= want) {
+            parser.overflow = true; /* not needed (or longer than FW_CMD_LINE_LEN): skip the rest */
+            break;
+        }
+        n = want - parser.len < len ? want - parser.len : len;
+        memcpy(parser.line + parser.len, data, n);
+        parser.len += n;
+        data += n;
+        len -= n;
+    }
+}
+
 static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
     app_mail_data(data, len);
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            parser_line_end();
-        } else if (parser.len < sizeof parser.line) {
-            parser.line[parser.len++] = data[i];
-        } else {
-            parser.overflow = true;
+    while (len > 0U) {
+        const char *nl = memchr(data, '\n', len);
+        size_t seg = nl != NULL ? (size_t)(nl - data) : len;
+
+        parser_take(data, seg);
+        if (nl == NULL) {
+            break;
         }
+        parser_line_end();
+        data = nl + 1;
+        len -= seg + 1U;
     }
     return POP3_CB_CONTINUE; /* POP3_CB_PAUSE holds the TCP window closed until pop3_resume() */
 }

@@ -12,17 +12,27 @@ target_compile_definitions(fw_app PRIVATE
 set(FW_LINKER_SCRIPT "${_b}/mps2-an386.ld")
 
 # A second image for the cipher-suite comparison: the same objects, but mbedTLS's
-# suite list (ssl_ciphersuites.c, rebuilt alone with FW_PREFER_CHACHAPOLY=1) puts
-# ChaCha20-Poly1305 first. Linked as an object, it defines every symbol of that file, so
+# suite list (ssl_ciphersuites.c, rebuilt alone with FW_PREFER_CHACHAPOLY=0) puts
+# AES-GCM first. Linked as an object, it defines every symbol of that file, so
 # the archive's default ssl_ciphersuites.c.obj is never pulled in.
-add_library(fw_mbedtls_chacha_suites OBJECT "${MBEDTLS_DIR}/library/ssl_ciphersuites.c")
-target_include_directories(fw_mbedtls_chacha_suites PRIVATE "${MBEDTLS_DIR}/library")
-target_compile_definitions(fw_mbedtls_chacha_suites PRIVATE FW_PREFER_CHACHAPOLY=1)
+add_library(fw_mbedtls_aesgcm_suites OBJECT "${MBEDTLS_DIR}/library/ssl_ciphersuites.c")
+target_include_directories(fw_mbedtls_aesgcm_suites PRIVATE "${MBEDTLS_DIR}/library")
+target_compile_definitions(fw_mbedtls_aesgcm_suites PRIVATE FW_PREFER_CHACHAPOLY=0)
 if(FW_HAVE_LWIP_PORT)
-  add_executable(pop3-fw-chacha.elf $<TARGET_OBJECTS:fw_app> $<TARGET_OBJECTS:fw_mbedtls_chacha_suites>)
-  target_link_options(pop3-fw-chacha.elf PRIVATE
-    -nostartfiles "-T${FW_LINKER_SCRIPT}" "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/pop3-fw-chacha.map")
-  set_target_properties(pop3-fw-chacha.elf PROPERTIES LINK_DEPENDS "${FW_LINKER_SCRIPT}")
-  target_link_libraries(pop3-fw-chacha.elf PRIVATE
+  add_executable(pop3-fw-aesgcm.elf $<TARGET_OBJECTS:fw_app> $<TARGET_OBJECTS:fw_mbedtls_aesgcm_suites>)
+  target_link_options(pop3-fw-aesgcm.elf PRIVATE
+    -nostartfiles "-T${FW_LINKER_SCRIPT}" "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/pop3-fw-aesgcm.map")
+  set_target_properties(pop3-fw-aesgcm.elf PROPERTIES LINK_DEPENDS "${FW_LINKER_SCRIPT}")
+  target_link_libraries(pop3-fw-aesgcm.elf PRIVATE
     pop3_lwip pop3_tls pop3_core fw_lwip fw_mbedtls fw_mbedx509 fw_mbedcrypto)
+endif()
+
+# The record ciphers at -O2 instead of -Os (FW_FAST_RECORD_CRYPTO, ON here): at -Os GCC
+# keeps chacha20_quarter_round() a called function, 4 calls per column/diagonal round.
+# Costs flash, saves instructions per TLS octet (PORTING.md, "Measured under QEMU").
+option(FW_FAST_RECORD_CRYPTO "compile mbedTLS's AES, GCM, ChaCha20 and Poly1305 with -O2" ON)
+if(FW_FAST_RECORD_CRYPTO)
+  foreach(_f aes gcm chacha20 poly1305 chachapoly)
+    set_source_files_properties("${MBEDTLS_DIR}/library/${_f}.c" PROPERTIES COMPILE_OPTIONS "-O2")
+  endforeach()
 endif()
