@@ -19,6 +19,8 @@
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
 #      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
+#      crash=1 (an undefined instruction): exit 3, the fault handler's report on the UART
+#        with the faulting pc inside qemu_run_crash();
 # 4. prints the measurements (instructions per body octet by component, stack and
 #    mbedTLS heap high-water marks) and writes them to BUILD_DIR/qemu-table.md.
 #
@@ -119,6 +121,14 @@ if [ "${2:-}" = "--inside" ]; then
   grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/no-clock.log" || { show no-clock; die "no-clock: no DHCP lease"; }
   ! grep -qx 'connecting' "$bdir/no-clock.log" || { show no-clock; die "no-clock: connected without a clock"; }
   log "no-clock: DHCP lease taken, no TLS session started without a wall clock"
+  fw crash "$elf" 0 sec=plain port=$POP3_PORT crash=1 $common
+  [ "$rc" = 3 ] || { show crash; die "crash: exit status $rc, expected 3 (fault)"; }
+  grep -qx 'FAULT: exception: 3' "$bdir/crash.log" || { show crash; die "crash: no HardFault report"; }
+  pc=$(sed -n 's/^  pc: 0x//p' "$bdir/crash.log")
+  read -r fn_addr fn_size < <(arm-none-eabi-nm -S "$elf" | awk '$4 == "qemu_run_crash" { print $1, $2 }')
+  [ -n "$pc" ] && [ $((16#$pc)) -ge $(((16#$fn_addr) & ~1)) ] && [ $((16#$pc)) -lt $((16#$fn_addr + 16#$fn_size)) ] ||
+    { show crash; die "crash: reported pc 0x$pc is not in qemu_run_crash (0x$fn_addr)"; }
+  log "crash: HardFault reported (pc 0x$pc in qemu_run_crash), exit 3"
   echo "$total $n" >"$bdir/body-octets"
   exit 0
 fi

@@ -40,6 +40,7 @@ static struct {
     uint32_t expect_msgs;
     uint32_t expect_bytes;
     uint32_t deadline_ms;
+    bool crash;
     /* the run */
     bool dhcp_logged;
     bool body_started;
@@ -63,6 +64,12 @@ __attribute__((noinline, used)) void qemu_mark_body_start(void)
 __attribute__((noinline, used)) void qemu_mark_body_end(void)
 {
     __asm volatile("nop" ::: "memory");
+}
+
+/* crash=1: an undefined instruction, so the test sees the fault handler report and exit. */
+__attribute__((noinline, used)) void qemu_run_crash(void)
+{
+    __asm volatile("udf #0");
 }
 
 static void config_fail(const char *what)
@@ -114,6 +121,8 @@ static void parse(char *s)
             run.expect_msgs = (uint32_t)strtoul(val, NULL, 10);
         } else if (strcmp(key, "bytes") == 0) {
             run.expect_bytes = (uint32_t)strtoul(val, NULL, 10);
+        } else if (strcmp(key, "crash") == 0) {
+            run.crash = strcmp(val, "1") == 0;
         } else if (strcmp(key, "deadline") == 0) {
             run.deadline_ms = (uint32_t)strtoul(val, NULL, 10) * 1000U;
         } else {
@@ -150,6 +159,9 @@ void qemu_run_init(void)
         ca_pem_len = (size_t)n + 1U; /* PEM: the NUL is counted */
     }
     fw_log_str("qemu-run: mps2-an386, settings from the command line");
+    if (run.crash) {
+        qemu_run_crash();
+    }
 }
 
 pop3_security_t qemu_run_security(void) { return run.sec; }

@@ -13,6 +13,7 @@
  *   clock=host|none|N    wall clock: the host's (SYS_TIME), never set (0), or fixed N (Unix s)
  *   expect=N bytes=B     the run holds only if N messages arrive complete, B octets in all
  *   deadline=S           exit with SEMIHOST_EXIT_DEADLINE after S seconds (default 60)
+ *   crash=1              execute an undefined instruction at start (tests the fault handler)
  */
 #ifndef QEMU_RUN_H
 #define QEMU_RUN_H
