@@ -2,7 +2,7 @@
  * @file qemu_run.h
  * @brief TEST-BOARD-ONLY: the QEMU test run. Settings come from the QEMU
  *        command line (-append, read with SYS_GET_CMDLINE), the verdict leaves
- *        through SYS_EXIT_EXTENDED. See boards/qemu-mps2-an386/README.md.
+ *        through SYS_EXIT_EXTENDED. See PORTING.md, "The QEMU board".
  *
  * -append "key=value ..." keys:
  *   sec=tls|stls|plain   POP3S (implicit TLS), STLS, or plaintext
