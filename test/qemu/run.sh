@@ -14,7 +14,7 @@
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
 #    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
-#      POP3S, STLS, plaintext, POP3S preferring AES-GCM: exit 0, DHCP address
+#      POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S preferring AES-GCM: exit 0, DHCP address
 #        10.0.2.15 logged, every message's UID and octet count as in the Maildir;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
@@ -105,6 +105,10 @@ if [ "${2:-}" = "--inside" ]; then
   fw pop3s "$elf" 1 $tls clock=host $common; expect_ok pop3s
   fw stls "$elf" 0 sec=stls port=$POP3_PORT ca=$POP3_CAFILE host=localhost clock=host $common; expect_ok stls
   fw plain "$elf" 1 sec=plain port=$POP3_PORT clock=host $common; expect_ok plain
+  fw plain-polled "$elf" 0 sec=plain port=$POP3_PORT clock=host netif=poll $common; expect_ok plain-polled
+  irqs() { sed -n 's/^qemu-run: netif interrupts: //p' "$bdir/$1.log"; }
+  [ "$(irqs plain)" -gt 0 ] && [ "$(irqs plain-polled)" = 0 ] ||
+    die "LAN9118 interrupts: $(irqs plain) with netif=irq, $(irqs plain-polled) with netif=poll (expected >0 and 0)"
   fw pop3s-aesgcm "$elf_aesgcm" 1 $tls clock=host $common; expect_ok pop3s-aesgcm
   fw wrong-ca "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_WRONG_CAFILE host=localhost clock=host $common
   expect_refused wrong-ca 'not trusted'

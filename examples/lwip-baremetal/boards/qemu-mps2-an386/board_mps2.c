@@ -1,8 +1,8 @@
 /**
  * @file board_mps2.c
  * @brief Board hooks (board.h) for QEMU's mps2-an386 (Cortex-M4, 25 MHz):
- *        CMSDK UART0 log, SysTick millisecond clock, LAN9118 netif, fault
- *        handlers, a painted stack.
+ *        CMSDK UART0 log, SysTick millisecond clock, LAN9118 netif (receive
+ *        signalled by its interrupt, or polled), fault handlers, a painted stack.
  *
  * TEST-BOARD-ONLY parts are marked so: entropy and the wall clock come from
  * the QEMU host through semihosting (qemu_run.c, semihost.c). A product
@@ -39,7 +39,19 @@
 #define SCB_MMFAR (*(volatile uint32_t *)0xE000ED34UL)
 #define SCB_BFAR (*(volatile uint32_t *)0xE000ED38UL)
 
+#define SCB_VTOR (*(volatile uint32_t *)0xE000ED08UL)
+
 #define STACK_PAINT 0xC5C5C5C5UL
+#define LAN9118_IRQN 13U      /* mps2-an386: ETHERNET interrupt */
+#define RAM_VECTORS (16U + 64U) /* core exceptions + the first 64 device interrupts */
+
+typedef void (*vector_t)(void);
+extern const vector_t fw_vector_table[]; /* src/startup.c: 16 + 82 entries in flash */
+
+/* A copy of the vector table in RAM with the Ethernet entry set (src/startup.c's table
+ * routes every device interrupt but its part-specific ETH_IRQHandler to Default_Handler).
+ * VTOR needs the table aligned to its size rounded up to a power of two. */
+static vector_t ram_vectors[RAM_VECTORS] __attribute__((aligned(512)));
 
 extern uint32_t _sstack, _estack; /* mps2-an386.ld */
 
@@ -101,6 +113,23 @@ void board_init(void)
     qemu_run_init(); /* TEST-BOARD-ONLY: settings from the QEMU command line */
 }
 
+static void ethernet_irq(void)
+{
+    lan9118_netif_isr();
+}
+
+static void netif_irq_setup(void)
+{
+    for (unsigned i = 0; i < RAM_VECTORS; i++) {
+        ram_vectors[i] = fw_vector_table[i];
+    }
+    ram_vectors[16U + LAN9118_IRQN] = ethernet_irq;
+    __asm volatile("dsb" ::: "memory");
+    SCB_VTOR = (uint32_t)(uintptr_t)ram_vectors;
+    __asm volatile("dsb\n\tisb" ::: "memory");
+    lan9118_netif_irq_enable(LAN9118_IRQN);
+}
+
 err_t board_netif_init(struct netif *netif)
 {
     err_t err = lan9118_netif_init(netif);
@@ -110,6 +139,9 @@ err_t board_netif_init(struct netif *netif)
         semihost_exit(SEMIHOST_EXIT_FAULT);
     }
     the_netif = netif;
+    if (qemu_run_netif_irq()) { /* default; netif=poll on the command line polls instead */
+        netif_irq_setup();
+    }
     return err;
 }
 

@@ -1,6 +1,6 @@
 /**
  * @file lan9118_netif.c
- * @brief SMSC LAN9118 lwIP driver, polled. Register layout and FIFO formats
+ * @brief SMSC LAN9118 lwIP driver, polled or interrupt-signalled. Register layout and FIFO formats
  *        from the LAN9118 datasheet; two QEMU 7.2 model facts are noted where
  *        they matter (TX_FIFO_INF counts words, unimplemented MAC registers
  *        abort the emulator: only MAC_CR, ADDRH/L, MII_ACC/DATA are touched).
@@ -19,6 +19,7 @@
 #include "lwip/etharp.h"
 #include "lwip/pbuf.h"
 #include "lwip/snmp.h"
+#include "lwip/sys.h"
 #if LWIP_IPV6
 #include "lwip/ethip6.h"
 #endif
@@ -71,9 +72,20 @@
 #define RXS_LEN(s) (((s) >> 16) & 0x3FFFU)
 #define RX_FCS_LEN 4U
 
+#define INT_RSFL 0x00000008UL /* RX status FIFO level (FIFO_INT bits 7:0, 0 = any frame) */
+#define NVIC_ISER(n) (*(volatile uint32_t *)(0xE000E100UL + 4U * (n)))
+#define NVIC_ICER(n) (*(volatile uint32_t *)(0xE000E180UL + 4U * (n)))
+#define NVIC_ICPR(n) (*(volatile uint32_t *)(0xE000E280UL + 4U * (n)))
+#define LINK_CHECK_MS 500U
+
 #define SPIN_LIMIT 100000U
 
 static uint32_t rx_dropped;
+static bool irq_mode;
+static unsigned irq_num;
+static volatile bool irq_seen;
+static volatile uint32_t irq_count;
+static uint32_t next_link_check;
 
 uint32_t lan9118_rx_dropped(void)
 {
@@ -232,21 +244,62 @@ static void rx_one(struct netif *netif, uint32_t status)
     }
 }
 
+void lan9118_netif_isr(void)
+{
+    NVIC_ICER(irq_num / 32U) = 1UL << (irq_num % 32U); /* level stays high until the loop drains */
+    irq_seen = true;
+    irq_count++;
+}
+
+uint32_t lan9118_irq_count(void)
+{
+    return irq_count;
+}
+
+void lan9118_netif_irq_enable(unsigned irqn)
+{
+    irq_num = irqn;
+    irq_mode = true;
+    irq_seen = true; /* drain whatever came before */
+    INT_STS = INT_RSFL;
+    INT_EN = INT_RSFL;
+    NVIC_ICPR(irqn / 32U) = 1UL << (irqn % 32U);
+    NVIC_ISER(irqn / 32U) = 1UL << (irqn % 32U);
+}
+
+static void link_check(struct netif *netif)
+{
+    bool up = (phy_read(PHY_BSR) & PHY_BSR_LINK) != 0U;
+
+    if (up && !netif_is_link_up(netif)) {
+        netif_set_link_up(netif);
+    } else if (!up && netif_is_link_up(netif)) {
+        netif_set_link_down(netif);
+    }
+}
+
 void lan9118_netif_poll(struct netif *netif)
 {
-    static uint32_t link_check;
-    uint32_t pending = (RX_FIFO_INF >> 16) & 0xFFU;
+    uint32_t now = sys_now();
+    uint32_t pending;
 
+    if ((int32_t)(now - next_link_check) >= 0) {
+        next_link_check = now + LINK_CHECK_MS;
+        link_check(netif);
+    }
+    if (irq_mode) {
+        if (!irq_seen) {
+            return;
+        }
+        irq_seen = false;
+        INT_STS = INT_RSFL; /* clear first: a frame arriving while we drain sets it again */
+    }
+    pending = (RX_FIFO_INF >> 16) & 0xFFU;
     while (pending-- > 0U) {
         rx_one(netif, RX_STATUS_FIFO);
     }
-    if ((link_check++ & 0xFFU) == 0U) {
-        bool up = (phy_read(PHY_BSR) & PHY_BSR_LINK) != 0U;
-        if (up && !netif_is_link_up(netif)) {
-            netif_set_link_up(netif);
-        } else if (!up && netif_is_link_up(netif)) {
-            netif_set_link_down(netif);
-        }
+    if (irq_mode) {
+        NVIC_ISER(irq_num / 32U) = 1UL << (irq_num % 32U);
     }
 }
 
@@ -263,7 +316,7 @@ err_t lan9118_netif_init(struct netif *netif)
             return ERR_IF;
         }
     }
-    INT_EN = 0U;          /* polled */
+    INT_EN = 0U;          /* polled until lan9118_netif_irq_enable() */
     INT_STS = 0xFFFFFFFFUL;
     IRQ_CFG = 0x111U;     /* IRQ enabled, active high, push-pull: pends only on events */
     RX_CFG = 0U;          /* no data offset, no end padding */

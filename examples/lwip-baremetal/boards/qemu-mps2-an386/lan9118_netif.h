@@ -31,8 +31,24 @@ err_t lan9118_netif_init(struct netif *netif);
 /**
  * Move every received frame into lwIP (netif->input) and follow the PHY link
  * state. Call from the main loop only (NO_SYS=1: never from an interrupt).
+ * In interrupt mode (lan9118_netif_irq_enable()) it returns at once unless the
+ * interrupt reported frames or the periodic link check is due.
  */
 void lan9118_netif_poll(struct netif *netif);
+
+/**
+ * Interrupt mode: the chip raises its IRQ line (active high, push-pull) when
+ * the receive status FIFO holds a frame. The caller routes NVIC interrupt
+ * @p irqn to lan9118_netif_isr() and this enables it. Without this call the
+ * driver is polled on every lan9118_netif_poll().
+ */
+void lan9118_netif_irq_enable(unsigned irqn);
+
+/** The interrupt handler: masks the NVIC line and flags the main loop; touches no lwIP state. */
+void lan9118_netif_isr(void);
+
+/** Interrupts taken (interrupt mode). */
+uint32_t lan9118_irq_count(void);
 
 /** Frames dropped by the driver: no pbuf free, or a receive error status. */
 uint32_t lan9118_rx_dropped(void);

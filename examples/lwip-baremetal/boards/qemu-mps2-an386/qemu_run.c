@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "lan9118_netif.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/sys.h"
 #include "semihost.h"
@@ -41,9 +42,12 @@ static struct {
     uint32_t expect_bytes;
     uint32_t deadline_ms;
     bool crash;
+    bool netif_poll;
     /* the run */
     bool dhcp_logged;
     bool body_started;
+    uint32_t body_start_ms;
+    uint32_t body_ms;
     uint32_t msg_bytes;
     uint32_t total_bytes;
     uint32_t complete;
@@ -121,6 +125,11 @@ static void parse(char *s)
             run.expect_msgs = (uint32_t)strtoul(val, NULL, 10);
         } else if (strcmp(key, "bytes") == 0) {
             run.expect_bytes = (uint32_t)strtoul(val, NULL, 10);
+        } else if (strcmp(key, "netif") == 0) {
+            run.netif_poll = strcmp(val, "poll") == 0;
+            if (!run.netif_poll && strcmp(val, "irq") != 0) {
+                config_fail("netif");
+            }
         } else if (strcmp(key, "crash") == 0) {
             run.crash = strcmp(val, "1") == 0;
         } else if (strcmp(key, "deadline") == 0) {
@@ -171,6 +180,7 @@ const char *qemu_run_user(void) { return run.user; }
 const char *qemu_run_pass(void) { return run.pass; }
 const unsigned char *qemu_run_ca(void) { return ca_pem; }
 size_t qemu_run_ca_len(void) { return ca_pem_len; }
+bool qemu_run_netif_irq(void) { return !run.netif_poll; }
 
 /* TEST-BOARD-ONLY: the host's clock (SYS_TIME), or none, or a fixed time. A product: RTC/SNTP. */
 time_t board_unix_time(void)
@@ -230,6 +240,7 @@ void app_mail_data(const char *data, size_t len)
     (void)data;
     if (!run.body_started) {
         run.body_started = true;
+        run.body_start_ms = sys_now();
         qemu_mark_body_start();
     }
     run.msg_bytes += (uint32_t)len;
@@ -247,6 +258,7 @@ void app_mail_end(const char *uid, size_t uid_len, bool complete)
         run.incomplete++;
     }
     if (run.complete + run.incomplete == run.expect_msgs) {
+        run.body_ms = sys_now() - run.body_start_ms;
         qemu_mark_body_end();
     }
 }
@@ -262,6 +274,9 @@ void app_session_end(pop3_status_t status)
     fw_log_u32("qemu-run: messages complete", run.complete);
     fw_log_u32("qemu-run: messages incomplete", run.incomplete);
     fw_log_u32("qemu-run: body octets", run.total_bytes);
+    fw_log_u32("qemu-run: body ms (SysTick, QEMU virtual time)", run.body_ms);
+    fw_log_u32("qemu-run: netif interrupts", lan9118_irq_count());
+    fw_log_u32("qemu-run: netif frames dropped", lan9118_rx_dropped());
     fw_log_u32("qemu-run: stack high-water", stack);
     fw_log_u32("qemu-run: stack size", board_stack_size());
     if (run.heap != NULL) {

@@ -13,11 +13,14 @@
  *   clock=host|none|N    wall clock: the host's (SYS_TIME), never set (0), or fixed N (Unix s)
  *   expect=N bytes=B     the run holds only if N messages arrive complete, B octets in all
  *   deadline=S           exit with SEMIHOST_EXIT_DEADLINE after S seconds (default 60)
+ *   netif=irq|poll       LAN9118 receive signalled by its interrupt (default) or polled
  *   crash=1              execute an undefined instruction at start (tests the fault handler)
  */
 #ifndef QEMU_RUN_H
 #define QEMU_RUN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lwip/netif.h"
@@ -37,6 +40,7 @@ const char *qemu_run_user(void);
 const char *qemu_run_pass(void);
 const unsigned char *qemu_run_ca(void);
 size_t qemu_run_ca_len(void);
+bool qemu_run_netif_irq(void);
 
 /* board_mps2.c */
 uint32_t board_stack_high_water(void);
