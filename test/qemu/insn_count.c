@@ -17,6 +17,7 @@
  * of QEMU 7.2). Counting is per translation block: each block carries its
  * instructions' counts per category, added whenever the block runs.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2086 # $tls and $common are word lists on purpose (key=value settings)
 # The Cortex-M4 firmware (examples/lwip-baremetal, board qemu-mps2-an386) under QEMU
 # against the test Dovecot, inside a private network namespace.
 #
@@ -8,8 +9,9 @@
 #    AES-GCM to ChaCha20-Poly1305), the instruction-counting TCG plugin (insn_count.c) and the
 #    address ranges of the image's components (ranges.py, from the link map);
 # 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
-#    Dovecot fixture (test/integration/dovecot.sh) and takes its 20 MB message out
-#    of alice's mailbox (this instance is private to the test; the run stays short);
+#    Dovecot fixture (test/integration/dovecot.sh); one POP3S run fetches its whole
+#    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox for the
+#    other runs (this instance is private to the test; the runs stay short);
 # 3. runs QEMU with the image; settings reach the firmware on the command line
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
@@ -45,22 +47,22 @@ if [ "${2:-}" = "--inside" ]; then
     { cat "$bdir/dovecot-start.log" >&2; die "Dovecot fixture did not start"; }
   # shellcheck source=/dev/null
   . "$fix/env"
-  rm -f "$fix/mail/alice/cur/"*".M${MSG_BIG}P1."* # keep the run short: no 20 MB message
-
-  # What the mailbox holds now, in message order: "UID OCTETS" per line (UIDs from the
-  # fixture's curl UIDL; the big message was the last one).
-  : >"$bdir/expected.txt"
-  n=0 total=0
-  for f in $(ls "$fix/mail/alice/cur/" | sort); do
-    n=$((n + 1))
-    size=$(stat -c %s "$fix/mail/alice/cur/$f")
-    total=$((total + size))
-    uid=$(awk -v n="$n" '$1 == n { print $2 }' "$fix/expected/uidl")
-    [ -n "$uid" ] || die "no UID for message $n in $fix/expected/uidl"
-    printf '%s %s\n' "$uid" "$size" >>"$bdir/expected.txt"
-  done
-  [ "$n" -ge 3 ] || die "only $n messages in the fixture mailbox"
-  common="user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD expect=$n bytes=$total"
+  # What the mailbox holds, in message order: "UID OCTETS" per line (UIDs from the
+  # fixture's curl UIDL; the big message is the last one). Sets n and total.
+  expected() { # FILE
+    : >"$1"
+    n=0 total=0
+    # shellcheck disable=SC2012 # Maildir names: digits, letters, '.', ':', ','
+    for f in $(ls "$fix/mail/alice/cur/" | sort); do
+      n=$((n + 1))
+      size=$(stat -c %s "$fix/mail/alice/cur/$f")
+      total=$((total + size))
+      uid=$(awk -v n="$n" '$1 == n { print $2 }' "$fix/expected/uidl")
+      [ -n "$uid" ] || die "no UID for message $n in $fix/expected/uidl"
+      printf '%s %s\n' "$uid" "$size" >>"$1"
+    done
+    [ "$n" -ge 3 ] || die "only $n messages in the fixture mailbox"
+  }
   mark() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
 
   fw() { # NAME ELF PLUGIN(0/1) SETTINGS... -> sets rc, log in $bdir/NAME.log
@@ -81,14 +83,14 @@ if [ "${2:-}" = "--inside" ]; then
     log "$name: exit $rc ($((SECONDS - t0)) s)"
   }
   show() { sed 's/^/    | /' "$bdir/$1.log" >&2; cat "$bdir/$1.qemu.out" >&2; }
-  expect_ok() { # NAME
-    local name=$1 got
+  expect_ok() { # NAME [EXPECTED-FILE]
+    local name=$1 want=${2:-$bdir/expected.txt} got
     [ "$rc" = 0 ] || { show "$name"; die "$name: exit status $rc, expected 0"; }
     grep -qx 'qemu-run: OK' "$bdir/$name.log" || { show "$name"; die "$name: no 'qemu-run: OK'"; }
     grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/$name.log" || { show "$name"; die "$name: no DHCP lease 10.0.2.15"; }
     got=$(awk '/^mail done: / { uid = $3 } /^  octets: / { print uid, $2 }' "$bdir/$name.log")
-    [ "$got" = "$(cat "$bdir/expected.txt")" ] ||
-      { show "$name"; printf 'expected:\n%s\ngot:\n%s\n' "$(cat "$bdir/expected.txt")" "$got" >&2
+    [ "$got" = "$(cat "$want")" ] ||
+      { show "$name"; printf 'expected:\n%s\ngot:\n%s\n' "$(cat "$want")" "$got" >&2
         die "$name: messages differ from the Maildir"; }
   }
   expect_refused() { # NAME REASON-REGEX
@@ -102,6 +104,16 @@ if [ "${2:-}" = "--inside" ]; then
   }
 
   tls="sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=localhost"
+  # Once with the whole mailbox (21 MB, a 20 MiB message among them: about 5 s), then
+  # without the big message for everything else.
+  expected "$bdir/expected-all.txt"
+  fw pop3s-all "$elf" 0 $tls clock=host user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD \
+    expect=$n bytes=$total deadline=$((QEMU_TIMEOUT - 5))
+  expect_ok pop3s-all "$bdir/expected-all.txt"
+  log "pop3s-all: $n messages, $total octets over POP3S"
+  rm -f "$fix/mail/alice/cur/"*".M${MSG_BIG}P1."*
+  expected "$bdir/expected.txt"
+  common="user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD expect=$n bytes=$total"
   fw pop3s "$elf" 1 $tls clock=host $common; expect_ok pop3s
   fw stls "$elf" 0 sec=stls port=$POP3_PORT ca=$POP3_CAFILE host=localhost clock=host $common; expect_ok stls
   fw plain "$elf" 1 sec=plain port=$POP3_PORT clock=host $common; expect_ok plain
