@@ -133,8 +133,9 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 /* The client's preference order (servers that honour it, e.g. Dovecot/OpenSSL by default,
  * pick the first they share). ChaCha20-Poly1305 first (FW_PREFER_CHACHAPOLY=1, default): on
- * a Cortex-M4, which has no AES instructions, it took 47 guest instructions per body octet
- * against 115 for AES-128-GCM (PORTING.md, "Measured under QEMU"). FW_PREFER_CHACHAPOLY=0
+ * a Cortex-M4, which has no AES instructions, its record crypto took 32 guest instructions
+ * per body octet against 96 for AES-128-GCM (ciphers at -O2; 61 against 155 at -Os), see
+ * PORTING.md, "Measured under QEMU". FW_PREFER_CHACHAPOLY=0
  * puts AES-GCM first (cores with an AES/GHASH accelerator). Only ssl_ciphersuites.c reads it. */
 #ifndef FW_PREFER_CHACHAPOLY
 #define FW_PREFER_CHACHAPOLY 1

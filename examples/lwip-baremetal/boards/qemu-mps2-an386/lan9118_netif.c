@@ -151,7 +151,7 @@ static err_t lan9118_linkoutput(struct netif *netif, struct pbuf *p)
     const struct pbuf *last = NULL;
 
     (void)netif;
-    if (p->tot_len > 1514U + 4U) {
+    if (p->tot_len > 1514U) { /* the chip appends the FCS */
         return ERR_BUF;
     }
     for (q = p; q != NULL; q = q->next) {

@@ -95,7 +95,7 @@ static void parse(char *s)
         }
         val = strchr(key, '=');
         if (val == NULL) {
-            continue; /* the image name QEMU puts first */
+            continue; /* the -kernel file name QEMU puts first */
         }
         *val++ = '\0';
         if (strcmp(key, "sec") == 0) {

@@ -34,8 +34,9 @@ void semihost_exit(uint32_t code) __attribute__((noreturn));
 uint32_t semihost_time(void);
 
 /**
- * SYS_GET_CMDLINE: the -append text (QEMU puts the image name first when
- * -append is missing). NUL-terminated; returns its length, or -1.
+ * SYS_GET_CMDLINE: QEMU (without -semihosting-config arg=...) returns the
+ * -kernel file name, a space, then the -append text. NUL-terminated; returns
+ * its length, or -1.
  */
 int semihost_cmdline(char *buf, size_t len);
 
