@@ -10,14 +10,16 @@
 #    address ranges of the image's components (ranges.py, from the link map);
 # 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
 #    Dovecot fixture (test/integration/dovecot.sh); one POP3S run fetches its whole
-#    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox for the
-#    other runs (this instance is private to the test; the runs stay short);
+#    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox and a
+#    32 KB command mail put in for the other runs (this instance is private to the test);
 # 3. runs QEMU with the image; settings reach the firmware on the command line
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
 #    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
-#      POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S preferring AES-GCM: exit 0, DHCP address
-#        10.0.2.15 logged, every message's UID and octet count as in the Maildir;
+#      POP3S over the whole mailbox (21 MB); then, with the 20 MB message replaced by a
+#      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
+#      preferring AES-GCM: exit 0, DHCP address 10.0.2.15 logged, every message's UID and
+#      octet count as in the Maildir, the command lines as an awk oracle finds them;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
 #      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
@@ -88,6 +90,10 @@ if [ "${2:-}" = "--inside" ]; then
     [ "$rc" = 0 ] || { show "$name"; die "$name: exit status $rc, expected 0"; }
     grep -qx 'qemu-run: OK' "$bdir/$name.log" || { show "$name"; die "$name: no 'qemu-run: OK'"; }
     grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/$name.log" || { show "$name"; die "$name: no DHCP lease 10.0.2.15"; }
+    if [ "$want" = "$bdir/expected.txt" ]; then
+      grep '^command: ' "$bdir/$name.log" | cmp -s - "$bdir/expected-commands.txt" ||
+        { show "$name"; die "$name: the commands parsed differ from $bdir/expected-commands.txt"; }
+    fi
     got=$(awk '/^mail done: / { uid = $3 } /^  octets: / { print uid, $2 }' "$bdir/$name.log")
     [ "$got" = "$(cat "$want")" ] ||
       { show "$name"; printf 'expected:\n%s\ngot:\n%s\n' "$(cat "$want")" "$got" >&2
@@ -112,7 +118,27 @@ if [ "${2:-}" = "--inside" ]; then
   expect_ok pop3s-all "$bdir/expected-all.txt"
   log "pop3s-all: $n messages, $total octets over POP3S"
   rm -f "$fix/mail/alice/cur/"*".M${MSG_BIG}P1."*
+  # A command mail for the example parser: "cmd:" lines in the body (one longer than
+  # FW_CMD_LINE_LEN = 80), look-alikes that are not commands, one in the headers.
+  uid1=$(awk '$1 == 1 { print $2 }' "$fix/expected/uidl")
+  {
+    printf 'From: Operator <ops@example.org>\nTo: Alice <alice@localhost>\nSubject: commands\n'
+    printf 'cmd: in-the-headers (not a command)\nX-Seed: cmd\n\n'
+    for i in $(seq 1 400); do
+      printf 'filler line %d %s\n' "$i" "$(printf '%*s' $(((i * 37) % 120)) '' | tr ' ' 'x')"
+      [ $((i % 13)) = 0 ] && printf 'cmd: set n=%d\n' "$i"
+      [ $((i % 97)) = 0 ] && printf ' cmd: indented (not a command)\nCMD: upper case (not one)\ncmd:\n'
+    done
+    printf 'cmd: long %s end\n' "$(printf '%*s' 150 '' | tr ' ' 'y')"
+    printf 'last line\n'
+  } | sed 's/$/\r/' >"$bdir/cmd-mail.eml"
+  # The parser's oracle: body lines starting with "cmd:", CR dropped, cut at 80 octets.
+  tr -d '\r' <"$bdir/cmd-mail.eml" | awk 'body && /^cmd:/ { print "command: " substr($0, 1, 80) } /^$/ { body = 1 }' \
+    >"$bdir/expected-commands.txt"
+  install -o dovecot -g dovecot -m 644 "$bdir/cmd-mail.eml" "$fix/mail/alice/cur/1700000099.M99P1.pop3test:2,S"
   expected "$bdir/expected.txt"
+  # Dovecot gives the new file the next UID (7: UIDs are never reused), same UIDVALIDITY.
+  sed -i "\$s/^[^ ]*/$(printf '%08X' 7)${uid1:8}/" "$bdir/expected.txt"
   common="user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD expect=$n bytes=$total"
   fw pop3s "$elf" 1 $tls clock=host $common; expect_ok pop3s
   fw stls "$elf" 0 sec=stls port=$POP3_PORT ca=$POP3_CAFILE host=localhost clock=host $common; expect_ok stls
