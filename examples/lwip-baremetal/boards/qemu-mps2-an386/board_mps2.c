@@ -77,29 +77,41 @@ void board_log_write(const char *text, size_t len)
     }
 }
 
+/* The stack's bounds as addresses (linker symbols are not C objects: compare integers). */
+static uintptr_t stack_bottom(void)
+{
+    return (uintptr_t)&_sstack;
+}
+
+static uintptr_t stack_top(void)
+{
+    return (uintptr_t)&_estack;
+}
+
 /* Paint the unused stack below the current frame; board_stack_high_water() reads it back. */
 static void stack_paint(void)
 {
-    uint32_t *sp;
+    uintptr_t sp;
+
     __asm volatile("mov %0, sp" : "=r"(sp));
-    for (uint32_t *w = &_sstack; w < sp - 16; w++) { /* leave this frame's neighbourhood */
-        *w = STACK_PAINT;
+    for (uintptr_t a = stack_bottom(); a + 64U < sp; a += 4U) { /* leave this frame's neighbourhood */
+        *(volatile uint32_t *)a = STACK_PAINT;
     }
 }
 
 uint32_t board_stack_high_water(void)
 {
-    const uint32_t *w = &_sstack;
+    uintptr_t a = stack_bottom();
 
-    while (w < &_estack && *w == STACK_PAINT) {
-        w++;
+    while (a < stack_top() && *(const volatile uint32_t *)a == STACK_PAINT) {
+        a += 4U;
     }
-    return (uint32_t)((uintptr_t)&_estack - (uintptr_t)w);
+    return (uint32_t)(stack_top() - a);
 }
 
 uint32_t board_stack_size(void)
 {
-    return (uint32_t)((uintptr_t)&_estack - (uintptr_t)&_sstack);
+    return (uint32_t)(stack_top() - stack_bottom());
 }
 
 void board_init(void)

@@ -142,8 +142,6 @@ static void parse(char *s)
 
 void qemu_run_init(void)
 {
-    long n;
-
     run.sec = POP3_SEC_IMPLICIT_TLS;
     run.host = "localhost";
     run.user = "alice";
@@ -160,7 +158,7 @@ void qemu_run_init(void)
         if (run.ca_path == NULL) {
             config_fail("ca");
         }
-        n = semihost_read_file(run.ca_path, ca_pem, sizeof ca_pem - 1U);
+        long n = semihost_read_file(run.ca_path, ca_pem, sizeof ca_pem - 1U);
         if (n <= 0) {
             config_fail(run.ca_path);
         }
