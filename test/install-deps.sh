@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package this project needs (build, unit tests,
-# integration tests against a private Dovecot, valgrind, clang).
+# integration tests against a private Dovecot, valgrind, clang, QEMU for the firmware run).
 # Idempotent: returns quickly when everything is already installed.
 # Run as root.  Never leaves a system-wide Dovecot running.
 set -euo pipefail
@@ -13,6 +13,7 @@ PKGS=(
   iproute2 procps
   libslirp-dev gcc-arm-none-eabi libnewlib-arm-none-eabi xz-utils bzip2 debian-archive-keyring
   libclang-rt-14-dev python3
+  qemu-system-arm
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }

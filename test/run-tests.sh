@@ -60,6 +60,9 @@ fi
 if [ -f "$top/build-asan/examples/lwip-baremetal/size-table.md" ]; then
   cat "$top/build-asan/examples/lwip-baremetal/size-table.md"
 fi
+if [ -f "$top/build-asan/test/qemu/qemu-table.md" ]; then
+  cat "$top/build-asan/test/qemu/qemu-table.md"
+fi
 done_stage
 
 begin "mbedTLS 3.6: fetch sources"
@@ -85,7 +88,7 @@ configure "$top/build-mbedtls36" -DCMAKE_BUILD_TYPE=Debug -DPOP3_SANITIZE=ON -DM
 cmake --build "$top/build-mbedtls36" -j "$jobs"
 # lint.sh (the lint test) checks the sources against these headers too.
 MBEDTLS_INCLUDE_DIR=$mbedtls36/include \
-  ctest --test-dir "$top/build-mbedtls36" --output-on-failure -j "$jobs" -LE 'valgrind|fuzz' # fuzzing covers the core once
+  ctest --test-dir "$top/build-mbedtls36" --output-on-failure -j "$jobs" -LE 'valgrind|fuzz|qemu' # fuzzing covers the core once; the QEMU firmware run does not use the host's mbedTLS
 done_stage
 
 # Dovecot negotiates TLS 1.3 with 3.6 above; its TLS 1.2 code differs from 2.28's.

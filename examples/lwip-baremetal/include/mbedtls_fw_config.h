@@ -131,6 +131,24 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
 #define MBEDTLS_SSL_SERVER_NAME_INDICATION    /* SNI: the adapter always sets the host name */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+/* The client's preference order (servers that honour it, e.g. Dovecot/OpenSSL by default,
+ * pick the first they share). ChaCha20-Poly1305 first (FW_PREFER_CHACHAPOLY=1, default): on
+ * a Cortex-M4, which has no AES instructions, its record crypto took 32 guest instructions
+ * per body octet against 96 for AES-128-GCM (ciphers at -O2; 61 against 155 at -Os), see
+ * PORTING.md, "Measured under QEMU". FW_PREFER_CHACHAPOLY=0
+ * puts AES-GCM first (cores with an AES/GHASH accelerator). Only ssl_ciphersuites.c reads it. */
+#ifndef FW_PREFER_CHACHAPOLY
+#define FW_PREFER_CHACHAPOLY 1
+#endif
+#if FW_PREFER_CHACHAPOLY
+#define MBEDTLS_SSL_CIPHERSUITES \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, \
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, \
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+#else
 #define MBEDTLS_SSL_CIPHERSUITES \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, \
@@ -138,6 +156,7 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
     MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, \
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, \
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+#endif
 /*
  * Record buffers: a server may send 16 KiB records (the adapter does not ask
  * for max_fragment_length), so the input buffer stays at the TLS maximum.

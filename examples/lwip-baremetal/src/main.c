@@ -38,6 +38,12 @@
 
 /* ---- Settings --------------------------------------------------------- */
 
+/* A board may supply its own settings header (-DFW_BOARD_CONFIG='"file.h"'); its macros
+ * may expand to run-time values (boards/qemu-mps2-an386 reads them from QEMU's command line). */
+#ifdef FW_BOARD_CONFIG
+#include FW_BOARD_CONFIG
+#endif
+
 #ifndef FW_POP3_HOST
 #define FW_POP3_HOST "pop.example.com" /* name (DNS) or address literal; also the certificate name */
 #endif
@@ -55,6 +61,13 @@
 #endif
 #ifndef FW_POP3_PASS
 #define FW_POP3_PASS "change-me" /* a product reads this from protected storage */
+#endif
+#ifndef FW_ALLOW_PLAINTEXT_LOGIN
+#define FW_ALLOW_PLAINTEXT_LOGIN false /* true: USER/PASS may cross the network in clear (POP3_SEC_PLAINTEXT) */
+#endif
+#ifndef FW_TRUST_ANCHORS
+#define FW_TRUST_ANCHORS fw_trust_anchors_pem         /* src/trust_anchors.c */
+#define FW_TRUST_ANCHORS_LEN fw_trust_anchors_pem_len
 #endif
 #ifndef FW_FETCH_INTERVAL_MS
 #define FW_FETCH_INTERVAL_MS 60000U
@@ -160,11 +173,25 @@ __attribute__((weak)) void app_mail_end(const char *uid, size_t uid_len, bool co
     fw_log_text(complete ? "mail done" : "mail incomplete", uid, uid_len);
 }
 
+/* Hook: every fragment of the message being fetched, before the parser sees it. Weak: replace it. */
+__attribute__((weak)) void app_mail_data(const char *data, size_t len)
+{
+    (void)data;
+    (void)len;
+}
+
+/* Hook: mbedTLS's static heap, once mbedtls_memory_buffer_alloc_init() set it up. Weak. */
+__attribute__((weak)) void app_tls_heap(unsigned char *heap, size_t len)
+{
+    (void)heap;
+    (void)len;
+}
+
 /*
  * The body arrives in fragments split anywhere. The parser skips the header
- * block, then collects each body line (truncated at FW_CMD_LINE_LEN) and hands
- * lines starting with "cmd:" to app_command(). Fixed memory, no copies of the
- * message beyond one line.
+ * block, then hands each body line starting with "cmd:" (truncated at
+ * FW_CMD_LINE_LEN) to app_command(). Fixed memory; of any other line it keeps
+ * only the first few octets.
  */
 static struct {
     bool in_body;
@@ -194,17 +221,56 @@ static void parser_line_end(void)
     parser.overflow = false;
 }
 
+/*
+ * How much of a line the parser keeps: in the headers only enough to tell a blank line
+ * ("" or "\r"), in the body enough to tell "cmd:", and a whole command line (up to
+ * FW_CMD_LINE_LEN). The rest of any other line is skipped with memchr() to the next LF,
+ * so the parser costs about as much per octet as the C library's memchr.
+ */
+static size_t parser_want(void)
+{
+    if (!parser.in_body) {
+        return 2U;
+    }
+    if (parser.len >= 4U && memcmp(parser.line, "cmd:", 4) == 0) {
+        return sizeof parser.line;
+    }
+    return 4U;
+}
+
+static void parser_take(const char *data, size_t len)
+{
+    while (len > 0U && !parser.overflow) {
+        size_t want = parser_want();
+        size_t n;
+
+        if (parser.len >= want) {
+            parser.overflow = true; /* not needed (or longer than FW_CMD_LINE_LEN): skip the rest */
+            break;
+        }
+        n = want - parser.len < len ? want - parser.len : len;
+        memcpy(parser.line + parser.len, data, n);
+        parser.len += n;
+        data += n;
+        len -= n;
+    }
+}
+
 static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n') {
-            parser_line_end();
-        } else if (parser.len < sizeof parser.line) {
-            parser.line[parser.len++] = data[i];
-        } else {
-            parser.overflow = true;
+    app_mail_data(data, len);
+    while (len > 0U) {
+        const char *nl = memchr(data, '\n', len);
+        size_t seg = nl != NULL ? (size_t)(nl - data) : len;
+
+        parser_take(data, seg);
+        if (nl == NULL) {
+            break;
         }
+        parser_line_end();
+        data = nl + 1;
+        len -= seg + 1U;
     }
     return POP3_CB_CONTINUE; /* POP3_CB_PAUSE holds the TCP window closed until pop3_resume() */
 }
@@ -440,8 +506,8 @@ static void session_start(uint32_t now)
     pop3_status_t st;
 
     tls_cfg.host = FW_POP3_HOST; /* SNI and the certificate name check */
-    tls_cfg.ca_pem = fw_trust_anchors_pem;
-    tls_cfg.ca_pem_len = fw_trust_anchors_pem_len;
+    tls_cfg.ca_pem = FW_TRUST_ANCHORS;
+    tls_cfg.ca_pem_len = FW_TRUST_ANCHORS_LEN;
     tls_cfg.insecure = false;
 
     memset(&cfg, 0, sizeof cfg);
@@ -450,6 +516,7 @@ static void session_start(uint32_t now)
     cfg.tx_buf = tx_buf;
     cfg.tx_buf_len = sizeof tx_buf;
     cfg.security = FW_POP3_SECURITY;
+    cfg.allow_plaintext_login = FW_ALLOW_PLAINTEXT_LOGIN;
     cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
     cfg.callbacks.on_uidl = on_uidl;
@@ -520,6 +587,7 @@ static void tls_platform_init(void)
 {
     /* Every mbedtls_calloc()/mbedtls_free() now works on mbedtls_heap: no libc heap. */
     mbedtls_memory_buffer_alloc_init(mbedtls_heap, sizeof mbedtls_heap);
+    app_tls_heap(mbedtls_heap, sizeof mbedtls_heap);
     (void)mbedtls_platform_set_time(fw_mbedtls_time);
 }
 

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2086 # $tls and $common are word lists on purpose (key=value settings)
+# The Cortex-M4 firmware (examples/lwip-baremetal, board qemu-mps2-an386) under QEMU
+# against the test Dovecot, inside a private network namespace.
+#
+#   test/qemu/run.sh BUILD_DIR        (ctest: -L qemu; needs root for unshare -n and Dovecot)
+#
+# 1. builds the firmware (FW_BOARD=qemu-mps2-an386; a second image that prefers
+#    AES-GCM to ChaCha20-Poly1305), the instruction-counting TCG plugin (insn_count.c) and the
+#    address ranges of the image's components (ranges.py, from the link map);
+# 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
+#    Dovecot fixture (test/integration/dovecot.sh); one POP3S run fetches its whole
+#    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox and a
+#    32 KB command mail put in for the other runs (this instance is private to the test);
+# 3. runs QEMU with the image; settings reach the firmware on the command line
+#    (-append, read through semihosting): port, security, host name, CA file, clock,
+#    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
+#    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
+#      POP3S over the whole mailbox (21 MB); then, with the 20 MB message replaced by a
+#      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
+#      preferring AES-GCM: exit 0, DHCP address 10.0.2.15 logged, every message's UID and
+#      octet count as in the Maildir, the command lines as an awk oracle finds them;
+#      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
+#        "CONNECT: certificate verification failed", no message fetched;
+#      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
+#      crash=1 (an undefined instruction): exit 3, the fault handler's report on the UART
+#        with the faulting pc inside qemu_run_crash();
+# 4. prints the measurements (instructions per body octet by component, stack and
+#    mbedTLS heap high-water marks) and writes them to BUILD_DIR/qemu-table.md.
+#
+# Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-arm, or no network namespace / root).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+bdir=${1:?usage: run.sh BUILD_DIR}
+log() { printf 'qemu-test: %s\n' "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-60}
+
+# ---- inside the namespace ------------------------------------------------------------
+if [ "${2:-}" = "--inside" ]; then
+  ip link set lo up || die "cannot bring lo up in the namespace"
+  elf=$bdir/fw/pop3-fw.elf
+  elf_aesgcm=$bdir/fw/pop3-fw-aesgcm.elf
+  fix=$bdir/dovecot
+  fixture=$repo/test/integration/dovecot.sh
+  trap 'bash "$fixture" stop "$fix" >/dev/null 2>&1 || true' EXIT
+  bash "$fixture" start "$fix" >"$bdir/dovecot-start.log" 2>&1 ||
+    { cat "$bdir/dovecot-start.log" >&2; die "Dovecot fixture did not start"; }
+  # shellcheck source=/dev/null
+  . "$fix/env"
+  # What the mailbox holds, in message order: "UID OCTETS" per line (UIDs from the
+  # fixture's curl UIDL; the big message is the last one). Sets n and total.
+  expected() { # FILE
+    : >"$1"
+    n=0 total=0
+    # shellcheck disable=SC2012 # Maildir names: digits, letters, '.', ':', ','
+    for f in $(ls "$fix/mail/alice/cur/" | sort); do
+      n=$((n + 1))
+      size=$(stat -c %s "$fix/mail/alice/cur/$f")
+      total=$((total + size))
+      uid=$(awk -v n="$n" '$1 == n { print $2 }' "$fix/expected/uidl")
+      [ -n "$uid" ] || die "no UID for message $n in $fix/expected/uidl"
+      printf '%s %s\n' "$uid" "$size" >>"$1"
+    done
+    [ "$n" -ge 3 ] || die "only $n messages in the fixture mailbox"
+  }
+  mark() { arm-none-eabi-nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1 }'; }
+
+  fw() { # NAME ELF PLUGIN(0/1) SETTINGS... -> sets rc, log in $bdir/NAME.log
+    local name=$1 img=$2 plug=$3
+    shift 3
+    local args=()
+    if [ "$plug" = 1 ]; then
+      args=(-plugin "$bdir/insn_count.so,ranges=$bdir/ranges-$(basename "$img").txt,out=$bdir/$name.insn,start=$(mark "$img" qemu_mark_body_start),end=$(mark "$img" qemu_mark_body_end)")
+    fi
+    rm -f "$bdir/$name.log" "$bdir/$name.insn"
+    local t0=$SECONDS
+    rc=0
+    timeout "$QEMU_TIMEOUT" qemu-system-arm -M mps2-an386 -kernel "$img" \
+      -nic user,model=lan9118 -semihosting-config enable=on,target=native \
+      -display none -monitor none -serial "file:$bdir/$name.log" "${args[@]}" \
+      -append "$*" >"$bdir/$name.qemu.out" 2>&1 || rc=$?
+    [ -f "$bdir/$name.log" ] && sed -i 's/\r$//' "$bdir/$name.log" # the UART log ends lines in CRLF
+    log "$name: exit $rc ($((SECONDS - t0)) s)"
+  }
+  show() { sed 's/^/    | /' "$bdir/$1.log" >&2; cat "$bdir/$1.qemu.out" >&2; }
+  expect_ok() { # NAME [EXPECTED-FILE]
+    local name=$1 want=${2:-$bdir/expected.txt} got
+    [ "$rc" = 0 ] || { show "$name"; die "$name: exit status $rc, expected 0"; }
+    grep -qx 'qemu-run: OK' "$bdir/$name.log" || { show "$name"; die "$name: no 'qemu-run: OK'"; }
+    grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/$name.log" || { show "$name"; die "$name: no DHCP lease 10.0.2.15"; }
+    if [ "$want" = "$bdir/expected.txt" ]; then
+      grep '^command: ' "$bdir/$name.log" | cmp -s - "$bdir/expected-commands.txt" ||
+        { show "$name"; die "$name: the commands parsed differ from $bdir/expected-commands.txt"; }
+    fi
+    got=$(awk '/^mail done: / { uid = $3 } /^  octets: / { print uid, $2 }' "$bdir/$name.log")
+    [ "$got" = "$(cat "$want")" ] ||
+      { show "$name"; printf 'expected:\n%s\ngot:\n%s\n' "$(cat "$want")" "$got" >&2
+        die "$name: messages differ from the Maildir"; }
+  }
+  expect_refused() { # NAME REASON-REGEX
+    local name=$1
+    [ "$rc" = 1 ] || { show "$name"; die "$name: exit status $rc, expected 1"; }
+    grep -qx 'CONNECT: certificate verification failed' "$bdir/$name.log" ||
+      { show "$name"; die "$name: no 'CONNECT: certificate verification failed'"; }
+    grep -qE "^  tls: .*$2" "$bdir/$name.log" || { show "$name"; die "$name: TLS reason does not match /$2/"; }
+    ! grep -q '^mail done' "$bdir/$name.log" || { show "$name"; die "$name: mail fetched"; }
+    log "$name: refused: $(grep '^  tls: ' "$bdir/$name.log" | head -n1 | sed 's/^  tls: //')"
+  }
+
+  tls="sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=localhost"
+  # Once with the whole mailbox (21 MB, a 20 MiB message among them: about 5 s), then
+  # without the big message for everything else.
+  expected "$bdir/expected-all.txt"
+  fw pop3s-all "$elf" 0 $tls clock=host user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD \
+    expect=$n bytes=$total deadline=$((QEMU_TIMEOUT - 5))
+  expect_ok pop3s-all "$bdir/expected-all.txt"
+  log "pop3s-all: $n messages, $total octets over POP3S"
+  rm -f "$fix/mail/alice/cur/"*".M${MSG_BIG}P1."*
+  # A command mail for the example parser: "cmd:" lines in the body (one longer than
+  # FW_CMD_LINE_LEN = 80), look-alikes that are not commands, one in the headers.
+  uid1=$(awk '$1 == 1 { print $2 }' "$fix/expected/uidl")
+  {
+    printf 'From: Operator <ops@example.org>\nTo: Alice <alice@localhost>\nSubject: commands\n'
+    printf 'cmd: in-the-headers (not a command)\nX-Seed: cmd\n\n'
+    for i in $(seq 1 400); do
+      printf 'filler line %d %s\n' "$i" "$(printf '%*s' $(((i * 37) % 120)) '' | tr ' ' 'x')"
+      [ $((i % 13)) = 0 ] && printf 'cmd: set n=%d\n' "$i"
+      [ $((i % 97)) = 0 ] && printf ' cmd: indented (not a command)\nCMD: upper case (not one)\ncmd:\n'
+    done
+    printf 'cmd: long %s end\n' "$(printf '%*s' 150 '' | tr ' ' 'y')"
+    printf 'last line\n'
+  } | sed 's/$/\r/' >"$bdir/cmd-mail.eml"
+  # The parser's oracle: body lines starting with "cmd:", CR dropped, cut at 80 octets.
+  tr -d '\r' <"$bdir/cmd-mail.eml" | awk 'body && /^cmd:/ { print "command: " substr($0, 1, 80) } /^$/ { body = 1 }' \
+    >"$bdir/expected-commands.txt"
+  install -o dovecot -g dovecot -m 644 "$bdir/cmd-mail.eml" "$fix/mail/alice/cur/1700000099.M99P1.pop3test:2,S"
+  expected "$bdir/expected.txt"
+  # Dovecot gives the new file the next UID (7: UIDs are never reused), same UIDVALIDITY.
+  sed -i "\$s/^[^ ]*/$(printf '%08X' 7)${uid1:8}/" "$bdir/expected.txt"
+  common="user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD expect=$n bytes=$total"
+  fw pop3s "$elf" 1 $tls clock=host $common; expect_ok pop3s
+  fw stls "$elf" 0 sec=stls port=$POP3_PORT ca=$POP3_CAFILE host=localhost clock=host $common; expect_ok stls
+  fw plain "$elf" 1 sec=plain port=$POP3_PORT clock=host $common; expect_ok plain
+  fw plain-polled "$elf" 0 sec=plain port=$POP3_PORT clock=host netif=poll $common; expect_ok plain-polled
+  irqs() { sed -n 's/^qemu-run: netif interrupts: //p' "$bdir/$1.log"; }
+  [ "$(irqs plain)" -gt 0 ] && [ "$(irqs plain-polled)" = 0 ] ||
+    die "LAN9118 interrupts: $(irqs plain) with netif=irq, $(irqs plain-polled) with netif=poll (expected >0 and 0)"
+  fw pop3s-aesgcm "$elf_aesgcm" 1 $tls clock=host $common; expect_ok pop3s-aesgcm
+  fw wrong-ca "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_WRONG_CAFILE host=localhost clock=host $common
+  expect_refused wrong-ca 'not trusted'
+  fw wrong-host "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=wrong.example.org clock=host $common
+  expect_refused wrong-host "not valid for host 'wrong.example.org'"
+  fw clock-2100 "$elf" 0 $tls clock=4102444800 $common
+  expect_refused clock-2100 'expired'
+  fw clock-1970 "$elf" 0 $tls clock=86400 $common
+  expect_refused clock-1970 'future|not yet|valid'
+  fw no-clock "$elf" 0 $tls clock=none deadline=4 $common
+  [ "$rc" = 2 ] || { show no-clock; die "no-clock: exit status $rc, expected 2 (deadline)"; }
+  grep -qx 'waiting for the wall clock (certificate dates are checked)' "$bdir/no-clock.log" ||
+    { show no-clock; die "no-clock: no 'waiting for the wall clock' line"; }
+  grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/no-clock.log" || { show no-clock; die "no-clock: no DHCP lease"; }
+  ! grep -qx 'connecting' "$bdir/no-clock.log" || { show no-clock; die "no-clock: connected without a clock"; }
+  log "no-clock: DHCP lease taken, no TLS session started without a wall clock"
+  fw crash "$elf" 0 sec=plain port=$POP3_PORT crash=1 $common
+  [ "$rc" = 3 ] || { show crash; die "crash: exit status $rc, expected 3 (fault)"; }
+  grep -qx 'FAULT: exception: 3' "$bdir/crash.log" || { show crash; die "crash: no HardFault report"; }
+  pc=$(sed -n 's/^  pc: 0x//p' "$bdir/crash.log")
+  read -r fn_addr fn_size < <(arm-none-eabi-nm -S "$elf" | awk '$4 == "qemu_run_crash" { print $1, $2 }')
+  [ -n "$pc" ] && [ $((16#$pc)) -ge $(((16#$fn_addr) & ~1)) ] && [ $((16#$pc)) -lt $((16#$fn_addr + 16#$fn_size)) ] ||
+    { show crash; die "crash: reported pc 0x$pc is not in qemu_run_crash (0x$fn_addr)"; }
+  log "crash: HardFault reported (pc 0x$pc in qemu_run_crash), exit 3"
+  echo "$total $n" >"$bdir/body-octets"
+  exit 0
+fi
+
+# ---- outside: build, then enter the namespace --------------------------------------
+command -v qemu-system-arm >/dev/null || { log "SKIP: qemu-system-arm not installed (test/install-deps.sh)"; exit 77; }
+for t in arm-none-eabi-gcc arm-none-eabi-nm cc python3 cmake; do
+  command -v "$t" >/dev/null || die "$t not found (test/install-deps.sh)"
+done
+unshare -n true 2>/dev/null || { log "SKIP: cannot create a network namespace (unshare -n needs root)"; exit 77; }
+mkdir -p "$bdir"
+bdir=$(cd "$bdir" && pwd -P)
+deps=${POP3_DEPS_DIR:-$repo/.deps}
+for d in lwip-2.2.1 mbedtls-3.6; do
+  [ -d "$deps/$d" ] || { mkdir -p "$deps"; flock "$deps/.fetch.lock" bash "$repo/test/deps/fetch-sources.sh" "$deps"; }
+done
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+fwsrc=$repo/examples/lwip-baremetal
+cmake -S "$fwsrc" -B "$bdir/fw" "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE="$fwsrc/cmake/arm-none-eabi.cmake" \
+  -DLWIP_DIR="$deps/lwip-2.2.1" -DMBEDTLS_DIR="$deps/mbedtls-3.6" -DFW_BOARD=qemu-mps2-an386 \
+  >"$bdir/fw-configure.log" 2>&1 || { cat "$bdir/fw-configure.log" >&2; die "firmware configure failed"; }
+cmake --build "$bdir/fw" -j 2 >"$bdir/fw-build.log" 2>&1 ||
+  { tail -n 40 "$bdir/fw-build.log" >&2; die "firmware build failed (log: $bdir/fw-build.log)"; }
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$bdir/insn_count.so" "$here/insn_count.c" ||
+  die "cannot build the TCG plugin"
+for img in pop3-fw.elf pop3-fw-aesgcm.elf; do
+  [ -f "$bdir/fw/$img" ] || die "no $bdir/fw/$img"
+  python3 "$here/ranges.py" "$bdir/fw/${img%.elf}.map" >"$bdir/ranges-$img.txt"
+done
+
+unshare -n bash "$0" "$bdir" --inside || exit 1
+python3 "$here/report.py" "$bdir" | tee "$bdir/qemu-table.md"
