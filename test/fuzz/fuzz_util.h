@@ -64,4 +64,22 @@ static inline bool ptr_in(const void *p, size_t len, const void *base, size_t ba
     return b != NULL && x >= b && x <= b + base_len && len <= (size_t)(b + base_len - x);
 }
 
+/* What the core may hand to send: its transmit buffer (queued commands), or
+ * the unsent tail of one of its own constant set-up lines. */
+static inline bool fz_sendable(const uint8_t *data, size_t len, const char *tx, size_t tx_len)
+{
+    static const char *const own[] = {"CAPA\r\n", "STLS\r\n"};
+    size_t i;
+
+    if (ptr_in(data, len, tx, tx_len)) {
+        return true;
+    }
+    for (i = 0; i < sizeof own / sizeof own[0]; i++) {
+        if (len <= 6 && memcmp(data, own[i] + 6 - len, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 #endif
