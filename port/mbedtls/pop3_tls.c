@@ -230,6 +230,24 @@ static pop3_status_t tls_psa_init(pop3_tls_t *t)
     return POP3_OK;
 }
 
+/* RFC 6066 max_fragment_length (POP3_TLS_MAX_FRAG_LEN in pop3_tls.h). */
+#if POP3_TLS_MAX_FRAG_LEN != 0
+#if !defined(MBEDTLS_SSL_MAX_FRAGMENT_LENGTH)
+#error "POP3_TLS_MAX_FRAG_LEN needs MBEDTLS_SSL_MAX_FRAGMENT_LENGTH in the mbedTLS configuration"
+#endif
+#if POP3_TLS_MAX_FRAG_LEN == 512
+#define TLS_MFL_CODE MBEDTLS_SSL_MAX_FRAG_LEN_512
+#elif POP3_TLS_MAX_FRAG_LEN == 1024
+#define TLS_MFL_CODE MBEDTLS_SSL_MAX_FRAG_LEN_1024
+#elif POP3_TLS_MAX_FRAG_LEN == 2048
+#define TLS_MFL_CODE MBEDTLS_SSL_MAX_FRAG_LEN_2048
+#elif POP3_TLS_MAX_FRAG_LEN == 4096
+#define TLS_MFL_CODE MBEDTLS_SSL_MAX_FRAG_LEN_4096
+#else
+#error "POP3_TLS_MAX_FRAG_LEN must be 0, 512, 1024, 2048 or 4096"
+#endif
+#endif
+
 static int tls_configure(pop3_tls_t *t)
 {
     int ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -254,6 +272,12 @@ static int tls_configure(pop3_tls_t *t)
     mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
         &t->conf, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED);
 #endif
+#endif
+#if POP3_TLS_MAX_FRAG_LEN != 0
+    ret = mbedtls_ssl_conf_max_frag_len(&t->conf, TLS_MFL_CODE);
+    if (ret != 0) {
+        return ret;
+    }
 #endif
     mbedtls_ssl_conf_authmode(&t->conf, t->insecure ? MBEDTLS_SSL_VERIFY_NONE
                                                     : MBEDTLS_SSL_VERIFY_REQUIRED);

@@ -67,6 +67,18 @@ extern "C" {
 #define POP3_TLS13_ENABLE 1
 #endif
 
+/**
+ * RFC 6066 max_fragment_length to ask for (TLS 1.2): 0 (default) asks nothing, else 512,
+ * 1024, 2048 or 4096 octets. Lets MBEDTLS_SSL_IN_CONTENT_LEN shrink from 16 KiB to that
+ * size, but only servers that agree can then be reached: one that ignores the extension
+ * and sends full records ends the handshake or the session with POP3_ERR_TLS. Needs
+ * MBEDTLS_SSL_MAX_FRAGMENT_LENGTH in the mbedTLS configuration; TLS 1.3 has no such
+ * extension (cap the version with POP3_TLS13_ENABLE=0).
+ */
+#ifndef POP3_TLS_MAX_FRAG_LEN
+#define POP3_TLS_MAX_FRAG_LEN 0U
+#endif
+
 /** Longest host name kept (RFC 1035: 253). */
 #ifndef POP3_TLS_HOST_MAX_LEN
 #define POP3_TLS_HOST_MAX_LEN 254U

@@ -134,8 +134,9 @@ def main(bdir):
     print("Objects: " + ", ".join("`%s` %d" % (o, sizes.get(o, 0)) for o in objs) +
           ". The heap figure is the highest octet of the static mbedTLS heap ever touched (an upper")
     print("bound of its peak; painted at start). lwIP's pools and heap (about 25 KB) are not counted:")
-    print("they serve every connection. The TLS input buffer is 16 KiB (MBEDTLS_SSL_IN_CONTENT_LEN):")
-    print("the TLS adapter does not negotiate max_fragment_length, so it must hold a full record.")
+    print("they serve every connection. The TLS input buffer (MBEDTLS_SSL_IN_CONTENT_LEN) is 4 KiB with")
+    print("FW_TLS_MAX_FRAG=ON (the default: the adapter asks for RFC 6066 max_fragment_length 4096, and")
+    print("this Dovecot agrees), 16 KiB with OFF (a full record must fit).")
     print()
     print("Goals: POP3S <= %d instructions/octet: %s; plaintext <= %d: %s; one POP3S session <= %d bytes of RAM: %s."
           % (GOAL_TLS, verdict(totals["pop3s"], GOAL_TLS, "default image %.1f"),

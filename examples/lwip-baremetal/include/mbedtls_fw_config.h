@@ -158,11 +158,22 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
 #endif
 /*
- * Record buffers: a server may send 16 KiB records (the adapter does not ask
- * for max_fragment_length), so the input buffer stays at the TLS maximum.
- * The client only sends short commands: 4 KiB out.
+ * Record buffers. FW_TLS_MAX_FRAG (default 1): the adapter asks for RFC 6066
+ * max_fragment_length 4096 (POP3_TLS_MAX_FRAG_LEN in pop3_fw_config.h), so the
+ * input buffer is 4 KiB: 12 KiB less RAM, but only servers that agree can be
+ * reached (Dovecot with OpenSSL 1.1.1+ does). FW_TLS_MAX_FRAG=0: a server may send
+ * 16 KiB records, so the input buffer stays at the TLS maximum. The client only
+ * sends short commands: 4 KiB out.
  */
+#ifndef FW_TLS_MAX_FRAG
+#define FW_TLS_MAX_FRAG 1
+#endif
+#if FW_TLS_MAX_FRAG
+#define MBEDTLS_SSL_MAX_FRAGMENT_LENGTH
+#define MBEDTLS_SSL_IN_CONTENT_LEN            4096
+#else
 #define MBEDTLS_SSL_IN_CONTENT_LEN            16384
+#endif
 #define MBEDTLS_SSL_OUT_CONTENT_LEN           4096
 
 #if FW_MBEDTLS_ERROR_STRINGS

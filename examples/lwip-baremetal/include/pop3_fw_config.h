@@ -20,6 +20,14 @@
 #define POP3_REPLY_TIMEOUT_MS   30000U
 #define POP3_TLS_TIMEOUT_MS     30000U
 
+/* RFC 6066 max_fragment_length: matches MBEDTLS_SSL_IN_CONTENT_LEN in mbedtls_fw_config.h. */
+#ifndef FW_TLS_MAX_FRAG
+#define FW_TLS_MAX_FRAG 1
+#endif
+#if FW_TLS_MAX_FRAG
+#define POP3_TLS_MAX_FRAG_LEN 4096U
+#endif
+
 /* Plaintext held by the TLS adapter when the body callback pauses mid-record. */
 #define POP3_TLS_PLAIN_BUF_LEN  1024U
 
