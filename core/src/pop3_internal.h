@@ -8,6 +8,7 @@
  *   pop3_reply.c    pure reply-line decoders      -> (C library only)
  *   pop3_body.c     pure dot-stuffed body decoder -> (C library only)
  *   pop3_util.c     status texts, wipe, sanitize  -> (C library only)
+ * test/core_alone/layering.py checks this graph from the objects' symbols.
  *   pop3_apop.c     APOP digest                   -> mbedTLS MD5
  */
 #ifndef POP3_INTERNAL_H

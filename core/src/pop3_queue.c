@@ -30,6 +30,20 @@ const pop3_cmd_info_t *pop3_cmd_info(unsigned cmd)
     return &cmd_table[cmd];
 }
 
+const char *pop3_cmd_name(pop3_cmd_t cmd)
+{
+    if (cmd == POP3_CMD_CONNECT) {
+        return "CONNECT";
+    }
+    if (cmd == POP3_CMD_LOGIN) {
+        return "LOGIN"; /* its wire verbs are USER and PASS */
+    }
+    if ((unsigned)cmd >= (unsigned)POP3_CMD_COUNT_) {
+        return "?";
+    }
+    return cmd_table[cmd].verb;
+}
+
 /* ---- formatting ---------------------------------------------------------- */
 
 void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)

@@ -1,4 +1,4 @@
-/* Small shared helpers: status and command names, caller-string checks,
+/* Small shared helpers: status texts, caller-string checks,
  * display sanitising and wiping. No client state. */
 #include <string.h>
 
@@ -38,20 +38,6 @@ const char *pop3_status_str(pop3_status_t status)
 #else
     return status == POP3_OK ? "success" : "error";
 #endif
-}
-
-const char *pop3_cmd_name(pop3_cmd_t cmd)
-{
-    if (cmd == POP3_CMD_CONNECT) {
-        return "CONNECT";
-    }
-    if (cmd == POP3_CMD_LOGIN) {
-        return "LOGIN"; /* its wire verbs are USER and PASS */
-    }
-    if ((unsigned)cmd >= (unsigned)POP3_CMD_COUNT_) {
-        return "?";
-    }
-    return pop3_cmd_info((unsigned)cmd)->verb;
 }
 
 /* NUL ends a C string, so it cannot hide inside one; CR and LF could end the command. */
