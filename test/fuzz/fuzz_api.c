@@ -100,9 +100,11 @@
  *   callbacks only inside pop3_on_input() itself (not from a nested call),
  *   for the command in flight, never while paused or after ABORT;
  *   pop3_on_input() consumes all unless paused or closed; after a would-block
- *   pop3_wants_write() is true (and only with octets unsent); a ready session
- *   that owes commands has one in flight (sent, or waiting to be written):
- *   no stall; send only after
+ *   pop3_wants_write() is true (and only with octets unsent); no stall: the
+ *   set-up always has its CAPA/STLS in flight, and a ready session that owes
+ *   commands has one in flight (sent with its reply incomplete, as framed from
+ *   the consumed octets, or waiting to be written; framing, and this check,
+ *   stop at a bare LF or a reply to nothing sent); send only after
  *   pop3_on_connected(), inside tx_buf, the same bytes again after a short
  *   send or would-block; sent lines end in CR LF, hold no CR/NUL, are at most
  *   POP3_CMD_MAX_LEN octets; before CONNECT only CAPA/STLS; no credential
