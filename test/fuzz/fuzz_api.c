@@ -100,9 +100,11 @@
  *   callbacks only inside pop3_on_input() itself (not from a nested call),
  *   for the command in flight, never while paused or after ABORT;
  *   pop3_on_input() consumes all unless paused or closed; after a would-block
- *   pop3_wants_write() is true (and only with octets unsent); a ready session
- *   that owes commands has one in flight (sent, or waiting to be written):
- *   no stall; send only after
+ *   pop3_wants_write() is true (and only with octets unsent); no stall: the
+ *   set-up always has its CAPA/STLS in flight, and a ready session that owes
+ *   commands has one in flight (sent with its reply incomplete, as framed from
+ *   the consumed octets, or waiting to be written; framing, and this check,
+ *   stop at a bare LF or a reply to nothing sent); send only after
  *   pop3_on_connected(), inside tx_buf, the same bytes again after a short
  *   send or would-block; sent lines end in CR LF, hold no CR/NUL, are at most
  *   POP3_CMD_MAX_LEN octets; before CONNECT only CAPA/STLS; no credential
@@ -226,7 +228,17 @@ static struct {
     size_t pending_len;
     bool pending_valid;
     bool blocked;                /* the last send() returned 0 */
-    bool sent_since_done;        /* a line went out after the latest on_done */
+
+    /* Framing of the consumed server octets against the commands sent, for
+     * the liveness check: how many sent commands still await their reply. */
+    struct {
+        bool multi[API_MAXQ];    /* per sent line: +OK starts a multi-line reply */
+        int nsent, next;         /* lines sent; index of the line whose reply comes next */
+        bool greeted, in_multi, off;
+        char head[5];            /* first octets of the current line */
+        size_t len;              /* octets of the current line so far */
+        bool cr;                 /* the last octet was CR */
+    } fr;
     char line[POP3_CMD_MAX_LEN + 2];
     size_t line_len;
 
@@ -423,11 +435,15 @@ static void quiescent(const char *after)
     if (pop3_wants_write(c)) {
         FZ_CHECK(A.pending_valid, "after %s: pop3_wants_write() with no unsent octets", after);
     }
-    /* Liveness: a ready session with commands owed has one in flight (one at a time: no pipelining). */
-    if (A.accounting && (pop3_state(c) == POP3_STATE_AUTH || pop3_state(c) == POP3_STATE_TRANSACTION) &&
-        owed_count() > 0) {
-        FZ_CHECK(A.sent_since_done || A.pending_valid, "after %s: %d commands owed, none in flight (%s first): stalled",
-                 after, owed_count(), pop3_cmd_name((pop3_cmd_t)owed()->cmd));
+    /* Liveness: the set-up always has its CAPA/STLS in flight; a ready session that owes commands
+     * has one in flight (sent, its reply not complete) or waiting to be written. */
+    if (!A.fr.off && !A.pending_valid && !pop3_is_paused(c) && A.fr.next >= A.fr.nsent) {
+        FZ_CHECK(pop3_state(c) != POP3_STATE_SETUP, "after %s: set-up stalled (every reply received, nothing sent)",
+                 after);
+        if (A.accounting && (pop3_state(c) == POP3_STATE_AUTH || pop3_state(c) == POP3_STATE_TRANSACTION)) {
+            FZ_CHECK(owed_count() == 0, "after %s: %d commands owed (%s first), every reply received, nothing sent: "
+                     "stalled", after, owed_count(), pop3_cmd_name((pop3_cmd_t)owed()->cmd));
+        }
     }
     if (pop3_is_paused(c) && pop3_state(c) != POP3_STATE_CLOSED) {
         FZ_CHECK(A.pause_asked, "after %s: paused although no callback returned PAUSE since the last resume", after);
@@ -458,7 +474,12 @@ static void sent_line(const char *l, size_t n)
     }
     FZ_CHECK(known, "sent an unknown command line \"%.*s\"", (int)n, l);
     FZ_CHECK(memchr(l, '\0', n) == NULL && memchr(l, '\r', n) == NULL, "sent line holds NUL or CR: \"%.*s\"", (int)n, l);
-    A.sent_since_done = true;
+    if (A.fr.nsent < API_MAXQ) {
+        A.fr.multi[A.fr.nsent++] = verb_is(l, n, "CAPA") || verb_is(l, n, "RETR") || verb_is(l, n, "TOP") ||
+                                   ((verb_is(l, n, "LIST") || verb_is(l, n, "UIDL")) && n == 4);
+    } else {
+        A.fr.off = true;
+    }
     cred = verb_is(l, n, "USER") || verb_is(l, n, "PASS") || verb_is(l, n, "APOP") || verb_is(l, n, "AUTH");
     if (A.accounting && A.connect_reports == 0) { /* (without on_done CONNECT is not seen) */
         FZ_CHECK(verb_is(l, n, "CAPA") || verb_is(l, n, "STLS"), "\"%.*s\" sent before CONNECT was reported", (int)n, l);
@@ -912,7 +933,6 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         e->done = true;
         e->st = st;
     }
-    A.sent_since_done = false;
     (void)cb_decide(D_DONE);
 }
 
@@ -1080,7 +1100,8 @@ static void op_init(void)
     A.connect_ok = A.tls_requested = A.tls_up = false;
     A.start_tls_calls = 0;
     A.pause_asked = false;
-    A.pending_valid = A.blocked = A.sent_since_done = false;
+    A.pending_valid = A.blocked = false;
+    memset(&A.fr, 0, sizeof A.fr);
     A.line_len = 0;
     A.held_len = 0;
     A.head = A.nq;
@@ -1120,6 +1141,56 @@ static void op_start(uint8_t t)
     }
 }
 
+/* The framer's view of a complete server line (its first octets in head). */
+static void frame_line(void)
+{
+    const char *h = A.fr.head;
+    size_t n = A.fr.len - 2U; /* without CR LF */
+    bool ok = n >= 3 && memcmp(h, "+OK", 3) == 0 && (n == 3 || h[3] == ' ');
+
+    if (!A.fr.greeted) {
+        A.fr.greeted = true;
+    } else if (A.fr.in_multi) {
+        if (n == 1 && h[0] == '.') {
+            A.fr.in_multi = false;
+            A.fr.next++;
+        }
+    } else if (A.fr.next >= A.fr.nsent) {
+        A.fr.off = true; /* a reply to nothing sent: the core ends the session, or the framing is unknown */
+    } else if (ok && A.fr.multi[A.fr.next]) {
+        A.fr.in_multi = true;
+    } else {
+        A.fr.next++;
+    }
+}
+
+/*
+ * Frames the octets the core consumed: the greeting, then one reply per sent
+ * line, multi-line ones ending at a "." line. Only CR LF ends a line here;
+ * at a bare LF (where the core's status-line and body rules differ) framing
+ * stops for this client and the liveness check with it.
+ */
+static void frame(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && !A.fr.off; i++) {
+        if (A.fr.len < sizeof A.fr.head) {
+            A.fr.head[A.fr.len] = (char)p[i];
+        }
+        A.fr.len++;
+        if (p[i] == '\n') {
+            if (!A.fr.cr) {
+                A.fr.off = true;
+                break;
+            }
+            frame_line();
+            A.fr.len = 0;
+        }
+        A.fr.cr = p[i] == '\r';
+    }
+}
+
 /* Offers up to @p k held octets (in one pop3_on_input call) if the port would. */
 static bool deliver_once(size_t k)
 {
@@ -1144,6 +1215,7 @@ static bool deliver_once(size_t k)
         FZ_CHECK(pop3_is_paused(c) || pop3_state(c) == POP3_STATE_CLOSED,
                  "pop3_on_input consumed %zu of %zu octets while neither paused nor closed", r, n);
     }
+    frame(A.held, r);
     memmove(A.held, A.held + r, A.held_len - r);
     A.held_len -= r;
     quiescent("pop3_on_input");
