@@ -63,10 +63,8 @@ pop3_line_result_t pop3_line_take(char *buf, size_t cap, size_t *used, const uin
                                   size_t *taken, size_t *line_len);
 pop3_line_kind_t pop3_parse_status(const char *line, size_t len, const char **text, size_t *text_len);
 pop3_resp_code_t pop3_parse_resp_code(const char *text, size_t len);
-/* "count octets" of STAT. */
-bool pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *octets);
-/* "msg octets" of LIST n and of each LIST line. */
-bool pop3_parse_list(const char *text, size_t len, uint32_t *msg, uint64_t *octets);
+/* A number and a size: "count octets" of STAT, "msg octets" of LIST n and each LIST line. */
+bool pop3_parse_pair(const char *text, size_t len, uint32_t *num, uint64_t *octets);
 /* "msg uid" of UIDL n and of each UIDL line: the uid is checked (1-70 octets, 0x21-0x7E). */
 bool pop3_parse_uidl(const char *text, size_t len, uint32_t *msg, const char **uid, size_t *uid_len);
 /* POP3_CAP_* bit of one CAPA line (0 for capabilities we do not track). */

@@ -154,18 +154,12 @@ static bool at_value_end(const char *p, const char *end)
     return p == end || *p == ' ';
 }
 
-bool pop3_parse_stat(const char *text, size_t len, uint32_t *count, uint64_t *octets)
+/* A number and a size: "count octets" of STAT, "msg octets" of LIST n and each LIST line. */
+bool pop3_parse_pair(const char *text, size_t len, uint32_t *num, uint64_t *octets)
 {
     const char *p = text, *end = text + len;
 
-    return parse_msg(&p, end, count) && parse_u64(&p, end, octets) && at_value_end(p, end);
-}
-
-bool pop3_parse_list(const char *text, size_t len, uint32_t *msg, uint64_t *octets)
-{
-    const char *p = text, *end = text + len;
-
-    return parse_msg(&p, end, msg) && parse_u64(&p, end, octets) && at_value_end(p, end);
+    return parse_msg(&p, end, num) && parse_u64(&p, end, octets) && at_value_end(p, end);
 }
 
 /* RFC 1939 section 7: the uid is one token of 1 to 70 characters in 0x21-0x7E;

@@ -104,10 +104,10 @@ static bool parse_values(pop3_cmd_t cmd, const char *t, size_t n, pop3_reply_t *
 {
     switch (cmd) {
     case POP3_CMD_STAT:
-        return pop3_parse_stat(t, n, &r->count, &r->octets);
+        return pop3_parse_pair(t, n, &r->count, &r->octets);
 #if POP3_LIST_ENABLE
     case POP3_CMD_LIST:
-        return pop3_parse_list(t, n, &r->msg, &r->octets);
+        return pop3_parse_pair(t, n, &r->msg, &r->octets);
 #endif
     case POP3_CMD_UIDL:
         return pop3_parse_uidl(t, n, &r->msg, &r->uid, &r->uid_len);
@@ -207,20 +207,22 @@ static pop3_cb_action_t on_entry(pop3_client_t *c, const char *l, size_t n)
     const pop3_callbacks_t *cb = &c->cfg.callbacks;
     uint32_t msg;
 
-    if (c->phase != POP3_P_AUTH && c->phase != POP3_P_TRANSACTION) {
-        c->caps |= pop3_capa_bit(l, n); /* the core's own CAPA */
-        return POP3_CB_CONTINUE;
-    }
-    switch (pop3_q_head(c)->cmd) {
-#if POP3_CAPA_ENABLE
+    /* The core's own CAPA during set-up, else the queued command's lines. */
+    bool setup = c->phase != POP3_P_AUTH && c->phase != POP3_P_TRANSACTION;
+
+    switch (setup ? (unsigned)POP3_CMD_CAPA : pop3_q_head(c)->cmd) {
     case POP3_CMD_CAPA:
         c->caps |= pop3_capa_bit(l, n);
-        return (n > 0 && cb->on_capa != NULL) ? cb->on_capa(cb->ctx, l, n) : POP3_CB_CONTINUE;
+#if POP3_CAPA_ENABLE
+        if (!setup && n > 0 && cb->on_capa != NULL) {
+            return cb->on_capa(cb->ctx, l, n); /* only for an explicit pop3_capa() */
+        }
 #endif
+        return POP3_CB_CONTINUE;
 #if POP3_LIST_ENABLE
     case POP3_CMD_LIST: {
         uint64_t size;
-        if (!pop3_parse_list(l, n, &msg, &size)) {
+        if (!pop3_parse_pair(l, n, &msg, &size)) {
             break;
         }
         return cb->on_list != NULL ? cb->on_list(cb->ctx, msg, size) : POP3_CB_CONTINUE;

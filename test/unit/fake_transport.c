@@ -99,7 +99,6 @@ static long fake_send(void *ctx, const uint8_t *data, size_t len)
     harness_t *h = ctx;
     h->send_calls++;
     if (h->close_calls > 0) h->send_after_close = true;
-    if (h->in_trace) h->send_in_trace = true;
     if (len == 0) { h->send_zero_len_calls++; return 0; }
     if (h->send_fail) return -1;
     size_t lim = h->budget_mode ? h->budget : h->accept_max;
@@ -233,11 +232,7 @@ static void cb_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t l
         h->trace_len += len;
         h->trace[h->trace_len++] = '\n';
     }
-    h->in_trace = true;
-    /* A command queued from inside the trace must wait for its return. */
-    if (h->trace_queues_noop && pop3_state(h->c) == POP3_STATE_TRANSACTION) (void)pop3_noop(h->c);
     if (h->trace_core_abort_at && h->trace_calls == h->trace_core_abort_at) pop3_abort(h->c);
-    h->in_trace = false;
 }
 
 /* ------------------------------------------------------------------------ */

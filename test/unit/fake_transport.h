@@ -119,9 +119,6 @@ struct harness {
     int entry_core_abort_at;  /* on_list / on_uidl / on_capa, counted together */
     int body_core_abort_at;   /* on_body */
     int entry_calls;
-    bool trace_queues_noop;   /* on_trace queues a NOOP (in TRANSACTION) */
-    bool in_trace;            /* inside on_trace: the core must not send */
-    bool send_in_trace;       /* it did */
 };
 
 /* ---- failure context ---- */

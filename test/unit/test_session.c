@@ -1005,24 +1005,6 @@ static void test_abort_from_any_callback(void **state)
     }
 }
 
-/* Issue 7, defect 3: on_trace runs as a callback: a command queued inside it
- * is sent only after it returned, never from inside. */
-static void test_trace_is_a_callback(void **state)
-{
-    (void)state;
-    ft_setctx("on_trace queues NOOP during a session");
-    harness_t *h = h_new(0, NULL);
-    h_ready(h);
-    h->trace_queues_noop = true;
-    FT_EQ_ST(pop3_stat(h->c), POP3_OK);
-    H_EXPECT_SENT(h, "STAT\r\n");
-    h_feed_str(h, "+OK 1 5\r\n");
-    H_EXPECT_SENT(h, "NOOP\r\n");
-    FT_CHECK(!h->send_in_trace);
-    FT_EQ(h->ndone, 1);
-    H_EXPECT_DONE(h, 0, POP3_CMD_STAT, POP3_OK);
-}
-
 static void test_pop3_abort(void **state)
 {
     (void)state;
@@ -1396,7 +1378,6 @@ int main(void)
         cmocka_unit_test_teardown(test_abort_from_callback, ft_teardown),
         cmocka_unit_test_teardown(test_pop3_abort, ft_teardown),
         cmocka_unit_test_teardown(test_abort_from_any_callback, ft_teardown),
-        cmocka_unit_test_teardown(test_trace_is_a_callback, ft_teardown),
         cmocka_unit_test_teardown(test_short_send_waits_for_writable, ft_teardown),
         cmocka_unit_test_teardown(test_short_sends, ft_teardown),
         cmocka_unit_test_teardown(test_password_wiped_and_masked, ft_teardown),

@@ -39,6 +39,13 @@ void board_init(void);
 err_t board_netif_init(struct netif *netif);
 
 /**
+ * Helper for board_netif_init(): the fields every Ethernet netif here shares (name "e0",
+ * etharp/ethip6 output, MTU 1500, broadcast/ARP/Ethernet flags, MLD with IPv6) and the
+ * driver's transmit function. The MAC address is the caller's.
+ */
+void board_netif_ethernet(struct netif *netif, netif_linkoutput_fn linkoutput);
+
+/**
  * BOARD HOOK: the receive path. Called every main-loop pass: move each received
  * frame into a pbuf (PBUF_POOL) and hand it to netif->input(p, netif); update
  * the link state (netif_set_link_up/down) from the PHY. Never call lwIP from

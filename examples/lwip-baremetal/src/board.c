@@ -58,25 +58,30 @@ static err_t board_linkoutput(struct netif *netif, struct pbuf *p)
     return ERR_OK;
 }
 
-/* BOARD HOOK: set up the netif (MAC address from OTP/EEPROM, driver, flags). */
-FW_WEAK err_t board_netif_init(struct netif *netif)
+void board_netif_ethernet(struct netif *netif, netif_linkoutput_fn linkoutput)
 {
-    static const uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }; /* locally administered */
-
     netif->name[0] = 'e';
     netif->name[1] = '0';
     netif->output = etharp_output;
 #if LWIP_IPV6
     netif->output_ip6 = ethip6_output;
 #endif
-    netif->linkoutput = board_linkoutput;
+    netif->linkoutput = linkoutput;
     netif->mtu = 1500;
-    netif->hwaddr_len = 6;
-    memcpy(netif->hwaddr, mac, sizeof mac);
     netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 #if LWIP_IPV6 && LWIP_IPV6_MLD
-    netif->flags |= NETIF_FLAG_MLD6;
+    netif->flags |= NETIF_FLAG_MLD6; /* the driver's multicast filter must pass MLD */
 #endif
+}
+
+/* BOARD HOOK: set up the netif (MAC address from OTP/EEPROM, driver, flags). */
+FW_WEAK err_t board_netif_init(struct netif *netif)
+{
+    static const uint8_t mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }; /* locally administered */
+
+    board_netif_ethernet(netif, board_linkoutput);
+    netif->hwaddr_len = 6;
+    memcpy(netif->hwaddr, mac, sizeof mac);
     return ERR_OK;
 }
 

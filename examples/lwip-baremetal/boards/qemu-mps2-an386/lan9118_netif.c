@@ -13,6 +13,8 @@
  */
 #include "lan9118_netif.h"
 
+#include "board.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -335,17 +337,7 @@ err_t lan9118_netif_init(struct netif *netif)
     mac_write(MAC_CR, MAC_CR_FDPX | MAC_CR_TXEN | MAC_CR_RXEN);
     TX_CFG = TX_CFG_TX_ON;
 
-    netif->name[0] = 'e';
-    netif->name[1] = '0';
-    netif->output = etharp_output;
-#if LWIP_IPV6
-    netif->output_ip6 = ethip6_output;
-#endif
-    netif->linkoutput = lan9118_linkoutput;
-    netif->mtu = 1500;
-    netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-#if LWIP_IPV6 && LWIP_IPV6_MLD
-    netif->flags |= NETIF_FLAG_MLD6; /* multicast filter: set MAC_CR_MCPAS or the hash for MLD */
-#endif
+    /* With IPv6 MLD the multicast filter needs MAC_CR_MCPAS or the hash (not set here). */
+    board_netif_ethernet(netif, lan9118_linkoutput);
     return ERR_OK;
 }
