@@ -36,13 +36,71 @@
 #endif
 
 /**
+ * SASL AUTH (RFC 5034, pop3_auth()): PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER.
+ * Needs mbedTLS base64 (MBEDTLS_BASE64_C). 0 leaves it out.
+ */
+#ifndef POP3_SASL_ENABLE
+#define POP3_SASL_ENABLE 1
+#endif
+/** SASL CRAM-MD5: needs POP3_SASL_ENABLE and mbedTLS MD5 + MD (HMAC). */
+#ifndef POP3_SASL_CRAM_MD5_ENABLE
+#define POP3_SASL_CRAM_MD5_ENABLE POP3_SASL_ENABLE
+#endif
+/** SASL SCRAM-SHA-1 and SCRAM-SHA-256: needs POP3_SASL_ENABLE and mbedTLS SHA-1, SHA-256, MD, PKCS5. */
+#ifndef POP3_SASL_SCRAM_ENABLE
+#define POP3_SASL_SCRAM_ENABLE POP3_SASL_ENABLE
+#endif
+
+#if POP3_SASL_ENABLE
+/**
+ * Octets at the end of tx_buf through which SASL responses stream, piece by
+ * piece (each piece: up to this many octets of base64 and CR LF). Queued
+ * commands use the rest. At least 32; a multiple of 4 plus 2 wastes nothing.
+ */
+#ifndef POP3_SASL_PIECE_LEN
+#define POP3_SASL_PIECE_LEN 130U
+#endif
+/** Longest password for CRAM-MD5 and SCRAM (read whole as the HMAC key, on the stack). */
+#ifndef POP3_SASL_PASSWORD_MAX_LEN
+#define POP3_SASL_PASSWORD_MAX_LEN 128U
+#endif
+/** SCRAM client nonce: base64 characters (from 3/4 as many random octets; a multiple of 4). */
+#ifndef POP3_SCRAM_CNONCE_LEN
+#define POP3_SCRAM_CNONCE_LEN 24U
+#endif
+/** SCRAM iteration counts accepted from the server (RFC 7677 asks at least 4096;
+ * the maximum bounds the time one login may take). */
+#ifndef POP3_SCRAM_MIN_ITERATIONS
+#define POP3_SCRAM_MIN_ITERATIONS 4096U
+#endif
+#ifndef POP3_SCRAM_MAX_ITERATIONS
+#define POP3_SCRAM_MAX_ITERATIONS 100000U
+#endif
+/** Longest SCRAM salt accepted (decoded octets). */
+#ifndef POP3_SCRAM_SALT_MAX_LEN
+#define POP3_SCRAM_SALT_MAX_LEN 64U
+#endif
+/** Room kept for the "status" and "scope" of a rejected OAuth token's JSON (longer ones are cut). */
+#ifndef POP3_OAUTH_STATUS_MAX_LEN
+#define POP3_OAUTH_STATUS_MAX_LEN 24U
+#endif
+#ifndef POP3_OAUTH_SCOPE_MAX_LEN
+#define POP3_OAUTH_SCOPE_MAX_LEN 72U
+#endif
+#define POP3_SASL_TX_RESERVE_LEN POP3_SASL_PIECE_LEN
+#else
+#define POP3_SASL_TX_RESERVE_LEN 0U
+#endif
+
+/**
  * Smallest transmit buffer accepted: USER and PASS of maximal length are
  * formatted together, so an empty queue always takes any valid command and
- * POP3_ERR_QUEUE_FULL only ever means "wait for a completion". (The core's
- * own CAPA and STLS are constants and need no room here.)
+ * POP3_ERR_QUEUE_FULL only ever means "wait for a completion"; with SASL, the
+ * piece area comes on top. (The core's own CAPA and STLS are constants and
+ * need no room here.)
  */
 #ifndef POP3_MIN_TX_BUF_LEN
-#define POP3_MIN_TX_BUF_LEN (POP3_CMD_MAX_LEN + POP3_CMD_MAX_LEN)
+#define POP3_MIN_TX_BUF_LEN (POP3_CMD_MAX_LEN + POP3_CMD_MAX_LEN + POP3_SASL_TX_RESERVE_LEN)
 #endif
 
 /** Longest APOP timestamp (angle brackets included) kept from the greeting. */
