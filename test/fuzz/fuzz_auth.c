@@ -367,17 +367,3 @@ void fa_end(const char *tx_buf, size_t tx_len)
                  (int)fa.trace_len[t], fa.traces[t]);
     }
 }
-
-bool fa_constant(const uint8_t *data, size_t len)
-{
-    static const char *const lines[] = {"*\r\n", "\r\n", "AQ==\r\n", "=\r\n"};
-    size_t i;
-
-    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        size_t l = strlen(lines[i]);
-        if (len <= l && memcmp(data, lines[i] + l - len, len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}

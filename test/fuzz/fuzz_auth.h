@@ -48,7 +48,5 @@ void fa_end(const char *tx_buf, size_t tx_len);
 void fa_check_no_secret(const char *what, const void *buf, size_t len);
 /* Whether the current exchange began (an AUTH line went out). */
 bool fa_active(void);
-/* Whether @p data (len octets) may be a constant line of the core's during AUTH ("*", empty, "AQ=="). */
-bool fa_constant(const uint8_t *data, size_t len);
 
 #endif

@@ -539,7 +539,7 @@ static long fz_send(void *ctx, const uint8_t *data, size_t len)
     FZ_CHECK(fz.close_calls == 0 && !fz.port_closed, "send called after the connection was closed");
     FZ_CHECK(pop3_state(&fz.client) != POP3_STATE_CLOSED, "send called in state CLOSED");
     FZ_CHECK(len > 0, "send called with length 0");
-    FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len) || (auth && fa_constant(data, len)),
+    FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len) || (auth && fz_sasl_constant(data, len)),
              "send data outside tx_buf and the core's own CAPA/STLS");
     if (fz.pending_valid) {
         /* Port contract: after a short send or a would-block the same bytes come again. */

@@ -370,7 +370,7 @@ K_SEND, K_STREAM, K_DONE, K_TRACE, K_START_TLS = range(5)
 C_GREET, C_CAPA_STLS, C_CAPA_TLS, C_OK, C_ERR, C_STAT, C_LIST, C_UIDL, C_BODY, C_LISTN, C_UIDLN, C_BYE, \
     C_BODY_PART, C_DOT_END, C_LONG_LINE, C_ERR_AUTH = range(16)
 # command functions (selector & 15)
-F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11)
+F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11, AUTH=12)
 # numbers and strings for non-plain arguments (index into nums[] / api_strings[])
 N0, N1, N2, N3, N10, N_2_31M1, N_MAXM1, N_MAX = range(8)
 S_ALICE, S_PASS, S_EMPTY, S_NULL, S_CRLF, S_CR, S_LF, S_TAB, S_215, S_216, S_248, S_249, S_250, S_600, S_RAW, \
@@ -456,8 +456,43 @@ QUIT = a_ops(a_cmd("QUIT"), a_canned(C_BYE))
 BODY = b"+OK\r\nFrom: bob\r\n\r\n..dot\r\n.\rX\r\nline\nbare\r\n" + b"y" * 300 + b"\r\n.\r\n"
 
 
-def api_seeds():
+def a_auth(mech, flags=0, user=None, secret=None, authzid=None):
+    """pop3_auth() (fuzz_api.c header): a mechanism byte, then user, secret (and authzid) strings."""
+    out = bytes([A_CMD, F["AUTH"] | 0x10, MECH[mech] | (flags << 4)])
+    out += user if user is not None else bytes([S_ALICE])
+    out += secret if secret is not None else bytes([S_PASS])
+    if flags & 8:
+        out += authzid if authzid is not None else bytes([S_ALICE])
+    return out
+
+
+def api_auth_seeds():
     s = {}
+    greet = a_ops(a_init(sec=PLAIN, allow=True, trace=True), A_START, 0, A_CONNECTED, a_canned(C_GREET))
+    capa = a_feed(lines(b"+OK", b"USER", SASL_ALL, b"."))
+    s["auth_plain"] = api_encode(greet + capa + a_cmd("AUTH") + a_canned(C_OK) + TRANSACTION + QUIT)
+    s["auth_login_read_secret"] = api_encode(greet + capa + a_auth("LOGIN", flags=2) + a_feed(b"+ VXNlcm5hbWU6\r\n")
+                                             + a_feed(b"+ UGFzc3dvcmQ6\r\n") + a_canned(C_OK) + QUIT)
+    s["auth_xoauth2_error"] = api_encode(greet + capa + a_auth("XOAUTH2", flags=1, secret=bytes([S_600]))
+                                         + a_feed(b"+\r\n") + a_feed(b"+ " + b64(GOOGLE_ERR) + b"\r\n")
+                                         + a_canned(C_ERR_AUTH) + QUIT)
+    s["auth_scram_refused_args"] = api_encode(greet + capa + a_auth("SCRAM_SHA_256", flags=4)
+                                              + a_auth("SCRAM_SHA_1", flags=8) + a_auth("PLAIN", user=bytes([S_EMPTY]))
+                                              + a_auth("CRAM_MD5", secret=bytes([S_215])) + a_auth("PLAIN", secret=bytes([S_CRLF]))
+                                              + a_auth("PLAIN", flags=15) + a_cmd("AUTH", null_client=True)
+                                              + a_cmd("AUTH") + a_cmd("AUTH") + a_canned(C_OK) + QUIT)
+    s["auth_cram_junk_abort"] = api_encode(greet + capa + a_auth("CRAM_MD5") + a_feed(b"+ %%%\r\n") + a_canned(C_ERR)
+                                           + a_ops(A_ABORT))
+    s["auth_plaintext_no_optin"] = api_encode(a_ops(a_init(sec=PLAIN), A_START, 0, A_CONNECTED, a_canned(C_GREET))
+                                              + capa + a_cmd("AUTH") + a_auth("XOAUTH2", flags=1) + QUIT)
+    s["auth_stls_short_sends"] = api_encode(STLS_LOGIN[:-len(a_cmd("LOGIN") + a_canned(C_OK) + a_canned(C_OK))]
+                                            + a_auth("OAUTHBEARER", flags=1, secret=bytes([S_600])) + a_feed(b"+ \r\n")
+                                            + a_canned(C_OK) + QUIT, decisions=bytes([7, 0, 3, D_WOULD_BLOCK, 0]))
+    return s
+
+
+def api_seeds():
+    s = api_auth_seeds()
     s["plain_session"] = api_encode(PLAIN_LOGIN + TRANSACTION + QUIT)
     s["stls_session"] = api_encode(STLS_LOGIN + TRANSACTION + QUIT)
     s["implicit_session"] = api_encode(IMPLICIT_LOGIN + TRANSACTION + QUIT)
