@@ -539,7 +539,7 @@ static void single(const fs_session_t *s, const char *what, bool bytewise, int p
 
 int main(int argc, char **argv)
 {
-    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_stls;
+    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_up, scram_stls;
     const char *summary = NULL;
     bool quick = false;
     fs_opts_t o;
@@ -579,6 +579,9 @@ int main(int argc, char **argv)
     fs_build(&sasl_plain, &o);
     o.login = FS_LOGIN_SASL_SCRAM;
     fs_build(&scram, &o);
+    o.dele_mode = FS_DELE_UP_FRONT;
+    fs_build(&scram_up, &o);
+    o.dele_mode = FS_DELE_AFTER_RETR_OK;
     o.stls = true;
     fs_build(&scram_stls, &o);
 
@@ -638,7 +641,7 @@ int main(int argc, char **argv)
     loop_cut(&scram, "SCRAM: pop3_abort() at every offset", F_ABORT, 0, SEND_ALL, false);
     loop_nth(&scram, "SCRAM: send fails at every call", F_SENDFAIL, 0, SEND_ALL);
     loop_nth(&scram, "SCRAM: send fails at every call, 1-octet sends", F_SENDFAIL, 0, SEND_TRICKLE);
-    loop_nth(&scram, "SCRAM: pop3_abort() inside every callback", F_CBABORT, 0, SEND_ALL);
+    loop_nth(&scram_up, "SCRAM: pop3_abort() inside every callback (DELE queued up front)", F_CBABORT, 0, SEND_ALL);
     loop_split(&scram, "SCRAM: split at every offset, varied pauses and sends", true);
     single(&scram, "SCRAM: one octet per segment, 1-octet sends", true, 1, SEND_TRICKLE, true);
 

@@ -371,9 +371,11 @@ sasl_case(name="sasl_oauthbearer_error_continuation",
           out_re=[rb"(?m)^AUTHINFO mech=OAUTHBEARER .*oauth_status=invalid_token oauth_scope=example_scope "],
           exit=5, quit=True, lib={"AUTH": "ERR_AUTH_TOKEN"})
 sasl_case(name="sasl_oauth_err_no_challenge",
-          doc="-ERR (no code / [AUTH]) right after the token: POP3_ERR_AUTH_TOKEN, no status or scope",
-          auth="XOAUTH2", token=TOKEN, sasl=["XOAUTH2"], replies={"AUTH": b"-ERR invalid token\r\n"},
-          variants=[{"variant": "no_code"}, {"variant": "auth_code", "replies": {"AUTH": b"-ERR [AUTH] no\r\n"}}],
+          doc="-ERR [AUTH] right after the token: POP3_ERR_AUTH_TOKEN, no status or scope; a bare -ERR "
+              "(no code) is only POP3_ERR_AUTH",
+          auth="XOAUTH2", token=TOKEN, sasl=["XOAUTH2"], replies={"AUTH": b"-ERR [AUTH] invalid token\r\n"},
+          variants=[{"variant": "auth_code"},
+                    {"variant": "no_code", "replies": {"AUTH": b"-ERR invalid token\r\n"}, "lib": {"AUTH": "ERR_AUTH"}}],
           sent_lines=[b"CAPA", B64(xoauth2(USER, TOKEN), b"AUTH XOAUTH2 "), b"QUIT"],
           out_re=[rb"(?m)^AUTHINFO mech=XOAUTH2 .*oauth_status=- oauth_scope=- "],
           exit=5, quit=True, lib={"AUTH": "ERR_AUTH_TOKEN"})
