@@ -735,7 +735,9 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
         A.auth[k].strs[0] = (char *)str_arg(src, &A.auth[k].strs[0], &ul, &bad);
         A.auth[k].strs[1] = (char *)str_arg(src, &A.auth[k].strs[1], &pl, &bad);
         if (flags & 8U) {
-            A.auth[k].strs[2] = (char *)str_arg(src, &A.auth[k].strs[2], &zl, &bad);
+            bool zbad = false; /* a NULL authzid means none: only CR/LF make it bad */
+            A.auth[k].strs[2] = (char *)str_arg(src, &A.auth[k].strs[2], &zl, &zbad);
+            bad = bad || (zbad && A.auth[k].strs[2] != NULL);
         }
     }
     cr->user = A.auth[k].strs[0];
@@ -773,7 +775,8 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
     memset(e, 0, sizeof *e);
     e->cmd = POP3_CMD_AUTH;
     e->provisional = true;
-    dbg("command AUTH %s", pop3_sasl_mech_name((pop3_sasl_mech_t)mech));
+    dbg("command AUTH %s flags %x user %zu secret %zu authzid %zu%s", pop3_sasl_mech_name((pop3_sasl_mech_t)mech), flags,
+        ul, pl, zl, bad ? " (bad)" : "");
     enter(K_CMD);
     st = pop3_auth(c, (pop3_sasl_mech_t)mech, flags == 15U ? NULL : cr);
     leave();

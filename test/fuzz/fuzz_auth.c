@@ -9,14 +9,27 @@ static const char FA_USER[] = "alice";
 static const char FA_PASS[] = "pw-S3cr3t!x"; /* fuzz_harness.c's FZ_PASS: its checks cover AUTH too */
 static const char FA_TOKEN_SHORT[] = "ya29.fuzz-Sh0rt-t0ken";
 
-static struct {
+/* One pop3_auth() call's credentials: the core keeps a pointer to them until
+ * AUTH is reported, so a second call (refused while one is queued) uses the
+ * other slot and leaves these alone. */
+typedef struct {
     pop3_sasl_creds_t creds;
     const char *secret;
     size_t secret_len;
-    char token_long[601];
     uint32_t rng;
-    uint8_t (*decide)(void);
     int asked;            /* pop3_sasl_mech_t */
+} fa_slot_t;
+
+static struct {
+    fa_slot_t slot[2];
+    fa_slot_t *cur;       /* the AUTH queued and not reported yet, or NULL */
+    const char *secret;   /* of the exchange checked (cur's, kept after the report for the buffer checks) */
+    size_t secret_len;
+    int asked;
+    bool is_token;
+    bool queueing;        /* inside pop3_auth(): read_secret does not fail there */
+    char token_long[601];
+    uint8_t (*decide)(void);
     int mech;             /* on the wire, once line 0 is complete (-1 before) */
     bool active;
     bool ir;              /* line 0 carried the initial response */
@@ -46,13 +59,15 @@ static int fa_rng(void *ctx, unsigned char *buf, size_t len)
 
 static bool fa_read(void *ctx, size_t off, uint8_t *buf, size_t len)
 {
-    (void)ctx;
-    FZ_CHECK(off <= fa.secret_len && len <= fa.secret_len - off, "read_secret [%zu, +%zu) beyond the %zu-octet secret",
-             off, len, fa.secret_len);
-    if (fa.decide() == 0xA5) {
-        return false; /* flash read error: AUTH must end POP3_ERR_ABORTED */
+    const fa_slot_t *sl = ctx;
+
+    FZ_CHECK(sl == fa.cur || fa.queueing, "read_secret of credentials whose AUTH was reported (or never queued)");
+    FZ_CHECK(off <= sl->secret_len && len <= sl->secret_len - off, "read_secret [%zu, +%zu) beyond the %zu-octet secret",
+             off, len, sl->secret_len);
+    if (!fa.queueing && fa.decide() == 0xA5) {
+        return false; /* flash read error while streaming: AUTH must end POP3_ERR_ABORTED */
     }
-    memcpy(buf, fa.secret + off, len);
+    memcpy(buf, sl->secret + off, len);
     return true;
 }
 
@@ -77,24 +92,43 @@ static bool is_oauth(int m)
 pop3_status_t fa_queue(pop3_client_t *c, pop3_sasl_mech_t mech, bool token, bool read)
 {
     int m = (int)mech;
+    fa_slot_t *sl = fa.cur == &fa.slot[0] ? &fa.slot[1] : &fa.slot[0], *prev;
+    pop3_status_t st;
 
     token = token || is_oauth(m);
-    memset(&fa.creds, 0, sizeof fa.creds);
-    fa.asked = m;
-    fa.secret = token ? (read ? fa.token_long : FA_TOKEN_SHORT) : FA_PASS;
-    fa.secret_len = strlen(fa.secret);
-    fa.creds.user = FA_USER;
-    fa.creds.is_token = token;
+    memset(sl, 0, sizeof *sl);
+    sl->asked = m;
+    sl->secret = token ? (read ? fa.token_long : FA_TOKEN_SHORT) : FA_PASS;
+    sl->secret_len = strlen(sl->secret);
+    sl->creds.user = FA_USER;
+    sl->creds.is_token = token;
     if (read) {
-        fa.creds.read_secret = fa_read;
-        fa.creds.secret_len = fa.secret_len;
+        sl->creds.read_secret = fa_read;
+        sl->creds.read_ctx = sl;
+        sl->creds.secret_len = sl->secret_len;
     } else {
-        fa.creds.secret = fa.secret;
+        sl->creds.secret = sl->secret;
     }
-    fa.rng = 0x2545F491U;
-    fa.creds.rng = fa_rng;
-    fa.creds.rng_ctx = &fa.rng;
-    return pop3_auth(c, (pop3_sasl_mech_t)m, &fa.creds);
+    sl->rng = 0x2545F491U;
+    sl->creds.rng = fa_rng;
+    sl->creds.rng_ctx = &sl->rng;
+    /* In use from the call on: the core may run it, even report it, from inside. */
+    prev = fa.cur;
+    fa.cur = sl;
+    fa.queueing = true;
+    st = pop3_auth(c, mech, &sl->creds);
+    fa.queueing = false;
+    if (st != POP3_OK) {
+        fa.cur = prev;
+    } else {
+        FZ_CHECK(prev == NULL, "pop3_auth accepted a second AUTH while one is queued");
+    }
+    return st;
+}
+
+void fa_reported(void)
+{
+    fa.cur = NULL; /* the core is done with those credentials */
 }
 
 bool fa_active(void)
@@ -110,7 +144,12 @@ int fa_lines(void)
 void fa_begin(void)
 {
     FZ_CHECK(!fa.active, "a second AUTH exchange began before the first was reported");
+    FZ_CHECK(fa.cur != NULL, "an AUTH exchange began with no AUTH queued");
     fa.active = true;
+    fa.secret = fa.cur->secret;
+    fa.secret_len = fa.cur->secret_len;
+    fa.asked = fa.cur->asked;
+    fa.is_token = fa.cur->creds.is_token;
     fa.len = fa.line_start = 0;
     fa.lines = 0;
     fa.mech = -1;
@@ -256,8 +295,8 @@ static void check_auth_line(const uint8_t *l, size_t n)
     FZ_CHECK(fa.asked == POP3_SASL_BEST || (int)m == fa.asked, "AUTH %s sent, %s asked for (a fallback)",
              pop3_sasl_mech_name(m), pop3_sasl_mech_name((pop3_sasl_mech_t)fa.asked));
     if (fa.asked == POP3_SASL_BEST) {
-        FZ_CHECK(is_oauth((int)m) == fa.creds.is_token, "BEST chose %s for a %s", pop3_sasl_mech_name(m),
-                 fa.creds.is_token ? "token" : "password");
+        FZ_CHECK(is_oauth((int)m) == fa.is_token, "BEST chose %s for a %s", pop3_sasl_mech_name(m),
+                 fa.is_token ? "token" : "password");
     }
     FZ_CHECK(memcmp(l + 5, pop3_sasl_mech_name(m), wl) == 0, "mechanism name not in its wire form");
     fa.mech = (int)m;

@@ -33,6 +33,8 @@ void fa_reset(uint8_t (*decide)(void));
  * (the OAuth token is then 600 octets long). */
 pop3_status_t fa_queue(pop3_client_t *c, pop3_sasl_mech_t mech, bool token, bool read);
 
+/* on_done(AUTH): the credentials are free again. */
+void fa_reported(void);
 /* The AUTH in flight starts sending. */
 void fa_begin(void);
 /* @p n octets of it were accepted by the port; @p conts: continuations

@@ -791,6 +791,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
                  "oauth_scope of %zu octets", r->oauth_scope_len);
     }
     if (cmd == POP3_CMD_AUTH) {
+        fa_reported();
         fz.auth_reported = true; /* tx_buf is checked once the core's call returned (wiping) */
     }
     if (cmd == POP3_CMD_CONNECT) {

@@ -304,9 +304,10 @@ def auth_seeds():
     s = {}
     after = bytes([op("STAT"), op("QUIT")])
 
-    def sess(name, mech, exchange, alt=False, opt0=SCRIPT, opt1=PLAIN_OK | NO_AUTH, capa=CAPA_SASL, **kw):
+    def sess(name, mech, exchange, alt=False, opt0=SCRIPT, opt1=PLAIN_OK | NO_AUTH, capa=CAPA_SASL, tail=AFTER_AUTH,
+             **kw):
         s["auth_" + name] = encode(opt0=opt0, opt1=opt1, script=bytes([auth_op(mech, alt)]) + after,
-                                   server=GREET + capa + exchange + AFTER_AUTH, **kw)
+                                   server=GREET + capa + exchange + tail, **kw)
 
     ok = b"+OK logged in\r\n"
     sess("plain", "PLAIN", ok)
@@ -343,8 +344,9 @@ def auth_seeds():
     sess("policy_scram_plain_only", "SCRAM_SHA_256", b"", capa=lines(b"+OK", b"SASL PLAIN", b"."))
     sess("plain_ok_then_ok_pipelined", "PLAIN", b"-ERR [AUTH] no\r\n+OK\r\n")
     sess("plain_continuation_after_ir", "PLAIN", b"+ \r\n-ERR cancelled\r\n")
-    sess("timeout_mid_exchange", "LOGIN", b"+ VXNlcm5hbWU6\r\n", opt0=SCRIPT | END_TIMEOUT)
-    sess("abort_mid_exchange", "XOAUTH2", b"+\r\n", alt=True, opt0=SCRIPT | END_ABORT, send=bytes([40, WOULD_BLOCK]))
+    sess("timeout_mid_exchange", "LOGIN", b"+ VXNlcm5hbWU6\r\n", opt0=SCRIPT | END_TIMEOUT, tail=b"")
+    sess("abort_mid_exchange", "XOAUTH2", b"+\r\n", alt=True, opt0=SCRIPT | END_ABORT, send=bytes([40, WOULD_BLOCK]),
+         tail=b"")
     sess("no_optin", "PLAIN", ok, opt1=PLAIN | NO_AUTH)
     s["auth_stls_scram"] = encode(opt0=SCRIPT | TLS_BOUNDARY, opt1=STLS | NO_AUTH,
                                   script=bytes([auth_op("SCRAM_SHA_256")]) + after,
@@ -353,8 +355,10 @@ def auth_seeds():
     s["auth_implicit_early_queue_xoauth2"] = encode(opt0=SCRIPT, opt1=IMPLICIT | NO_AUTH | EARLY,
                                                     script=bytes([auth_op("XOAUTH2")]) + after,
                                                     server=GREET + CAPA_SASL + ok + AFTER_AUTH)
+    # The server answers while the long response is still going out (the greeting and CAPA in their own chunks).
     s["auth_hostile_early_reply"] = encode(opt0=SCRIPT | EARLY_REPLIES, opt1=PLAIN_OK | NO_AUTH,
                                            script=bytes([auth_op("XOAUTH2", True)]) + after, send=bytes([50, WOULD_BLOCK]),
+                                           split=bytes([len(GREET), len(CAPA_SASL), 3, 2]),
                                            server=GREET + CAPA_SASL + b"+\r\n" + ok + AFTER_AUTH)
     return s
 
