@@ -50,7 +50,8 @@ typedef bool (*pop3_secret_read_fn)(void *ctx, size_t offset, uint8_t *buf, size
  */
 typedef struct pop3_sasl_creds {
     const char *user;         /**< Authentication identity (NUL-terminated; required). */
-    const char *authzid;      /**< Authorisation identity to act as (PLAIN, OAUTHBEARER); NULL or "" for none. */
+    const char *authzid;      /**< Authorisation identity to act as (PLAIN, OAUTHBEARER); NULL or "" for none
+                                   (OAUTHBEARER then sends the user as a=, as Gmail and Dovecot expect). */
     const char *secret;       /**< Password or OAuth 2.0 access token (NUL-terminated); NULL to use read_secret. */
     pop3_secret_read_fn read_secret; /**< Used when secret is NULL. */
     void *read_ctx;           /**< First argument of read_secret. */
