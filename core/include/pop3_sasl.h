@@ -119,7 +119,9 @@ typedef struct pop3_sasl_state {
  * Every mechanism follows pop3_login()'s plaintext policy: with
  * POP3_SEC_PLAINTEXT it needs allow_plaintext_login, else POP3_ERR_SECURITY.
  * The initial response goes on the AUTH line when the whole line fits in
- * POP3_CMD_MAX_LEN; otherwise after the server's empty "+" continuation.
+ * POP3_CMD_MAX_LEN; otherwise after the server's empty "+" continuation
+ * (with or without a trailing space). No mechanism here has an empty initial
+ * response, so "=" is never sent.
  * Responses of any length are base64-encoded straight from @p creds into the
  * last POP3_SASL_PIECE_LEN octets of tx_buf, piece by piece, each piece wiped
  * once sent. The trace shows "AUTH <MECH>" and "***" for every response.
