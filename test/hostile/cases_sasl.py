@@ -51,7 +51,7 @@ class B64:
         return d == self.payload if isinstance(self.payload, bytes) else self.payload.fullmatch(d) is not None
 
     def __repr__(self):
-        p = self.payload if isinstance(self.payload, bytes) else self.payload.pattern
+        p = getattr(self.payload, "pattern", self.payload)
         return "%s<base64 of %r>" % (self.prefix.decode(), p[:100])
 
 
@@ -209,10 +209,9 @@ def xoauth2(user, token):
 
 
 def oauthbearer(token, authzid=None):
-    """RFC 7628 client response; without an authzid the gs2 header's "a=" is
-    optional (pop3.h ties authzid to OAUTHBEARER but says nothing of the default)."""
-    gs2 = re.escape(b"n,a=%s," % authzid.encode()) if authzid else rb"n,(a=" + re.escape(USER.encode()) + rb")?,"
-    return re.compile(gs2 + re.escape(b"\x01auth=Bearer %s\x01\x01" % token.encode()))
+    """RFC 7628 client response; without an authzid the gs2 header names the user
+    as a= (pop3_sasl.h: as Gmail and Dovecot expect)."""
+    return b"n,a=%s,\x01auth=Bearer %s\x01\x01" % ((authzid or USER).encode(), token.encode())
 
 
 def plain(user, password, authzid=b""):
