@@ -652,7 +652,8 @@ int main(int argc, char **argv)
     }
 
     printf("fault_core: %lu runs, %lu faults injected, %lu failed; heap calls by the library: %lu "
-           "(harness: %lu)\n", g_runs, g_faults, g_failures, hg_violations, hg_harness_calls);
+           "(by mbedTLS's own allocator: %lu; harness: %lu)\n", g_runs, g_faults, g_failures, hg_violations,
+           hg_mbedtls_calls, hg_harness_calls);
     if (summary != NULL) {
         FILE *fp = fopen(summary, "w");
         if (fp == NULL || fprintf(fp, "faults_injected=%lu\n", g_faults) < 0 || fclose(fp) != 0) {
