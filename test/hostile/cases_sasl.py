@@ -5,7 +5,8 @@ Run on the core through hostile_client (-A MECH), not pop3-cli. Extra case keys
   auth          mechanism name given to -A ("best" included); auth_wire: the one
                 expected on the wire (default: auth upper-cased)
   token         the OAuth token (-k, from POP3_TOKEN) instead of the password
-  authzid, read_secret (-r: secret through read_secret), txlen (-T)
+  authzid, read_secret (-r: secret through read_secret), txlen (-T),
+                cancel_ms (-X: pop3_auth_cancel() that long after CONNECT)
   sent_lines    every line the client sent, exactly, in order (bytes, or B64/Re
                 matchers); sent_lines_prefix: a prefix of them (the cut cases)
   out_re        regexes on the driver's stdout (AUTHINFO line: mech, code,
@@ -77,12 +78,14 @@ def reply_cancel(conn, resp):
 
 def script(*steps):
     """A fixed dialogue: bytes are sent, None reads one client line (answering
-    "*" with -ERR and stopping there)."""
+    "*" with -ERR and stopping there), a float pauses that many seconds."""
     def fn(conn, line):
         for st in steps:
             if st is None:
                 if reply_cancel(conn, conn.readline()):
                     return
+            elif isinstance(st, float):
+                conn.do([("sleep", st)])
             else:
                 conn.send(st)
     return fn
@@ -421,8 +424,11 @@ scram_fault("sasl_scram_overlong_challenge", "2,000-octet challenge (over line_b
             "long_first", scram_lines(S256)[:2], "ERR_PROTOCOL", 7, False)
 scram_fault("sasl_scram_nonce_mismatch", "server nonce does not extend the client's: '*', ERR_SECURITY",
             "nonce", scram_lines(S256, cancel="first"), "ERR_SECURITY", 9, False)
-sasl_case(name="sasl_scram_low_iterations", doc="iteration count 1024 (< POP3_SCRAM_MIN_ITERATIONS): '*', ERR_SECURITY",
+sasl_case(name="sasl_scram_iterations_refused",
+          doc="iteration count 1024 (< POP3_SCRAM_MIN_ITERATIONS) or 200,000 (> _MAX): '*', ERR_SECURITY",
           auth=S256, sasl=[S256], replies={"AUTH": [("call", scram_server(S256, iters=1024))]},
+          variants=[{"variant": "low"},
+                    {"variant": "high", "replies": {"AUTH": [("call", scram_server(S256, iters=200000))]}}],
           sent_lines=scram_lines(S256, cancel="first"), lib={"AUTH": "ERR_SECURITY"}, exit=9, quit=False)
 scram_fault("sasl_scram_continuation_after_final",
             "another '+' after the client's final empty response: '*', ERR_PROTOCOL",
@@ -435,6 +441,19 @@ sasl_case(name="sasl_plain_continuation_after_final",
           doc="PLAIN sent its only message on the AUTH line; a '+ ' after it: '*', ERR_PROTOCOL",
           auth="PLAIN", sasl=["PLAIN"], replies={"AUTH": [("call", script(CONT, None, OK))]},
           sent_lines=[b"CAPA", B64(plain(USER, PASSWORD), b"AUTH PLAIN "), b"*"], lib={"AUTH": "ERR_PROTOCOL"},
+          exit=7, quit=False)
+sasl_case(name="sasl_login_continuation_after_final", doc="LOGIN: a third challenge after the password: '*'",
+          auth="LOGIN", sasl=["LOGIN"],
+          replies={"AUTH": [("call", script(b"+ " + b64(b"Username:") + b"\r\n", None, b"+ " + b64(b"Password:") +
+                                            b"\r\n", None, b"+ " + b64(b"More:") + b"\r\n", None, OK))]},
+          sent_lines=[b"CAPA", b"AUTH LOGIN", b64(USER.encode()), b64(PASSWORD.encode()), b"*"],
+          lib={"AUTH": "ERR_PROTOCOL"}, exit=7, quit=False)
+sasl_case(name="sasl_xoauth2_second_error_challenge",
+          doc="XOAUTH2: a second challenge after the error challenge was answered: '*', ERR_PROTOCOL",
+          auth="XOAUTH2", token=TOKEN, sasl=["XOAUTH2"],
+          replies={"AUTH": [("call", script(b"+ " + b64(GOOGLE_ERR) + b"\r\n", None, b"+ " + b64(GOOGLE_ERR) + b"\r\n",
+                                            None, b"-ERR\r\n"))]},
+          sent_lines=[b"CAPA", B64(xoauth2(USER, TOKEN), b"AUTH XOAUTH2 "), b"", b"*"], lib={"AUTH": "ERR_PROTOCOL"},
           exit=7, quit=False)
 sasl_case(name="sasl_plain_challenge_not_empty",
           doc="a mechanism that takes no challenge (PLAIN, continuation form) gets '+ Zm9v': '*', ERR_PROTOCOL",
@@ -468,6 +487,15 @@ sasl_case(name="sasl_err_pipelined_ok", doc="-ERR to AUTH followed by a pipeline
           auth="PLAIN", sasl=["PLAIN"], replies={"AUTH": b"-ERR [AUTH] no\r\n+OK logged in\r\n"},
           sent_lines=[b"CAPA", B64(plain(USER, PASSWORD), b"AUTH PLAIN ")], exit=5, lib={"AUTH": "ERR_AUTH"},
           out_re=[rb"(?m)^SESSION ERR_PROTOCOL"])
+
+sasl_case(name="sasl_cancel_mid_exchange",
+          doc="pop3_auth_cancel() while LOGIN waits for the password challenge: '*' instead of the password, "
+              "ERR_ABORTED after the server's -ERR, the session still usable (QUIT)",
+          auth="LOGIN", sasl=["LOGIN"], cancel_ms=300,
+          replies={"AUTH": [("call", script(b"+ " + b64(b"Username:") + b"\r\n", None, 1.0,
+                                            b"+ " + b64(b"Password:") + b"\r\n", None, OK))]},
+          sent_lines=[b"CAPA", b"AUTH LOGIN", b64(USER.encode()), b"*", b"QUIT"], lib={"AUTH": "ERR_ABORTED"},
+          exit=1, quit=True, out_re=[rb"(?m)^CANCEL"])
 
 # ===========================================================================
 # Choice of mechanism and policy

@@ -18,6 +18,7 @@
  *   -T TXLEN  transmit buffer size (0: POP3_MIN_TX_BUF_LEN), so a long SASL
  *             response provably streams through it in pieces
  *   -v        print every trace line ("TRACE > ..." sent, "TRACE < ..." received)
+ *   -X MS     pop3_auth_cancel() MS milliseconds after CONNECT (from the poll loop)
  *   SCRAM gets a deterministic rng (test client only).
  *
  * Same flow as pop3-cli: log in after CONNECT, run the commands one at a time
@@ -101,6 +102,9 @@ static struct {
     unsigned long secret_reads;
     uint32_t rng_state;
     bool verbose;
+    long cancel_ms;          /* -X: when to call pop3_auth_cancel() (-1: never) */
+    double connected_at;
+    bool cancelled;
     job_t jobs[MAX_JOBS];
     int njobs, next_job;
     bool failed, stopping, want_abort;
@@ -258,6 +262,9 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
     if (cmd == POP3_CMD_QUIT || app.stopping) {
         return;
     }
+    if (cmd == POP3_CMD_CONNECT) {
+        app.connected_at = now_s();
+    }
     if (cmd == POP3_CMD_CONNECT && app.user != NULL) {
         pop3_status_t q = app.mech_name != NULL ? queue_auth()
                           : app.apop            ? pop3_apop(&app.client, app.user, app.pass)
@@ -316,10 +323,21 @@ static void on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t l
     printf("TRACE %c %s\n", dir == POP3_TRACE_SENT ? '>' : '<', buf);
 }
 
+/* -X: the application gives up on the login while the exchange runs. */
+static void maybe_cancel(void)
+{
+    if (app.cancel_ms >= 0 && !app.cancelled && app.connected_at > 0 &&
+        now_s() - app.connected_at >= (double)app.cancel_ms / 1000.0) {
+        app.cancelled = true;
+        printf("CANCEL\n");
+        pop3_auth_cancel(&app.client);
+    }
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: hostile_client [-m plain|stls|tls] -H HOST -p PORT [-c CA] [-t MS] [-o BODY] "
-                    "[-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r]] [-T TXLEN] [-v] COMMAND...\n");
+                    "[-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r] [-X MS]] [-T TXLEN] [-v] COMMAND...\n");
     return 2;
 }
 
@@ -358,6 +376,7 @@ int main(int argc, char **argv)
     int i = 1;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    app.cancel_ms = -1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "-a")) { app.apop = true; continue; }
@@ -374,6 +393,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "-u")) app.user = argv[++i];
         else if (!strcmp(o, "-A")) app.mech_name = argv[++i];
         else if (!strcmp(o, "-z")) authzid = argv[++i];
+        else if (!strcmp(o, "-X")) app.cancel_ms = atol(argv[++i]);
         else if (!strcmp(o, "-T")) {
             app.tx_len = (size_t)atol(argv[++i]);
             app.tx_len = app.tx_len == 0 ? POP3_MIN_TX_BUF_LEN : app.tx_len;
@@ -456,6 +476,7 @@ int main(int argc, char **argv)
     }
     while (now_s() - t0 < limit) {
         harness_poll(pop3_lwip_needs_service(&app.port) ? 0 : 5);
+        maybe_cancel();
         if (app.want_abort) {
             app.want_abort = false;
             pop3_abort(&app.client);
@@ -489,7 +510,8 @@ int main(int argc, char **argv)
     if (pop3_posix_connect(&app.port, &app.client, host, (uint16_t)port) != POP3_OK) {
         printf("CONNECT-CALL failed\n");
     }
-    while (pop3_posix_poll(&app.port, 100) == POP3_OK) {
+    while (pop3_posix_poll(&app.port, app.cancel_ms >= 0 ? 20 : 100) == POP3_OK) {
+        maybe_cancel();
         if (app.want_abort) {
             app.want_abort = false;
             pop3_abort(&app.client);

@@ -109,6 +109,8 @@ def client_argv(kind, exe, case, port, pki, body_path):
             argv += ["-z", case["authzid"]]
         if case.get("read_secret"):
             argv += ["-r"]
+        if "cancel_ms" in case:
+            argv += ["-X", str(case["cancel_ms"])]
     if "txlen" in case:
         argv += ["-T", str(case["txlen"])]
     return argv + cmds
