@@ -567,8 +567,7 @@ static long api_send(void *ctx, const uint8_t *data, size_t len)
     FZ_CHECK(pop3_state(cl()) != POP3_STATE_CLOSED, "send called in state CLOSED");
     FZ_CHECK(A.connected, "send called before pop3_on_connected()");
     FZ_CHECK(len > 0, "send called with length 0");
-    FZ_CHECK(fz_sendable(data, len, A.tx_buf, A.tx_buf_len) || (A.in_auth && fz_sasl_constant(data, len)),
-             "send data outside tx_buf and the core's own CAPA/STLS");
+    FZ_CHECK(fz_sendable(data, len, A.tx_buf, A.tx_buf_len), "send data outside tx_buf and the core's own CAPA/STLS");
     if (A.pending_valid) {
         FZ_CHECK(len >= A.pending_len && memcmp(data, A.pending, A.pending_len) == 0,
                  "send contract: %zu octets \"%.*s\" offered after \"%.*s\" was left unsent", len, (int)(len < 60 ? len : 60),

@@ -28,6 +28,9 @@ static struct {
     int asked;
     bool is_token;
     bool queueing;        /* inside pop3_auth(): read_secret does not fail there */
+    bool ended;           /* an exchange was reported; fa_end() has not checked it yet */
+    const char *tx_buf;
+    size_t tx_len;
     char token_long[601];
     uint8_t (*decide)(void);
     int mech;             /* on the wire, once line 0 is complete (-1 before) */
@@ -69,6 +72,12 @@ static bool fa_read(void *ctx, size_t off, uint8_t *buf, size_t len)
     }
     memcpy(buf, sl->secret + off, len);
     return true;
+}
+
+void fa_set_tx(const char *tx_buf, size_t tx_len)
+{
+    fa.tx_buf = tx_buf;
+    fa.tx_len = tx_len;
 }
 
 void fa_reset(uint8_t (*decide)(void))
@@ -129,6 +138,8 @@ pop3_status_t fa_queue(pop3_client_t *c, pop3_sasl_mech_t mech, bool token, bool
 void fa_reported(void)
 {
     fa.cur = NULL; /* the core is done with those credentials */
+    fa.ended = fa.active; /* its buffers are checked once the core's call returns (fa_end) */
+    fa.active = false;
 }
 
 bool fa_active(void)
@@ -141,9 +152,12 @@ int fa_lines(void)
     return fa.lines;
 }
 
+static void end_checks(bool tx);
+
 void fa_begin(void)
 {
     FZ_CHECK(!fa.active, "a second AUTH exchange began before the first was reported");
+    end_checks(false); /* one reported in this same core call: its traces, before its record goes */
     FZ_CHECK(fa.cur != NULL, "an AUTH exchange began with no AUTH queued");
     fa.active = true;
     fa.secret = fa.cur->secret;
@@ -388,19 +402,25 @@ static bool response_run_in(const void *buf, size_t len, size_t *at)
     return false;
 }
 
-void fa_end(const char *tx_buf, size_t tx_len)
+/* With @p tx: also tx_buf (not when a new exchange already streams through it). */
+static void end_checks(bool tx)
 {
     size_t at = 0;
     int t;
 
-    if (!fa.active) {
+    if (!fa.ended) {
         return;
     }
-    fa.active = false;
-    FZ_CHECK(!response_run_in(tx_buf, tx_len, &at), "AUTH reported but tx_buf still holds response octets (offset %zu)",
-             at);
+    fa.ended = false;
+    FZ_CHECK(!tx || !response_run_in(fa.tx_buf, fa.tx_len, &at),
+             "AUTH reported but tx_buf still holds response octets (offset %zu)", at);
     for (t = 0; t < fa.ntraces; t++) {
         FZ_CHECK(!response_run_in(fa.traces[t], fa.trace_len[t], &at), "trace line %d shows response octets: %.*s", t,
                  (int)fa.trace_len[t], fa.traces[t]);
     }
+}
+
+void fa_end(void)
+{
+    end_checks(true);
 }

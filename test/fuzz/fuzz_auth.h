@@ -33,7 +33,7 @@ void fa_reset(uint8_t (*decide)(void));
  * (the OAuth token is then 600 octets long). */
 pop3_status_t fa_queue(pop3_client_t *c, pop3_sasl_mech_t mech, bool token, bool read);
 
-/* on_done(AUTH): the credentials are free again. */
+/* on_done(AUTH): the credentials are free again, the exchange is over. */
 void fa_reported(void);
 /* The AUTH in flight starts sending. */
 void fa_begin(void);
@@ -44,8 +44,11 @@ void fa_sent(const uint8_t *p, size_t n, int conts);
 int fa_lines(void);
 /* A sent-direction trace line while AUTH is the head command. */
 void fa_trace(const char *line, size_t len);
-/* AUTH was reported (or the session closed during it). */
-void fa_end(const char *tx_buf, size_t tx_len);
+/* The client's tx_buf (checked for response octets once AUTH is reported). */
+void fa_set_tx(const char *tx_buf, size_t tx_len);
+/* After a core call in which AUTH was reported: the exchange's octets are gone
+ * from tx_buf and were never in a trace. */
+void fa_end(void);
 /* The raw secret of this run is nowhere in @p buf. */
 void fa_check_no_secret(const char *what, const void *buf, size_t len);
 /* Whether the current exchange began (an AUTH line went out). */

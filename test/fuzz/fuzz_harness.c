@@ -107,7 +107,6 @@ static struct {
     bool auth_queued;
     int tls_outcome;
     bool start_tls_fails;
-    bool auth_reported;       /* on_done(AUTH) fired during the current core call */
 
     fz_stream_t script, split, act, sendp;
     size_t script_pos;
@@ -539,8 +538,7 @@ static long fz_send(void *ctx, const uint8_t *data, size_t len)
     FZ_CHECK(fz.close_calls == 0 && !fz.port_closed, "send called after the connection was closed");
     FZ_CHECK(pop3_state(&fz.client) != POP3_STATE_CLOSED, "send called in state CLOSED");
     FZ_CHECK(len > 0, "send called with length 0");
-    FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len) || (auth && fz_sasl_constant(data, len)),
-             "send data outside tx_buf and the core's own CAPA/STLS");
+    FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len), "send data outside tx_buf and the core's own CAPA/STLS");
     if (fz.pending_valid) {
         /* Port contract: after a short send or a would-block the same bytes come again. */
         FZ_CHECK(len >= fz.pending_len && memcmp(data, fz.pending, fz.pending_len) == 0,
@@ -791,8 +789,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
                  "oauth_scope of %zu octets", r->oauth_scope_len);
     }
     if (cmd == POP3_CMD_AUTH) {
-        fa_reported();
-        fz.auth_reported = true; /* tx_buf is checked once the core's call returned (wiping) */
+        fa_reported(); /* tx_buf is checked once the core's call returned (wiping) */
     }
     if (cmd == POP3_CMD_CONNECT) {
         FZ_CHECK(fz.connect_done == 0, "CONNECT reported twice");
@@ -866,10 +863,7 @@ static void after_core(void)
 {
     pop3_client_t *c = &fz.client;
 
-    if (fz.auth_reported) {
-        fz.auth_reported = false;
-        fa_end(fz.tx_buf, fz.tx_buf_len);
-    }
+    fa_end();
     if (!login_waiting()) {
         fa_check_no_secret("tx_buf", fz.tx_buf, fz.tx_buf_len);
     }
@@ -1406,6 +1400,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
     fz.tx_buf_len = POP3_MIN_TX_BUF_LEN + ((fz.opt0 & 4) ? 100U : 0U);
     fz.line_buf = malloc(fz.line_buf_len);
     fz.tx_buf = malloc(fz.tx_buf_len);
+    fa_set_tx(fz.tx_buf, fz.tx_buf_len);
     memset(&cfg, 0, sizeof cfg);
     cfg.line_buf = fz.line_buf;
     cfg.line_buf_len = fz.line_buf_len;

@@ -82,20 +82,4 @@ static inline bool fz_sendable(const uint8_t *data, size_t len, const char *tx, 
     return false;
 }
 
-/* A constant line the core may send during SASL AUTH ("*", empty, OAUTHBEARER's
- * "AQ==", an empty initial response "="), or the unsent tail of one. */
-static inline bool fz_sasl_constant(const uint8_t *data, size_t len)
-{
-    static const char *const lines[] = {"*\r\n", "\r\n", "AQ==\r\n", "=\r\n"};
-    size_t i;
-
-    for (i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        size_t l = strlen(lines[i]);
-        if (len <= l && memcmp(data, lines[i] + l - len, len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 #endif
