@@ -56,6 +56,8 @@
 #     then any answer (the probe sends "" resp. "AQ==") gets
 #     "-ERR [AUTH] Authentication failed."; so does every failed login.
 #   - "*" gets "-ERR Authentication aborted by client."
+#   - introspection service unreachable: "-ERR [SYS/TEMP] Temporary
+#     authentication failure. [...]" right after the token (no continuation).
 #   - an initial response on the AUTH line is read like a continuation
 #     response (up to 8,192 octets): even the 4,000-octet token's 5,381-octet
 #     AUTH line is taken.  The 255-octet limit (RFC 5034) is the client's.
