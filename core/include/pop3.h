@@ -325,12 +325,14 @@ typedef struct pop3_sasl_state {
     const pop3_sasl_creds_t *creds; /* the caller's, until AUTH is reported */
     const char *peer;  /* SCRAM: the combined nonce, inside line_buf while client-final streams */
     size_t peer_len;
+    size_t secret_len; /* octets of the password or token */
     size_t left;       /* raw octets of the response still to encode */
     size_t seg_off;    /* octets of the current segment done */
     uint8_t asked;     /* pop3_sasl_mech_t the application named */
     uint8_t mech;      /* the one in use */
     uint8_t step;      /* responses sent so far (the AUTH line's initial response counts) */
-    uint8_t resp;      /* what is being streamed: prefix, message, empty line, "*" */
+    uint8_t line;      /* the line being sent: the AUTH line, a response, or "*" */
+    uint8_t resp;      /* the message it carries in base64 (none: an empty line) */
     uint8_t emit;      /* position in that line: prefix, base64, CR LF, done */
     uint8_t seg;       /* segment of the message being encoded */
     uint8_t esc;       /* octets of a "=2C"/"=3D" escape already emitted */
@@ -402,6 +404,7 @@ typedef struct pop3_client {
 #if POP3_SASL_ENABLE
     bool out_stream;       /* the line being sent is a SASL line, produced piece by piece */
     uint16_t sasl_offered; /* bit (1 << pop3_sasl_mech_t) per mechanism in CAPA's SASL line */
+    uint8_t sasl_used;     /* mechanism of the current or last AUTH (the state is wiped after it) */
     pop3_sasl_state_t sasl;
 #endif
 } pop3_client_t;
@@ -518,8 +521,7 @@ pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass);
  * - POP3_OK: logged in (SCRAM: the server's signature was verified first).
  * - POP3_ERR_AUTH: -ERR (text and response code such as [AUTH], [SYS/TEMP]
  *   in the reply). POP3_ERR_AUTH_TOKEN: an OAuth token was refused (the
- *   server's error challenge, or -ERR with no code or [AUTH] after the
- *   token): reply.oauth_status / oauth_scope carry the JSON's fields when
+ *   server's error challenge, or -ERR [AUTH] after the token): reply.oauth_status / oauth_scope carry the JSON's fields when
  *   sent. Both leave the session in AUTHORIZATION, usable.
  * - POP3_ERR_PROTOCOL (invalid base64, a challenge the mechanism cannot
  *   take, a continuation after the last step, +OK before the last step) or
@@ -529,7 +531,9 @@ pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass);
  *   credential octet is sent after the fault. The session then ends with the
  *   same status. A challenge longer than line_buf ends it at once
  *   (POP3_ERR_PROTOCOL).
- * - POP3_ERR_ABORTED: pop3_auth_cancel(), or read_secret failed.
+ * - POP3_ERR_ABORTED: pop3_auth_cancel(), or read_secret, rng or an mbedTLS
+ *   computation failed (if a response line was already under way the
+ *   session ends: a line cannot be taken back).
  *
  * @param creds see pop3_sasl_creds_t (kept by the caller until on_done).
  * @return POP3_OK if queued; POP3_ERR_BAD_ARG: NULL or invalid strings (empty

@@ -12,6 +12,12 @@
 /* APOP needs MD5 from mbedTLS: only with MBEDTLS_MD5_C (FW_APOP=1 enables both). */
 #define POP3_APOP_ENABLE FW_APOP
 
+/* SASL: XOAUTH2/OAUTHBEARER and PLAIN/LOGIN need only base64 (already in for PEM).
+ * CRAM-MD5 and SCRAM would add MD5, SHA-1 and PBKDF2 code the example does not use. */
+#define POP3_SASL_ENABLE 1
+#define POP3_SASL_CRAM_MD5_ENABLE 0
+#define POP3_SASL_SCRAM_ENABLE 0
+
 /* The app queues at most LOGIN, UIDL, then RETR (+DELE) one message at a time, then QUIT. */
 #define POP3_QUEUE_LEN 4U
 
