@@ -6,6 +6,7 @@
  *
  * TEST: session-plain session-stls session-tls big-plain big-stls big-tls
  *       dele cert-wrong-ca cert-wrong-name cert-ip pause-plain pause-tls name
+ *       sasl-stls sasl-tls sasl-oauthbearer (lwip_live_sasl.c)
  * Exit 0 pass, 1 fail, 77 skip. Every comparison is exact, byte for byte.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -21,6 +22,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
+#include "lwip_live.h"
 #include "pop3.h"
 #include "pop3_lwip.h"
 #include "slirp_netif.h"
@@ -30,9 +32,11 @@
 
 /* ---- fixture environment ------------------------------------------------------ */
 
-static char fix_dir[512];
-static unsigned pop3_port, pop3s_port, msg_small, msg_dots, msg_mid, msg_big;
-static char alice_pw[64], bob_pw[64];
+char fix_dir[512];
+unsigned pop3_port, pop3s_port;
+static unsigned msg_small, msg_dots, msg_mid, msg_big;
+char alice_pw[64];
+static char bob_pw[64];
 
 static void load_env(const char *dir)
 {
@@ -72,7 +76,7 @@ static void load_env(const char *dir)
     }
 }
 
-static char *read_file(const char *name, size_t *len)
+char *read_file(const char *name, size_t *len)
 {
     char path[700];
     FILE *f;
@@ -109,11 +113,6 @@ static double now_s(void)
 
 /* ---- growable byte buffer (test code) ----------------------------------------- */
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-} buf_t;
-
 static void buf_add(buf_t *b, const void *d, size_t n)
 {
     if (b->len + n + 1U > b->cap) {
@@ -132,42 +131,13 @@ static void buf_add(buf_t *b, const void *d, size_t n)
     b->data[b->len] = '\0';
 }
 
-static void buf_free(buf_t *b)
+void buf_free(buf_t *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
 }
 
 /* ---- one session ------------------------------------------------------------------ */
-
-#define MAX_RESULTS 16
-
-typedef struct {
-    pop3_cmd_t cmd;
-    pop3_status_t st;
-    uint32_t count;
-    uint64_t octets;
-    buf_t data; /* body (RETR/TOP) or "N UID\n" lines (UIDL) */
-} result_t;
-
-typedef struct session {
-    pop3_client_t client;
-    pop3_lwip_t port;
-    pop3_tls_t tls;
-    pop3_tls_config_t tc;
-    char line_buf[1024];
-    char tx_buf[2 * POP3_MIN_TX_BUF_LEN];
-    pop3_status_t connect_st;
-    bool connect_done;
-    result_t res[MAX_RESULTS];
-    int n_res;
-    buf_t cur;
-    /* pause control (pause tests) */
-    size_t pause_at[4];
-    int n_pause, next_pause;
-    size_t body_total;
-    bool want_pause_now;
-} session_t;
 
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
@@ -186,6 +156,12 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         x->octets = r->octets;
         x->data = s->cur;
         memset(&s->cur, 0, sizeof s->cur);
+        if (r->oauth_status != NULL) {
+            snprintf(x->oauth_status, sizeof x->oauth_status, "%.*s", (int)r->oauth_status_len, r->oauth_status);
+        }
+        if (r->oauth_scope != NULL) {
+            snprintf(x->oauth_scope, sizeof x->oauth_scope, "%.*s", (int)r->oauth_scope_len, r->oauth_scope);
+        }
     }
 }
 
@@ -213,11 +189,10 @@ static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t
     return POP3_CB_CONTINUE;
 }
 
-typedef enum { M_PLAIN, M_STLS, M_TLS } mode_t_;
 
 static uint32_t next_connect_timeout_ms; /* 0: default */
 
-static void session_setup(session_t *s, mode_t_ mode, const char *tls_host, const char *ca)
+void session_setup(session_t *s, mode_t_ mode, const char *tls_host, const char *ca)
 {
     pop3_config_t cfg;
     char ca_path[700];
@@ -250,7 +225,7 @@ static void session_setup(session_t *s, mode_t_ mode, const char *tls_host, cons
     CHECK(pop3_init(&s->client, &cfg) == POP3_OK, "pop3_init");
 }
 
-static void session_connect(session_t *s, mode_t_ mode)
+void session_connect(session_t *s, mode_t_ mode)
 {
     ip_addr_t gw;
 
@@ -260,10 +235,7 @@ static void session_connect(session_t *s, mode_t_ mode)
           "connect");
 }
 
-/** Pause hook: called by the loop while the client is paused; returns true to resume. */
-typedef bool (*pause_fn)(session_t *s);
-
-static void session_run(session_t *s, double limit_s, pause_fn on_paused)
+void session_run(session_t *s, double limit_s, pause_fn on_paused)
 {
     double end = now_s() + limit_s;
 
@@ -288,7 +260,7 @@ static void session_run(session_t *s, double limit_s, pause_fn on_paused)
     }
 }
 
-static void session_free(session_t *s)
+void session_free(session_t *s)
 {
     for (int i = 0; i < s->n_res; i++) {
         buf_free(&s->res[i].data);
@@ -296,7 +268,7 @@ static void session_free(session_t *s)
     buf_free(&s->cur);
 }
 
-static const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
+const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
 {
     if (i >= s->n_res) {
         tc_fail_at(__LINE__, "result %d (%s) missing: only %d results", i, pop3_cmd_name(cmd), s->n_res);
@@ -334,7 +306,7 @@ static void expect_bytes(const char *what, const buf_t *got, const char *file)
     free(want);
 }
 
-static void expect_connect(const session_t *s, pop3_status_t want)
+void expect_connect(const session_t *s, pop3_status_t want)
 {
     CHECK(s->connect_done, "CONNECT never completed");
     CHECK(s->connect_st == want, "CONNECT: %s, expected %s (tls: %s; net: %s)",
@@ -342,7 +314,7 @@ static void expect_connect(const session_t *s, pop3_status_t want)
           pop3_lwip_net_error(&s->port));
 }
 
-static size_t pool_used(void)
+size_t pool_used(void)
 {
     return (size_t)lwip_stats.memp[MEMP_PBUF_POOL]->used + (size_t)lwip_stats.memp[MEMP_PBUF]->used;
 }
@@ -710,6 +682,11 @@ int main(int argc, char **argv)
         test_pause(mode_of(t + 6));
     } else if (!strcmp(t, "name")) {
         test_name();
+    } else if (!strcmp(t, "sasl-oauthbearer")) {
+        test_sasl(M_STLS, true);
+        test_sasl(M_TLS, true);
+    } else if (!strncmp(t, "sasl-", 5)) {
+        test_sasl(mode_of(t + 5), false);
     } else {
         fprintf(stderr, "unknown test %s\n", t);
         return 2;
