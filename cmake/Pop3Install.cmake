@@ -23,7 +23,7 @@ endif()
 install(TARGETS pop3_core pop3_tls pop3_posix EXPORT pop3Targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${POP3_INSTALL_INCLUDEDIR})
-install(FILES core/include/pop3.h config/pop3_config_defaults.h port/mbedtls/pop3_tls.h
+install(FILES core/include/pop3.h core/include/pop3_sasl.h config/pop3_config_defaults.h port/mbedtls/pop3_tls.h
   port/mbedtls/pop3_link.h
   port/posix/pop3_posix.h DESTINATION ${POP3_INSTALL_INCLUDEDIR})
 # Templates for builds from source; the installed libraries keep the configuration they

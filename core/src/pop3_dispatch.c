@@ -111,6 +111,9 @@ void pop3_end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
     c->paused = false;
     c->want_write = false;
     c->out_len = 0;
+#if POP3_SASL_ENABLE
+    c->out_stream = false;
+#endif
     if (close_transport) {
         c->cfg.transport.close(c->cfg.transport.ctx);
     }

@@ -259,7 +259,10 @@ uint32_t pop3_sasl_offered(const char *line, size_t len)
         while (i < len && line[i] != ' ') {
             i++;
         }
-        if (i > start && pop3_sasl_mech_parse(line + start, i - start, &m) && m != POP3_SASL_BEST) {
+        /* name_index() directly, not pop3_sasl_mech_parse(): a firmware that never
+         * parses names from its user does not link that. */
+        m = (pop3_sasl_mech_t)(POP3_SASL_LOGIN + name_index(mech_names, line + start, i - start));
+        if (i > start && m >= POP3_SASL_LOGIN) {
             bits |= (uint32_t)1U << m;
         }
     }

@@ -456,11 +456,12 @@ static void oauth_error(pop3_sasl_state_t *s, const char *json, size_t n)
     }
 }
 
-/* The mechanism's answer to a decoded challenge of @p n octets at @p d. */
+/* The mechanism's answer to a decoded challenge of @p n octets at @p d; one
+ * case per mechanism, s->step counting the messages already sent. */
 static pop3_status_t step(pop3_client_t *c, char *d, size_t n)
 {
     pop3_sasl_state_t *s = &c->sasl;
-    pop3_status_t st = POP3_OK;
+    pop3_status_t st;
 
     switch (s->mech) {
     case POP3_SASL_LOGIN: /* "Username:", "Password:" (texts vary: not checked) */
@@ -470,53 +471,59 @@ static pop3_status_t step(pop3_client_t *c, char *d, size_t n)
         respond(c, s->step == 0 ? R_M0 : R_M1);
         return POP3_OK;
 #if POP3_SASL_CRAM_MD5_ENABLE
-    case POP3_SASL_CRAM_MD5:
+    case POP3_SASL_CRAM_MD5: /* one challenge, the server's timestamp */
         if (s->step != 0 || n == 0) {
             return POP3_ERR_PROTOCOL;
         }
         st = pop3_cram_digest(c, d, n);
-        break;
+        if (st == POP3_OK) {
+            respond(c, R_M0);
+        }
+        return st;
 #endif
 #if POP3_SASL_SCRAM_ENABLE
     case POP3_SASL_SCRAM_SHA_1:
     case POP3_SASL_SCRAM_SHA_256:
-        if (s->step == 1U) {
-            st = pop3_scram_first(c, d, n); /* server-first: answered by client-final */
-            break;
-        }
-        if (s->step == 2U) {
-            st = pop3_scram_final(c, d, n); /* server-final: its signature checked */
+        switch (s->step) {
+        case 0: /* client-first was too long for the AUTH line: asked for with "+" */
+            st = n == 0 ? POP3_OK : POP3_ERR_PROTOCOL;
+            if (st == POP3_OK) {
+                respond(c, R_M0);
+            }
+            return st;
+        case 1: /* server-first, answered by client-final */
+            st = pop3_scram_first(c, d, n);
+            if (st == POP3_OK) {
+                respond(c, R_M1);
+            }
+            return st;
+        case 2: /* server-final: only a right signature gets the empty answer */
+            st = pop3_scram_final(c, d, n);
             if (st == POP3_OK) {
                 respond(c, R_NONE);
             }
             return st;
+        default:
+            return POP3_ERR_PROTOCOL;
         }
-        break;
 #endif
-    default: /* PLAIN, XOAUTH2, OAUTHBEARER: one message */
-        if (s->step == 1U && is_oauth(s->mech) && !s->rejected) {
-            /* The token was refused: RFC 7628 3.2.2's error, answered so the server sends -ERR. */
+    case POP3_SASL_XOAUTH2:
+    case POP3_SASL_OAUTHBEARER:
+        if (s->step == 1U && !s->rejected) {
+            /* The token was refused (RFC 7628 3.2.2): answered so that -ERR follows. */
             oauth_error(s, d, n);
             s->rejected = true;
             respond(c, s->mech == POP3_SASL_OAUTHBEARER ? R_ONE : R_NONE);
             return POP3_OK;
         }
-        break;
+        /* fall through - otherwise like PLAIN */
+    default: /* PLAIN: the one message, asked for with an empty challenge */
+        if (s->step != 0 || n != 0) {
+            return POP3_ERR_PROTOCOL;
+        }
+        respond(c, R_M0);
+        return POP3_OK;
     }
-    if (st != POP3_OK) {
-        return st;
-    }
-    if (s->step != 0 && !(s->mech == POP3_SASL_CRAM_MD5 || is_scram(s->mech))) {
-        return POP3_ERR_PROTOCOL; /* a continuation after the last step */
-    }
-    if (s->step == 0 && n != 0 && s->mech != POP3_SASL_CRAM_MD5) {
-        return POP3_ERR_PROTOCOL; /* the initial response is asked for with an empty challenge */
-    }
-    if (s->step > 1U) {
-        return POP3_ERR_PROTOCOL;
-    }
-    respond(c, s->step == 0 ? R_M0 : R_M1);
-    return POP3_OK;
 }
 
 pop3_status_t pop3_sasl_challenge(pop3_client_t *c, char *text, size_t n)
