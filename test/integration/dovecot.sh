@@ -55,6 +55,9 @@
 #     OAUTHBEARER: {"status":"invalid_token","openid-configuration":"..."}
 #     then any answer (the probe sends "" resp. "AQ==") gets
 #     "-ERR [AUTH] Authentication failed."; so does every failed login.
+#   - OAUTHBEARER: the user name comes only from the GS2 header's a=; a valid
+#     token with "n,," (no a=) gets "-ERR [AUTH] Authentication failed."
+#     at once, no error continuation (log: "Missing username or token").
 #   - "*" gets "-ERR Authentication aborted by client."
 #   - introspection service unreachable: "-ERR [SYS/TEMP] Temporary
 #     authentication failure. [...]" right after the token (no continuation).

@@ -186,6 +186,8 @@ def m_scram(c, user, pw, hname):
 def oauth_payload(mech, user, token, port):
     if mech == "XOAUTH2":
         return "user=%s\x01auth=Bearer %s\x01\x01" % (user, token)
+    if user is None:  # RFC 7628 allows a GS2 header without authzid
+        return "n,,\x01host=127.0.0.1\x01port=%s\x01auth=Bearer %s\x01\x01" % (port, token)
     return "n,a=%s,\x01host=127.0.0.1\x01port=%s\x01auth=Bearer %s\x01\x01" % (user, port, token)
 
 
@@ -319,6 +321,12 @@ def main():
                     new = f.readlines()[seen:]
                 check("%s %s %s: introspected as %s" % (mode, mech, t, t),
                       any(("-> %s" % t) in ln for ln in new), "".join(new).strip())
+        # OAUTHBEARER with a valid token but no a= in the GS2 header
+        c = Pop3(env, mode)
+        r = c.cmd("AUTH OAUTHBEARER " + b64(oauth_payload("OAUTHBEARER", None, tok["alice"], port).encode()))
+        check(mode + " OAUTHBEARER without a=<user> refused", r.startswith(b"-ERR"), repr(r[:100]))
+        fact("OAUTHBEARER without a=", "valid token, GS2 header 'n,,': %r (no error continuation)" % r)
+        c.close()
         # "*" cancels an exchange
         c = Pop3(env, mode)
         cont(c.cmd("AUTH PLAIN"), "AUTH PLAIN")
