@@ -5,7 +5,8 @@
  *   lwip_live FIXTURE_DIR TEST
  *
  * TEST: session-plain session-stls session-tls big-plain big-stls big-tls
- *       dele cert-wrong-ca cert-wrong-name cert-ip pause-plain pause-tls name
+ *       dele cert-wrong-ca cert-wrong-name cert-ip name;
+ *       pause-plain pause-tls (lwip_live_pause.c);
  *       sasl-stls sasl-tls sasl-oauthbearer (lwip_live_sasl.c)
  * Exit 0 pass, 1 fail, 77 skip. Every comparison is exact, byte for byte.
  */
@@ -34,7 +35,8 @@
 
 char fix_dir[512];
 unsigned pop3_port, pop3s_port;
-static unsigned msg_small, msg_dots, msg_mid, msg_big;
+unsigned msg_big;
+static unsigned msg_small, msg_dots, msg_mid;
 char alice_pw[64];
 static char bob_pw[64];
 
@@ -103,7 +105,7 @@ char *read_file(const char *name, size_t *len)
     return buf;
 }
 
-static double now_s(void)
+double now_s(void)
 {
     struct timespec ts;
 
@@ -281,7 +283,7 @@ const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
     return &s->res[i];
 }
 
-static void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
+void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
 {
     const result_t *r = result(s, i, cmd);
 
@@ -290,7 +292,7 @@ static void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
     }
 }
 
-static void expect_bytes(const char *what, const buf_t *got, const char *file)
+void expect_bytes(const char *what, const buf_t *got, const char *file)
 {
     size_t len;
     char *want = read_file(file, &len);
@@ -328,7 +330,7 @@ static mode_t_ mode_of(const char *name)
     return M_TLS;
 }
 
-static void login_alice(session_t *s)
+void login_alice(session_t *s)
 {
     CHECK(pop3_login(&s->client, "alice", alice_pw) == POP3_OK, "queue login");
 }
@@ -491,100 +493,6 @@ static void expect_cert_ok(mode_t_ mode, const char *host)
     CHECK(pop3_quit(&s->client) == POP3_OK, "queue quit");
     session_run(s, 30, NULL);
     expect_connect(s, POP3_OK);
-    session_free(s);
-    free(s);
-}
-
-/*
- * Pause test: state observed while paused. The window is closed when every
- * held octet is missing from the receive window (rcv_wnd + held == TCP_WND:
- * nothing held was acknowledged), the window still advertised to the peer
- * (rcv_ann_wnd) is below one MSS (the sender's silly-window avoidance then
- * stops it; it reaches exactly 0 only when the sender fills it to the octet),
- * and no octet arrived during the last 300 ms of a 600 ms pause.
- */
-static double pause_started;
-static size_t held_max, held_mark;
-static unsigned wnd_min_ann = 0xFFFFFFFFU, wnd_min = 0xFFFFFFFFU, pauses_seen, pauses_closed;
-static size_t body_at_pause;
-static bool mark_taken, invariant_ok;
-
-static bool pause_hook(session_t *s)
-{
-    struct tcp_pcb *tpcb = s->port.pcb != NULL ? (struct tcp_pcb *)s->port.pcb->state : NULL;
-    size_t held = pop3_lwip_held(&s->port);
-    double t;
-
-    if (s->want_pause_now) {
-        s->want_pause_now = false;
-        pause_started = now_s();
-        body_at_pause = s->body_total;
-        mark_taken = false;
-        invariant_ok = true;
-        pauses_seen++;
-    }
-    t = now_s() - pause_started;
-    if (held > held_max) {
-        held_max = held;
-    }
-    if (tpcb != NULL) {
-        if (tpcb->rcv_ann_wnd < wnd_min_ann) wnd_min_ann = tpcb->rcv_ann_wnd;
-        if (tpcb->rcv_wnd < wnd_min) wnd_min = tpcb->rcv_wnd;
-        if ((size_t)tpcb->rcv_wnd + held != (size_t)TCP_WND) {
-            invariant_ok = false; /* a held octet was acknowledged, or more arrived than the window */
-        }
-    }
-    CHECK(s->body_total == body_at_pause, "body data delivered while paused (%zu -> %zu)", body_at_pause,
-          s->body_total);
-    CHECK(held <= (size_t)TCP_WND, "held %zu octets while paused, more than TCP_WND %u", held, (unsigned)TCP_WND);
-    if (t >= 0.3 && !mark_taken) {
-        mark_taken = true;
-        held_mark = held;
-    }
-    if (t >= 0.6) {
-        bool closed = tpcb != NULL && invariant_ok && held == held_mark && tpcb->rcv_ann_wnd < TCP_MSS;
-        if (closed) {
-            pauses_closed++;
-        } else {
-            printf("pause %u not closed: held %zu (at 300 ms %zu), rcv_wnd %u, rcv_ann_wnd %u, invariant %d\n",
-                   pauses_seen, held, held_mark, tpcb ? (unsigned)tpcb->rcv_wnd : 0U,
-                   tpcb ? (unsigned)tpcb->rcv_ann_wnd : 0U, (int)invariant_ok);
-        }
-        return true;
-    }
-    return false;
-}
-
-static void test_pause(mode_t_ mode)
-{
-    session_t *s = calloc(1, sizeof *s);
-    char f_big[64];
-
-    session_setup(s, mode, NULL, NULL);
-    s->pause_at[0] = 100000;
-    s->pause_at[1] = 5000000;
-    s->pause_at[2] = 15000000;
-    s->n_pause = 3;
-    session_connect(s, mode);
-    login_alice(s);
-    CHECK(pop3_retr(&s->client, msg_big) == POP3_OK, "queue retr");
-    CHECK(pop3_quit(&s->client) == POP3_OK, "queue quit");
-    session_run(s, 300, pause_hook);
-    expect_connect(s, POP3_OK);
-    CHECK(pauses_seen == 3, "%u pauses, expected 3", pauses_seen);
-    CHECK(pauses_closed == pauses_seen, "window closed (held = unacknowledged, stalled, < 1 MSS advertised) in %u of %u pauses",
-          pauses_closed, pauses_seen);
-    if (s->n_res == 3) {
-        expect_ok(s, 1, POP3_CMD_RETR);
-        snprintf(f_big, sizeof f_big, "expected/%u.eml", msg_big);
-        expect_bytes("RETR (big, paused 3x)", &s->res[1].data, f_big);
-    } else {
-        tc_fail_at(__LINE__, "%d results, expected 3", s->n_res);
-    }
-    printf("pause %s: %u pauses, window closed in %u, held max %zu octets (TCP_WND %u), "
-           "smallest rcv_wnd %u, smallest advertised window %u\n",
-           mode == M_PLAIN ? "plain" : "tls", pauses_seen, pauses_closed, held_max, (unsigned)TCP_WND,
-           wnd_min, wnd_min_ann);
     session_free(s);
     free(s);
 }

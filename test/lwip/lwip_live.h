@@ -70,9 +70,21 @@ void session_free(session_t *s);
 /** Result i, which must be for cmd (a failed check otherwise, and NULL). */
 const result_t *result(const session_t *s, int i, pop3_cmd_t cmd);
 void expect_connect(const session_t *s, pop3_status_t want);
+/** Result i is cmd with POP3_OK. */
+void expect_ok(const session_t *s, int i, pop3_cmd_t cmd);
+/** Queues pop3_login() as alice. */
+void login_alice(session_t *s);
 /** pbufs in use (lwIP's pools). */
 size_t pool_used(void);
 
+/** Seconds on the monotonic clock. */
+double now_s(void);
+/** Body received equals DIR/file, octet for octet (a failed check otherwise). */
+void expect_bytes(const char *what, const buf_t *got, const char *file);
+extern unsigned msg_big;
+
+/** lwip_live_pause.c: RETR of the big message, paused three times (TEST pause-plain, pause-tls). */
+void test_pause(mode_t_ mode);
 /** lwip_live_sasl.c: the SASL logins over STLS or POP3S (TEST sasl-stls, sasl-tls). */
 void test_sasl(mode_t_ mode, bool oauthbearer);
 
