@@ -3,8 +3,10 @@
 #
 #   dovecot.sh start DIR     create DIR, certificates, mailboxes, config; start
 #                            Dovecot on 127.0.0.1 and 127.0.0.2, free high ports;
-#                            print the environment (also written to DIR/env)
-#   dovecot.sh stop DIR      stop it (works after a half-failed start as well)
+#                            print the environment (tokens masked; all of it
+#                            is in DIR/env)
+#   dovecot.sh stop DIR      stop it and the token-introspection service
+#                            (works after a half-failed start as well)
 #   dovecot.sh env DIR       print DIR/env
 #   dovecot.sh reseed-bob DIR   reset user bob's mailbox (for DELE tests)
 #

@@ -3,8 +3,9 @@
 # fail, mode_args, CHECKS, OUT, EX, FIX, HERE).  pop3-cli logs in to the
 # fixture with --auth MECH over STLS (--starttls) and POP3S (--tls):
 # passwords from POP3_PASSWORD, tokens from --oauth2-token-file or
-# POP3_OAUTH2_TOKEN.  Every run is -v, and its trace must reveal no secret
-# (secret_scan.py: as is or in base64); STLS runs send AUTH only after STLS.
+# POP3_OAUTH2_TOKEN.  The login runs are -v, and their traces must reveal no
+# secret (secret_scan.py: as is or in base64); with STLS, AUTH comes only
+# after the server's +OK to STLS (and test_sasl_pretls checks the wire).
 
 PASS_MECHS=(plain login cram-md5 scram-sha-1 scram-sha-256)
 SASL_WRONG_PW=not-the-password-$$

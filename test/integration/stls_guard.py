@@ -9,8 +9,8 @@ COUNT connections ended (or 300 s).  Everything the client sends up to its
 first TLS record (an octet 0x16: a TLS handshake; POP3 command lines never
 contain it) is plaintext on the wire; LOG gets one line per connection:
     conn N tls=yes|no pretls=<Python repr of those octets>
-The test then demands that this is exactly b'CAPA\\r\\nSTLS\\r\\n' (or a prefix
-of it): no credential octet before TLS.  Python 3 standard library only.
+The test then demands that this is exactly b'CAPA\\r\\nSTLS\\r\\n': no
+credential octet before TLS.  Python 3 standard library only.
 """
 import socket
 import sys
