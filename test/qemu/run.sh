@@ -18,7 +18,7 @@
 #    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
 #      POP3S over the whole mailbox (21 MB); then, with the 20 MB message replaced by a
 #      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
-#      preferring AES-GCM: exit 0, DHCP address 10.0.2.15 logged, every message's UID and
+#      preferring AES-GCM, POP3S with XOAUTH2 (the fixture's OAuth token): exit 0, DHCP address 10.0.2.15 logged, every message's UID and
 #      octet count as in the Maildir, the command lines as an awk oracle finds them;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
@@ -148,6 +148,17 @@ if [ "${2:-}" = "--inside" ]; then
   [ "$(irqs plain)" -gt 0 ] && [ "$(irqs plain-polled)" = 0 ] ||
     die "LAN9118 interrupts: $(irqs plain) with netif=irq, $(irqs plain-polled) with netif=poll (expected >0 and 0)"
   fw pop3s-aesgcm "$elf_aesgcm" 1 $tls clock=host $common; expect_ok pop3s-aesgcm
+  # XOAUTH2 with the fixture's OAuth token (its oauth2 passdb), when it has one: the token
+  # streamed from a host file, a wrong password so that only the token can log in.
+  if [ -n "${POP3_OAUTH2_TOKEN_ALICE:-}" ]; then
+    printf '%s\n' "$POP3_OAUTH2_TOKEN_ALICE" >"$bdir/oauth2-token"
+    fw xoauth2 "$elf" 0 $tls clock=host $common pass=not-the-password token="$bdir/oauth2-token"
+    expect_ok xoauth2
+    grep -qx 'login: AUTH XOAUTH2' "$bdir/xoauth2.log" || { show xoauth2; die "xoauth2: no 'login: AUTH XOAUTH2'"; }
+    log "xoauth2: logged in with the OAuth token (${#POP3_OAUTH2_TOKEN_ALICE} octets), mailbox fetched"
+  else
+    log "xoauth2: SKIPPED (the fixture exports no POP3_OAUTH2_TOKEN_ALICE)"
+  fi
   fw wrong-ca "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_WRONG_CAFILE host=localhost clock=host $common
   expect_refused wrong-ca 'not trusted'
   fw wrong-host "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=wrong.example.org clock=host $common
