@@ -71,8 +71,11 @@ def serve(conn, n):
                 want = read("password")
             elif mech in (b"XOAUTH2", b"OAUTHBEARER"):
                 fields = raw.split(b"\x01")
-                user = (fields[0].split(b"user=")[1] if mech == b"XOAUTH2"
-                        else fields[0].split(b"a=")[1].rstrip(b","))
+                if mech == b"XOAUTH2":
+                    user = fields[0].split(b"user=")[1]
+                else:  # GS2 header "n,a=USER," or "n,," (no authzid: the token names the user)
+                    gs2 = fields[0].split(b",")
+                    user = gs2[1][2:] if gs2[1].startswith(b"a=") else b"alice"
                 secret = [x for x in fields if x.startswith(b"auth=Bearer ")][0][12:]
                 want = read("token")
             else:
