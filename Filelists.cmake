@@ -15,7 +15,8 @@ if(NOT POP3_DIR)
   set(POP3_DIR "${CMAKE_CURRENT_LIST_DIR}")
 endif()
 
-# Protocol engine (no I/O; C library only, plus mbedTLS MD5 when POP3_APOP_ENABLE=1).
+# Protocol engine (no I/O; C library only, plus mbedTLS MD5 when POP3_APOP_ENABLE=1 and
+# base64/MD/SHA/PKCS5 when POP3_SASL_ENABLE=1: see config/pop3_config_defaults.h).
 set(POP3_CORE_SRCS
   ${POP3_DIR}/core/src/pop3_api.c
   ${POP3_DIR}/core/src/pop3_session.c
@@ -24,7 +25,10 @@ set(POP3_CORE_SRCS
   ${POP3_DIR}/core/src/pop3_reply.c
   ${POP3_DIR}/core/src/pop3_body.c
   ${POP3_DIR}/core/src/pop3_util.c
-  ${POP3_DIR}/core/src/pop3_apop.c)
+  ${POP3_DIR}/core/src/pop3_apop.c
+  ${POP3_DIR}/core/src/pop3_sasl.c
+  ${POP3_DIR}/core/src/pop3_sasl_codec.c
+  ${POP3_DIR}/core/src/pop3_sasl_crypto.c)
 set(POP3_CORE_INCLUDE_DIRS ${POP3_DIR}/core/include ${POP3_DIR}/config)
 
 # TLS adapter: mbedTLS over any non-blocking byte pipe (both ports use it).

@@ -12,7 +12,8 @@ ifeq ($(POP3_DIR),)
 POP3_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 endif
 
-# Protocol engine (no I/O; C library only, plus mbedTLS MD5 when POP3_APOP_ENABLE=1).
+# Protocol engine (no I/O; C library only, plus mbedTLS MD5 when POP3_APOP_ENABLE=1 and
+# base64/MD/SHA/PKCS5 when POP3_SASL_ENABLE=1: see config/pop3_config_defaults.h).
 POP3_CORE_SRCS := \
 	$(POP3_DIR)/core/src/pop3_api.c \
 	$(POP3_DIR)/core/src/pop3_session.c \
@@ -21,7 +22,10 @@ POP3_CORE_SRCS := \
 	$(POP3_DIR)/core/src/pop3_reply.c \
 	$(POP3_DIR)/core/src/pop3_body.c \
 	$(POP3_DIR)/core/src/pop3_util.c \
-	$(POP3_DIR)/core/src/pop3_apop.c
+	$(POP3_DIR)/core/src/pop3_apop.c \
+	$(POP3_DIR)/core/src/pop3_sasl.c \
+	$(POP3_DIR)/core/src/pop3_sasl_codec.c \
+	$(POP3_DIR)/core/src/pop3_sasl_crypto.c
 POP3_CORE_INCLUDE_DIRS := $(POP3_DIR)/core/include $(POP3_DIR)/config
 
 # TLS adapter: mbedTLS over any non-blocking byte pipe (both ports use it).

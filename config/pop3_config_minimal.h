@@ -1,6 +1,6 @@
 /**
  * @file pop3_config_minimal.h
- * @brief The "minimal" size profile: USER/PASS login over TLS, STAT, UIDL, RETR,
+ * @brief The "minimal" size profile: USER/PASS login over TLS (no SASL), STAT, UIDL, RETR,
  *        DELE and QUIT; every optional feature compiled out.
  *
  * Build the library and the application with
@@ -15,6 +15,7 @@
 
 #define POP3_TRACE_ENABLE       0 /* protocol trace (on_trace) */
 #define POP3_APOP_ENABLE        0 /* APOP login (MD5 from mbedTLS) */
+#define POP3_SASL_ENABLE        0 /* SASL AUTH (base64, HMAC, SHA, PBKDF2 from mbedTLS) */
 #define POP3_TOP_ENABLE         0 /* TOP */
 #define POP3_LIST_ENABLE        0 /* LIST */
 #define POP3_CAPA_ENABLE        0 /* explicit pop3_capa() and on_capa */

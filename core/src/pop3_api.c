@@ -212,6 +212,49 @@ pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass)
 }
 #endif
 
+#if POP3_SASL_ENABLE
+pop3_status_t pop3_auth(pop3_client_t *c, pop3_sasl_mech_t mech, const pop3_sasl_creds_t *creds)
+{
+    pop3_status_t st = can_queue(c);
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    if (c->sasl.creds != NULL) {
+        return POP3_ERR_QUEUE_FULL; /* one AUTH at a time: it owns the SASL state */
+    }
+    st = pop3_sasl_prepare(c, mech, creds);
+    if (st != POP3_OK) {
+        return st;
+    }
+    if (c->cfg.security == POP3_SEC_PLAINTEXT && !c->cfg.allow_plaintext_login) {
+        POP3_LOG_ERROR(("plaintext AUTH refused (allow_plaintext_login not set)"));
+        pop3_wipe(&c->sasl, sizeof c->sasl);
+        return POP3_ERR_SECURITY;
+    }
+    pop3_q_push_bare(c, POP3_CMD_AUTH);
+    pop3_pump(c);
+    return POP3_OK;
+}
+
+void pop3_auth_cancel(pop3_client_t *c)
+{
+    if (c != NULL && c->sasl.creds != NULL) {
+        c->sasl.cancel = true; /* acted on when AUTH's turn comes or at the next challenge */
+    }
+}
+
+uint32_t pop3_sasl_mechs(const pop3_client_t *c)
+{
+    return c->sasl_offered;
+}
+
+pop3_sasl_mech_t pop3_auth_mech(const pop3_client_t *c)
+{
+    return (pop3_sasl_mech_t)c->sasl_used;
+}
+#endif
+
 /* ---- flow control and queries ------------------------------------------------- */
 
 void pop3_resume(pop3_client_t *c)

@@ -111,6 +111,9 @@ void pop3_end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
     c->paused = false;
     c->want_write = false;
     c->out_len = 0;
+#if POP3_SASL_ENABLE
+    c->out_stream = false;
+#endif
     if (close_transport) {
         c->cfg.transport.close(c->cfg.transport.ctx);
     }
@@ -134,12 +137,17 @@ void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
 #endif
 }
 
+/* Commands that never ran: the cause if it was the link or the server's
+ * bytes, else just "closed" (a -ERR was the answer to another command). */
+static pop3_status_t unsent_status(pop3_status_t st)
+{
+    return (st == POP3_OK || st == POP3_ERR_SERVER || st == POP3_ERR_AUTH) ? POP3_ERR_CLOSED : st;
+}
+
 void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
     bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH; /* CONNECT never started: no report */
-    /* Commands that never ran: the cause if it was the link or the server's
-     * bytes, else just "closed" (a -ERR was the answer to another command). */
-    pop3_status_t rest = (st == POP3_OK || st == POP3_ERR_SERVER || st == POP3_ERR_AUTH) ? POP3_ERR_CLOSED : st;
+    pop3_status_t rest = unsent_status(st);
 
     if (POP3_CLOSED(c)) {
         return;
@@ -175,11 +183,69 @@ bool pop3_ends_clean(pop3_client_t *c)
 
 /* ---- sending ---------------------------------------------------------------------- */
 
+#if POP3_SASL_ENABLE
+/* ---- SASL lines: produced piece by piece in the tail of tx_buf ------------- */
+
+static char *piece_area(const pop3_client_t *c)
+{
+    return c->cfg.tx_buf + c->cfg.tx_buf_len - POP3_SASL_PIECE_LEN;
+}
+
+/* The previous piece went out: wipe it, then the next one, or the line is done. */
+static void stream_next(pop3_client_t *c)
+{
+    size_t n;
+
+    pop3_wipe(piece_area(c), POP3_SASL_PIECE_LEN);
+    if (pop3_sasl_line_done(c)) {
+#if POP3_TRACE_ENABLE
+        char text[32];
+        pop3_trace(c, POP3_TRACE_SENT, text, pop3_sasl_trace_text(c, text));
+        if (POP3_CLOSED(c)) {
+            return; /* pop3_abort() from on_trace */
+        }
+#endif
+        c->out_stream = false;
+        c->out_len = 0;
+        pop3_expect_status(c, c->cfg.reply_timeout_ms);
+        return;
+    }
+    n = pop3_sasl_piece(c, piece_area(c), POP3_SASL_PIECE_LEN);
+    if (n == 0) {
+        POP3_LOG_ERROR(("SASL: read_secret failed in the middle of a line"));
+        pop3_fail(c, POP3_ERR_ABORTED, true);
+        return;
+    }
+    c->out = piece_area(c);
+    c->out_len = (uint16_t)n;
+    c->out_sent = 0;
+}
+
+void pop3_send_stream(pop3_client_t *c)
+{
+    /* Until the whole line is out the server has nothing to answer: any byte
+     * is a violation, and line_buf (where a SCRAM nonce streams from) holds still. */
+    c->rx = POP3_RX_NONE;
+    pop3_arm(c, c->cfg.reply_timeout_ms);
+    c->out_stream = true;
+    c->out_len = 0;
+    pop3_wipe(piece_area(c), POP3_SASL_PIECE_LEN);
+    stream_next(c);
+    pop3_flush(c);
+}
+#endif
+
 /* A whole line went out: trace it, and drop it from tx_buf if it came from there. */
 static void line_sent(pop3_client_t *c)
 {
     size_t n = c->out_len;
 
+#if POP3_SASL_ENABLE
+    if (c->out_stream) {
+        stream_next(c);
+        return;
+    }
+#endif
     trace_sent(c);
     if (POP3_CLOSED(c)) {
         return; /* pop3_abort() from on_trace */
@@ -255,10 +321,35 @@ void pop3_pump(pop3_client_t *c)
             pop3_report(c, cmd, POP3_ERR_STATE, NULL);
             continue;
         }
+#if POP3_SASL_ENABLE
+        if (cmd == POP3_CMD_AUTH) {
+            pop3_status_t st = pop3_sasl_begin(c);
+            if (st != POP3_OK) {
+                pop3_q_pop(c);
+                pop3_report(c, cmd, st, NULL);
+                continue;
+            }
+            c->q_head_sent = true;
+            pop3_send_stream(c);
+            continue;
+        }
+#endif
         c->q_head_sent = true;
         pop3_expect_status(c, c->cfg.reply_timeout_ms);
         pop3_send_queued_line(c);
     }
+}
+
+void pop3_finish_close(pop3_client_t *c, pop3_status_t st, pop3_status_t session_st, const pop3_reply_t *r)
+{
+    pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
+
+    pop3_q_pop(c);
+    /* Closed before the report, so pop3_abort() from that callback cannot
+     * turn a committed QUIT into an abort. */
+    pop3_end_session(c, session_st, true);
+    pop3_report(c, cmd, st, r);
+    pop3_fail_queue(c, unsent_status(session_st));
 }
 
 /* Ends the in-flight command and starts the next. */
@@ -272,18 +363,16 @@ void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
 
     c->rx = POP3_RX_NONE;
     c->deadline_armed = false;
-    pop3_q_pop(c);
-    if (junk || cmd == POP3_CMD_QUIT) {
-        if (junk) {
-            POP3_LOG_WARN(("data after the end of a reply, before the next command"));
-        }
-        /* Closed before the report, so pop3_abort() from that callback cannot
-         * turn a committed QUIT into an abort. */
-        pop3_end_session(c, junk ? POP3_ERR_PROTOCOL : st, true);
-        pop3_report(c, cmd, (junk && st == POP3_OK) ? POP3_ERR_PROTOCOL : st, r);
-        pop3_fail_queue(c, junk ? POP3_ERR_PROTOCOL : POP3_ERR_CLOSED);
+    if (junk) {
+        POP3_LOG_WARN(("data after the end of a reply, before the next command"));
+        pop3_finish_close(c, st == POP3_OK ? POP3_ERR_PROTOCOL : st, POP3_ERR_PROTOCOL, r);
         return;
     }
+    if (cmd == POP3_CMD_QUIT) {
+        pop3_finish_close(c, st, st, r);
+        return;
+    }
+    pop3_q_pop(c);
     pop3_report(c, cmd, st, r);
     pop3_pump(c);
 }

@@ -45,7 +45,7 @@ enum {
 /* ---- pop3_reply.c: pure decoders of reply lines (no client state) ---------- */
 
 /* Result of classifying a status line. */
-typedef enum { POP3_LINE_OK, POP3_LINE_ERR, POP3_LINE_BAD } pop3_line_kind_t;
+typedef enum { POP3_LINE_OK, POP3_LINE_ERR, POP3_LINE_CONT, POP3_LINE_BAD } pop3_line_kind_t;
 
 /* Outcome of pop3_line_take(). */
 typedef enum {
@@ -70,6 +70,8 @@ bool pop3_parse_uidl(const char *text, size_t len, uint32_t *msg, const char **u
 /* POP3_CAP_* bit of one CAPA line (0 for capabilities we do not track). */
 uint32_t pop3_capa_bit(const char *line, size_t len);
 bool pop3_apop_timestamp(const char *text, size_t len, const char **ts, size_t *ts_len);
+/* Bits (1 << pop3_sasl_mech_t) of the known mechanisms a CAPA "SASL ..." line lists (0 for other lines). */
+uint32_t pop3_sasl_offered(const char *line, size_t len);
 
 /* ---- pop3_body.c: pure decoder of a dot-stuffed multi-line body ------------- */
 
@@ -131,10 +133,15 @@ void pop3_fmt_line(pop3_fmt_t *f, const char *verb);
 /* Commits the text (its last line ended here) as a queue entry; or returns why not and wipes it. */
 pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg);
 
+#if POP3_SASL_ENABLE
+/* Queues a command without text in tx_buf (AUTH: its lines are produced as they go). */
+void pop3_q_push_bare(pop3_client_t *c, pop3_cmd_t cmd);
+#endif
 /* Room for @p slots more entries (the caller also checks the session is open). */
 bool pop3_q_has_room(const pop3_client_t *c, unsigned slots);
 pop3_queue_entry_t *pop3_q_head(pop3_client_t *c);
-/* Removes the head entry and wipes what is left of its text (an unsent PASS...). */
+/* Removes the head entry and wipes what is left of its text (an unsent PASS...)
+ * and, for AUTH, the SASL state. */
 void pop3_q_pop(pop3_client_t *c);
 /* Removes the first @p n octets of tx_buf (a line that was sent) and wipes the freed tail. */
 void pop3_tx_drop(pop3_client_t *c, size_t n);
@@ -177,8 +184,58 @@ void pop3_flush(pop3_client_t *c);
 void pop3_expect_status(pop3_client_t *c, uint32_t timeout_ms);
 /* Starts the next queued command if the line is free and the state allows. */
 void pop3_pump(pop3_client_t *c);
+/* Ends the in-flight command with @p st and the session with @p session_st
+ * (POP3_OK: a normal end); the commands behind it end unsent. */
+void pop3_finish_close(pop3_client_t *c, pop3_status_t st, pop3_status_t session_st, const pop3_reply_t *r);
+#if POP3_SASL_ENABLE
+/* Sends the SASL line pop3_sasl.c prepared, piece by piece; a status line is awaited once it is out. */
+void pop3_send_stream(pop3_client_t *c);
+#endif
 /* Ends the in-flight command with @p st (QUIT ends the session) and starts the next. */
 void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r);
+
+/* ---- SASL (RFC 5034) ---------------------------------------------------------- */
+#if POP3_SASL_ENABLE
+/* pop3_sasl_codec.c: pure helpers (mbedTLS base64). */
+/* Strict base64 (no spaces) decoded over itself; false if invalid. */
+bool pop3_b64_decode_inplace(char *s, size_t n, size_t *out);
+/* Base64 of n octets into dst (cap includes room for a NUL); returns its length, 0 if it did not fit. */
+size_t pop3_b64_encode(char *dst, size_t cap, const uint8_t *src, size_t n);
+/* Value of attribute "key=" in a SCRAM message (RFC 5802 section 5.1). */
+bool pop3_scram_attr(const char *msg, size_t len, char key, const char **val, size_t *val_len);
+/* Raw value of "key" in a flat JSON object (a string's text, or a number). */
+bool pop3_json_str(const char *j, size_t len, const char *key, const char **val, size_t *val_len);
+
+/* pop3_sasl.c: mechanisms and the response producer. */
+/* Checks the application's arguments and takes over the state for a new AUTH. */
+pop3_status_t pop3_sasl_prepare(pop3_client_t *c, pop3_sasl_mech_t mech, const pop3_sasl_creds_t *creds);
+/* AUTH's turn: chooses the mechanism and prepares the AUTH line; else why not (nothing sent). */
+pop3_status_t pop3_sasl_begin(pop3_client_t *c);
+/* A "+ " continuation (its base64 text, decoded in place): prepares the answer,
+ * or "*" and returns the fault to report once the server answered it. */
+pop3_status_t pop3_sasl_challenge(pop3_client_t *c, char *text, size_t n);
+/* +OK: POP3_OK if the exchange was complete, else the fault. */
+pop3_status_t pop3_sasl_success(const pop3_client_t *c);
+/* -ERR: POP3_ERR_AUTH, or POP3_ERR_AUTH_TOKEN with the JSON fields copied to
+ * @p keep (POP3_OAUTH_STATUS_MAX_LEN + POP3_OAUTH_SCOPE_MAX_LEN octets) and set in @p r. */
+pop3_status_t pop3_sasl_failure(const pop3_client_t *c, pop3_resp_code_t code, pop3_reply_t *r, char *keep);
+/* Next piece of the line under way into out (POP3_SASL_PIECE_LEN octets); 0 if read_secret failed. */
+size_t pop3_sasl_piece(pop3_client_t *c, char *out, size_t cap);
+bool pop3_sasl_line_done(const pop3_client_t *c);
+/* What the trace shows for the line just sent (at most 32 octets): secrets as "***". */
+size_t pop3_sasl_trace_text(const pop3_client_t *c, char *buf);
+
+/* pop3_sasl_crypto.c: CRAM-MD5 and SCRAM through mbedTLS. */
+#if POP3_SASL_CRAM_MD5_ENABLE
+pop3_status_t pop3_cram_digest(pop3_client_t *c, const char *chal, size_t n);
+#endif
+#if POP3_SASL_SCRAM_ENABLE
+/* server-first: checks it, derives ClientProof and the ServerSignature to expect. */
+pop3_status_t pop3_scram_first(pop3_client_t *c, const char *msg, size_t len);
+/* server-final: POP3_OK only if its signature is the expected one. */
+pop3_status_t pop3_scram_final(pop3_client_t *c, const char *msg, size_t len);
+#endif
+#endif
 
 /* ---- pop3_apop.c ------------------------------------------------------------- */
 #if POP3_APOP_ENABLE

@@ -13,6 +13,7 @@ static const pop3_cmd_info_t cmd_table[POP3_CMD_COUNT_] = {
     [POP3_CMD_CAPA] = {"CAPA", POP3_RK_LINES, POP3_ST_AUTH | POP3_ST_TRANS},
     [POP3_CMD_LOGIN] = {"USER", POP3_RK_DIALOG, POP3_ST_AUTH},
     [POP3_CMD_APOP] = {"APOP", POP3_RK_LINE, POP3_ST_AUTH},
+    [POP3_CMD_AUTH] = {"AUTH", POP3_RK_DIALOG, POP3_ST_AUTH},
     [POP3_CMD_STAT] = {"STAT", POP3_RK_LINE, POP3_ST_TRANS},
     [POP3_CMD_LIST] = {"LIST", POP3_RK_LINES, POP3_ST_TRANS},
     [POP3_CMD_UIDL] = {"UIDL", POP3_RK_LINES, POP3_ST_TRANS},
@@ -46,6 +47,13 @@ const char *pop3_cmd_name(pop3_cmd_t cmd)
 
 /* ---- formatting ---------------------------------------------------------- */
 
+/* Octets of tx_buf for queued text: the last POP3_SASL_TX_RESERVE_LEN are
+ * where SASL responses stream (pop3_dispatch.c). */
+static size_t tx_cap(const pop3_client_t *c)
+{
+    return c->cfg.tx_buf_len - POP3_SASL_TX_RESERVE_LEN;
+}
+
 void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)
 {
     if (f->too_long) {
@@ -58,7 +66,7 @@ void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)
         f->too_long = true;
         return;
     }
-    if (!f->full && f->c->tx_len + f->len + n + 2U > f->c->cfg.tx_buf_len) {
+    if (!f->full && f->c->tx_len + f->len + n + 2U > tx_cap(f->c)) {
         f->full = true;
     }
     if (!f->full) {
@@ -116,7 +124,7 @@ pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
     fmt_crlf(f);
     if (f->too_long || f->full) {
         /* What was written may hold a password; the free tail is zero otherwise. */
-        pop3_wipe(c->cfg.tx_buf + c->tx_len, c->cfg.tx_buf_len - c->tx_len);
+        pop3_wipe(c->cfg.tx_buf + c->tx_len, tx_cap(c) - c->tx_len);
         return f->too_long ? POP3_ERR_BAD_ARG : POP3_ERR_QUEUE_FULL;
     }
     POP3_ASSERT(c->q_count < POP3_QUEUE_LEN);
@@ -127,16 +135,31 @@ pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
     e->msg = msg;
     c->q_count++;
     c->tx_len += f->len;
-    POP3_ASSERT(c->tx_len <= c->cfg.tx_buf_len);
+    POP3_ASSERT(c->tx_len <= tx_cap(c));
     return POP3_OK;
 }
+
+#if POP3_SASL_ENABLE
+void pop3_q_push_bare(pop3_client_t *c, pop3_cmd_t cmd)
+{
+    pop3_queue_entry_t *e;
+
+    POP3_ASSERT(c->q_count < POP3_QUEUE_LEN);
+    e = &c->queue[(c->q_head + c->q_count) % POP3_QUEUE_LEN];
+    e->cmd = (uint8_t)cmd;
+    e->lines = 0;
+    e->tx_len = 0;
+    e->msg = 0;
+    c->q_count++;
+}
+#endif
 
 /* ---- queue ----------------------------------------------------------------- */
 
 bool pop3_q_has_room(const pop3_client_t *c, unsigned slots)
 {
     /* A command needs at least a 4-letter verb and CR LF in tx_buf. */
-    return c->q_count + slots <= POP3_QUEUE_LEN && c->tx_len + 6U <= c->cfg.tx_buf_len;
+    return c->q_count + slots <= POP3_QUEUE_LEN && c->tx_len + 6U <= tx_cap(c);
 }
 
 pop3_queue_entry_t *pop3_q_head(pop3_client_t *c)
@@ -159,6 +182,13 @@ void pop3_q_pop(pop3_client_t *c)
     POP3_ASSERT(e != NULL);
     pop3_tx_drop(c, e->tx_len); /* never sent: e.g. PASS after a refused USER */
     e->tx_len = 0;
+#if POP3_SASL_ENABLE
+    if (e->cmd == POP3_CMD_AUTH) {
+        /* Keys, proof, the credentials pointer: gone before AUTH is reported,
+         * so on_done may queue a new AUTH. */
+        pop3_wipe(&c->sasl, sizeof c->sasl);
+    }
+#endif
     c->q_head = (uint8_t)((c->q_head + 1U) % POP3_QUEUE_LEN);
     c->q_count--;
     c->q_head_sent = false;

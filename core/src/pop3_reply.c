@@ -39,6 +39,9 @@ pop3_line_kind_t pop3_parse_status(const char *line, size_t len, const char **te
     if (len >= 3 && memcmp(line, "+OK", 3) == 0) {
         skip = 3;
         kind = POP3_LINE_OK;
+    } else if (len >= 1 && line[0] == '+' && (len == 1 || line[1] == ' ')) {
+        skip = 1; /* "+" or "+ data": a SASL continuation (RFC 5034) */
+        kind = POP3_LINE_CONT;
     } else if (len >= 4 && memcmp(line, "-ERR", 4) == 0) {
         skip = 4;
         kind = POP3_LINE_ERR;
@@ -195,6 +198,75 @@ uint32_t pop3_capa_bit(const char *line, size_t len)
     int i = name_index(capa_names, line, sp != NULL ? (size_t)(sp - line) : len);
 
     return i < 0 ? 0U : (uint32_t)1U << i;
+}
+
+/* SASL mechanism names, in pop3_sasl_mech_t order from POP3_SASL_LOGIN on. */
+static const char mech_names[] = "LOGIN\0PLAIN\0CRAM-MD5\0SCRAM-SHA-1\0SCRAM-SHA-256\0XOAUTH2\0OAUTHBEARER\0";
+
+const char *pop3_sasl_mech_name(pop3_sasl_mech_t mech)
+{
+    const char *s = mech_names;
+    unsigned i;
+
+    if (mech == POP3_SASL_BEST) {
+        return "BEST";
+    }
+    if ((unsigned)mech >= (unsigned)POP3_SASL_MECH_COUNT_) {
+        return "?";
+    }
+    for (i = (unsigned)POP3_SASL_LOGIN; i < (unsigned)mech; i++) {
+        s += strlen(s) + 1U;
+    }
+    return s;
+}
+
+bool pop3_sasl_mech_parse(const char *name, size_t len, pop3_sasl_mech_t *mech)
+{
+    int i;
+
+    if (name == NULL || mech == NULL || memchr(name, '/', len) != NULL) {
+        return false; /* name_index() would take "PLAIN/x" for PLAIN */
+    }
+    if (len == 4 && upper(name[0]) == 'B' && upper(name[1]) == 'E' && upper(name[2]) == 'S' &&
+        upper(name[3]) == 'T') {
+        *mech = POP3_SASL_BEST;
+        return true;
+    }
+    i = name_index(mech_names, name, len);
+    if (i < 0) {
+        return false;
+    }
+    *mech = (pop3_sasl_mech_t)(POP3_SASL_LOGIN + i);
+    return true;
+}
+
+/* "SASL mech1 mech2 ..." (RFC 2449 section 6.3): a bit per known mechanism. */
+uint32_t pop3_sasl_offered(const char *line, size_t len)
+{
+    uint32_t bits = 0;
+    size_t i = 4;
+
+    if (pop3_capa_bit(line, len) != POP3_CAP_SASL) {
+        return 0;
+    }
+    while (i < len) {
+        size_t start;
+        pop3_sasl_mech_t m;
+        while (i < len && line[i] == ' ') {
+            i++;
+        }
+        start = i;
+        while (i < len && line[i] != ' ') {
+            i++;
+        }
+        /* name_index() directly, not pop3_sasl_mech_parse(): a firmware that never
+         * parses names from its user does not link that. */
+        m = (pop3_sasl_mech_t)(POP3_SASL_LOGIN + name_index(mech_names, line + start, i - start));
+        if (i > start && m >= POP3_SASL_LOGIN) {
+            bits |= (uint32_t)1U << m;
+        }
+    }
+    return bits;
 }
 
 /*

@@ -27,6 +27,15 @@ static void setup_send(pop3_client_t *c, uint8_t phase, const char *line)
     pop3_send_line(c, line, 6);
 }
 
+/* Capabilities start again from @p caps (a new CAPA, a new TLS layer). */
+static void caps_reset(pop3_client_t *c, uint32_t caps)
+{
+    c->caps = caps;
+#if POP3_SASL_ENABLE
+    c->sasl_offered = 0;
+#endif
+}
+
 /* ---- set-up steps -------------------------------------------------------------- */
 
 static void start_tls(pop3_client_t *c, uint8_t phase)
@@ -83,7 +92,7 @@ static void setup_capa_done(pop3_client_t *c, bool ok)
         return;
     }
     if (!ok) {
-        c->caps = 0;
+        caps_reset(c, 0);
     }
 #if POP3_STLS_ENABLE
     if (c->phase == POP3_P_CAPA && c->cfg.security == POP3_SEC_STLS) {
@@ -116,6 +125,63 @@ static bool parse_values(pop3_cmd_t cmd, const char *t, size_t n, pop3_reply_t *
     }
 }
 
+#if POP3_SASL_ENABLE
+static bool auth_in_flight(pop3_client_t *c)
+{
+    const pop3_queue_entry_t *e = pop3_q_head(c);
+
+    return c->phase == POP3_P_AUTH && c->q_head_sent && e != NULL && e->cmd == POP3_CMD_AUTH;
+}
+
+/* A line of the AUTH exchange: a challenge to answer, or the exchange's end. */
+static void on_auth_status(pop3_client_t *c, pop3_line_kind_t kind, char *text, size_t n)
+{
+    pop3_reply_t r = {0};
+    char keep[POP3_OAUTH_STATUS_MAX_LEN + POP3_OAUTH_SCOPE_MAX_LEN];
+    pop3_status_t fault = (pop3_status_t)c->sasl.fault;
+
+    if (kind == POP3_LINE_CONT) {
+        if (pop3_trailing(c)) {
+            return; /* bytes after a challenge, before its answer: injected */
+        }
+        if (fault != POP3_OK) {
+            pop3_fail(c, POP3_ERR_PROTOCOL, true); /* a challenge after "*" */
+            return;
+        }
+        (void)pop3_sasl_challenge(c, text, n); /* the answer, or "*" */
+        pop3_send_stream(c);
+        return;
+    }
+    r.text = text;
+    r.text_len = n;
+    if (kind == POP3_LINE_ERR) {
+        r.code = pop3_parse_resp_code(text, n);
+    }
+    if (fault != POP3_OK) {
+        /* The answer to "*". A cancel or a refused SCRAM proof leave the session
+         * usable; a server that broke the exchange, or took "*" as a success, does not. */
+        if (kind == POP3_LINE_ERR && (fault == POP3_ERR_ABORTED || fault == POP3_ERR_AUTH)) {
+            pop3_finish(c, fault, &r);
+        } else {
+            pop3_finish_close(c, fault, kind == POP3_LINE_ERR ? fault : POP3_ERR_PROTOCOL, &r);
+        }
+        return;
+    }
+    if (kind == POP3_LINE_OK) {
+        pop3_status_t st = pop3_sasl_success(c);
+        if (st != POP3_OK) {
+            POP3_LOG_ERROR(("SASL: +OK before the exchange was complete"));
+            pop3_finish_close(c, st, st, &r);
+            return;
+        }
+        c->phase = POP3_P_TRANSACTION;
+        pop3_finish(c, POP3_OK, &r);
+        return;
+    }
+    pop3_finish(c, pop3_sasl_failure(c, r.code, &r, keep), &r);
+}
+#endif
+
 static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
 {
     pop3_queue_entry_t *e = pop3_q_head(c);
@@ -123,6 +189,12 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
     pop3_reply_kind_t rk = (pop3_reply_kind_t)pop3_cmd_info(cmd)->kind;
     pop3_reply_t r = {0};
 
+#if POP3_SASL_ENABLE
+    if (cmd == POP3_CMD_AUTH) {
+        on_auth_status(c, kind, c->cfg.line_buf + (text - c->cfg.line_buf), n);
+        return;
+    }
+#endif
     r.text = text;
     r.text_len = n;
     if (kind == POP3_LINE_ERR) {
@@ -146,7 +218,7 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
         c->body_octets = 0;
         c->discarding = false;
         if (cmd == POP3_CMD_CAPA) {
-            c->caps = POP3_CAP_KNOWN; /* a fresh list replaces the old one */
+            caps_reset(c, POP3_CAP_KNOWN); /* a fresh list replaces the old one */
         }
         return;
     }
@@ -166,6 +238,15 @@ static void on_status_line(pop3_client_t *c, const char *line, size_t len)
     size_t n = 0;
     pop3_line_kind_t kind = pop3_parse_status(line, len, &text, &n);
 
+#if POP3_SASL_ENABLE
+    if (kind == POP3_LINE_CONT && auth_in_flight(c) && c->out_len == 0) {
+        on_auth_status(c, kind, c->cfg.line_buf + (text - c->cfg.line_buf), n);
+        return;
+    }
+#endif
+    if (kind == POP3_LINE_CONT) {
+        kind = POP3_LINE_BAD; /* a continuation outside an AUTH exchange */
+    }
     if (kind == POP3_LINE_BAD || c->out_len != 0) {
         /* Malformed, or an answer to a line the server has not fully received yet. */
         POP3_LOG_WARN(("malformed or premature status line"));
@@ -180,7 +261,7 @@ static void on_status_line(pop3_client_t *c, const char *line, size_t len)
     case POP3_P_RECAPA:
         if (kind == POP3_LINE_OK) {
             c->rx = POP3_RX_LINES;
-            c->caps = POP3_CAP_KNOWN;
+            caps_reset(c, POP3_CAP_KNOWN);
         } else {
             setup_capa_done(c, false);
         }
@@ -213,6 +294,9 @@ static pop3_cb_action_t on_entry(pop3_client_t *c, const char *l, size_t n)
     switch (setup ? (unsigned)POP3_CMD_CAPA : pop3_q_head(c)->cmd) {
     case POP3_CMD_CAPA:
         c->caps |= pop3_capa_bit(l, n);
+#if POP3_SASL_ENABLE
+        c->sasl_offered = (uint16_t)(c->sasl_offered | pop3_sasl_offered(l, n));
+#endif
 #if POP3_CAPA_ENABLE
         if (!setup && n > 0 && cb->on_capa != NULL) {
             return cb->on_capa(cb->ctx, l, n); /* only for an explicit pop3_capa() */
@@ -400,7 +484,7 @@ void pop3_on_tls_done(pop3_client_t *c, pop3_status_t status)
         pop3_fail(c, status == POP3_ERR_CERT ? POP3_ERR_CERT : POP3_ERR_TLS, true);
         return;
     }
-    c->caps = 0; /* RFC 2595 section 4: forget what was learned in plaintext */
+    caps_reset(c, 0); /* RFC 2595 section 4: forget what was learned in plaintext */
     if (c->phase == POP3_P_TLS) {
         c->phase = POP3_P_GREETING;
         pop3_expect_status(c, c->cfg.connect_timeout_ms);

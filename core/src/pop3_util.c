@@ -9,6 +9,7 @@
 static const char status_texts[] = "success\0"
                                    "server replied -ERR\0"
                                    "authentication rejected\0"
+                                   "OAuth token rejected (refresh it)\0"
                                    "protocol violation by the server\0"
                                    "connection failed or lost\0"
                                    "TLS failure\0"

@@ -28,9 +28,9 @@ with tempfile.TemporaryDirectory() as tmp:
         name = os.path.basename(src)[:-2]
         obj = os.path.join(tmp, name + ".o")
         cmd = ["cc", "-std=c99", "-I" + top + "/config", "-I" + top + "/core/include", "-c", src, "-o", obj]
-        # Every feature on (APOP needs mbedTLS's md5.h); without mbedTLS headers, APOP off.
+        # Every feature on (APOP and SASL need mbedTLS headers); without them, both off.
         if subprocess.run(cmd, capture_output=True).returncode != 0:
-            subprocess.run(cmd + ["-DPOP3_APOP_ENABLE=0"], check=True)
+            subprocess.run(cmd + ["-DPOP3_APOP_ENABLE=0", "-DPOP3_SASL_ENABLE=0"], check=True)
         out = subprocess.run(["nm", obj], check=True, capture_output=True, text=True).stdout
         defs[name] = {l.split()[-1] for l in out.splitlines() if len(l.split()) == 3 and l.split()[1] in "TDRB"}
         needs[name] = {l.split()[-1] for l in out.splitlines() if len(l.split()) == 2 and l.split()[0] == "U"}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# ctest "core_without_mbedtls": with APOP off the core builds from the C library alone.
+# ctest "core_without_mbedtls": with APOP and SASL off the core builds from the C library alone.
 # Runs exactly the command of issue 7,
-#   cc -std=c99 -pedantic -Wall -Wextra -Werror -DPOP3_APOP_ENABLE=0 -c core/src/*.c -Iconfig -Icore/include
+#   cc -std=c99 -pedantic -Wall -Wextra -Werror -DPOP3_APOP_ENABLE=0 -DPOP3_SASL_ENABLE=0 -c core/src/*.c -Iconfig -Icore/include
 # in a scratch copy of core/ and config/, inside a private mount namespace (unshare -rm)
 # where every mbedtls/ and psa/ directory on the compiler's search path is covered by an
 # empty directory: a core file that included an mbedTLS header would fail to compile.
@@ -38,7 +38,7 @@ mkdir -p "$work/core"
 cp -r "$top/core/include" "$top/core/src" "$work/core/"
 cp -r "$top/config" "$work/"
 cd "$work"
-cmd='cc -std=c99 -pedantic -Wall -Wextra -Werror -DPOP3_APOP_ENABLE=0 -c core/src/*.c -Iconfig -Icore/include'
+cmd='cc -std=c99 -pedantic -Wall -Wextra -Werror -DPOP3_APOP_ENABLE=0 -DPOP3_SASL_ENABLE=0 -c core/src/*.c -Iconfig -Icore/include'
 echo "+ $cmd"
 eval "$cmd" || fail "the core does not build with the C library alone (see above)"
 echo "core_without_mbedtls: ok: $(find . -maxdepth 1 -name "*.o" | wc -l) objects from core/src/*.c, no mbedTLS header reachable"

@@ -8,7 +8,7 @@
 const char *fs_status_name(pop3_status_t st)
 {
     static const char *const names[] = {
-        "OK",        "ERR_SERVER", "ERR_AUTH",     "ERR_PROTOCOL", "ERR_TRANSPORT",
+        "OK",        "ERR_SERVER", "ERR_AUTH",     "ERR_AUTH_TOKEN", "ERR_PROTOCOL", "ERR_TRANSPORT",
         "ERR_TLS",   "ERR_CERT",   "ERR_TIMEOUT",  "ERR_ABORTED",  "ERR_BAD_ARG",
         "ERR_STATE", "ERR_SECURITY", "ERR_QUEUE_FULL", "ERR_CLOSED"};
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";

@@ -55,7 +55,7 @@ typedef struct {
 } job_t;
 
 static const char *const st_names[POP3_STATUS_COUNT_] = {
-    "OK", "ERR_SERVER", "ERR_AUTH", "ERR_PROTOCOL", "ERR_TRANSPORT", "ERR_TLS", "ERR_CERT",
+    "OK", "ERR_SERVER", "ERR_AUTH", "ERR_AUTH_TOKEN", "ERR_PROTOCOL", "ERR_TRANSPORT", "ERR_TLS", "ERR_CERT",
     "ERR_TIMEOUT", "ERR_ABORTED", "ERR_BAD_ARG", "ERR_STATE", "ERR_SECURITY", "ERR_QUEUE_FULL",
     "ERR_CLOSED",
 };

@@ -30,7 +30,8 @@ prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" ${config:+--config "$config"} >"$tmp/install.log" ||
   { cat "$tmp/install.log" >&2; fail "cmake --install"; }
 for f in "$libdir/libpop3_core.a" "$libdir/libpop3_tls.a" "$libdir/libpop3_posix.a" \
-  include/pop3/pop3.h include/pop3/pop3_config_defaults.h include/pop3/pop3_tls.h include/pop3/pop3_posix.h \
+  include/pop3/pop3.h include/pop3/pop3_sasl.h include/pop3/pop3_config_defaults.h include/pop3/pop3_tls.h \
+  include/pop3/pop3_posix.h \
   "$libdir/cmake/pop3/pop3Config.cmake" "$libdir/cmake/pop3/pop3ConfigVersion.cmake" \
   "$libdir/cmake/pop3/pop3Targets.cmake" "$libdir/pkgconfig/pop3.pc"; do
   [ -f "$prefix/$f" ] || fail "not installed: $f"

@@ -30,7 +30,7 @@ void ft_fail_at(const char *file, int line, const char *fmt, ...)
 const char *ft_status_name(pop3_status_t s)
 {
     static const char *const names[] = {
-        "POP3_OK", "POP3_ERR_SERVER", "POP3_ERR_AUTH", "POP3_ERR_PROTOCOL",
+        "POP3_OK", "POP3_ERR_SERVER", "POP3_ERR_AUTH", "POP3_ERR_AUTH_TOKEN", "POP3_ERR_PROTOCOL",
         "POP3_ERR_TRANSPORT", "POP3_ERR_TLS", "POP3_ERR_CERT", "POP3_ERR_TIMEOUT",
         "POP3_ERR_ABORTED", "POP3_ERR_BAD_ARG", "POP3_ERR_STATE", "POP3_ERR_SECURITY",
         "POP3_ERR_QUEUE_FULL", "POP3_ERR_CLOSED"};
@@ -40,7 +40,7 @@ const char *ft_status_name(pop3_status_t s)
 
 const char *ft_cmd_name(pop3_cmd_t c)
 {
-    static const char *const names[] = {"CONNECT", "CAPA", "LOGIN", "APOP", "STAT",
+    static const char *const names[] = {"CONNECT", "CAPA", "LOGIN", "APOP", "AUTH", "STAT",
                                         "LIST",    "UIDL", "RETR",  "TOP",  "DELE",
                                         "RSET",    "NOOP", "QUIT"};
     if ((unsigned)c < sizeof names / sizeof names[0]) return names[c];
@@ -149,6 +149,12 @@ static void cb_done(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_
         memcpy(d->text, reply->text, reply->text_len < FT_TEXT_CAP ? reply->text_len : FT_TEXT_CAP);
     }
     d->code = reply->code;
+    if (reply->oauth_status != NULL)
+        memcpy(d->oauth_status, reply->oauth_status,
+               reply->oauth_status_len < sizeof d->oauth_status - 1 ? reply->oauth_status_len : sizeof d->oauth_status - 1);
+    if (reply->oauth_scope != NULL)
+        memcpy(d->oauth_scope, reply->oauth_scope,
+               reply->oauth_scope_len < sizeof d->oauth_scope - 1 ? reply->oauth_scope_len : sizeof d->oauth_scope - 1);
     d->msg = reply->msg;
     d->count = reply->count;
     d->octets = reply->octets;

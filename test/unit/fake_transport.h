@@ -41,6 +41,8 @@ typedef struct ft_done {
     char uid[128];
     size_t uid_len;
     bool uid_null;
+    char oauth_status[64];  /* reply.oauth_status, NUL-terminated ("" if NULL) */
+    char oauth_scope[128];  /* reply.oauth_scope */
     pop3_state_t state_at; /* pop3_state() seen inside the callback */
     int close_calls_at;    /* transport close calls seen when on_done fired */
     size_t body_len_at;    /* body octets collected when on_done fired */

@@ -221,7 +221,8 @@ static void test_fmt_tx_full(void **state)
     pop3_fmt_begin(&f, c, "USER ");
     pop3_fmt_put(&f, "abcdef", 6);
     pop3_fmt_line(&f, "PASS ");
-    pop3_fmt_put(&f, pw, cap - POP3_CMD_MAX_LEN - 13U - 5U - 1U); /* fits, but leaves 1 octet too few for CR LF */
+    /* fits, but leaves 1 octet too few for CR LF (the SASL piece area is not for queued text) */
+    pop3_fmt_put(&f, pw, cap - POP3_SASL_TX_RESERVE_LEN - POP3_CMD_MAX_LEN - 13U - 5U - 1U);
     FT_CHECK(f.full);
     FT_CHECK(f.len >= 13U);
     FT_EQ_ST(pop3_fmt_commit(&f, POP3_CMD_LOGIN, 0), POP3_ERR_QUEUE_FULL);
@@ -229,16 +230,18 @@ static void test_fmt_tx_full(void **state)
     Q_EXPECT_TX(h, first, POP3_CMD_MAX_LEN);
 
     /* Filling tx_buf to the last octet is fine; then nothing fits. */
-    FT_EQ_ST(q_line(c, "USER ", 'b', cap - POP3_CMD_MAX_LEN - 7U, 1024, POP3_CMD_LOGIN), POP3_OK);
-    FT_EQ(c->tx_len, cap);
+    FT_EQ_ST(q_line(c, "USER ", 'b', cap - POP3_SASL_TX_RESERVE_LEN - POP3_CMD_MAX_LEN - 7U, 1024, POP3_CMD_LOGIN),
+             POP3_OK);
+    FT_EQ(c->tx_len, cap - POP3_SASL_TX_RESERVE_LEN);
     FT_EQ(c->q_count, 2);
     FT_CHECK(!pop3_q_has_room(c, 1));
     FT_EQ_ST(q_line(c, "NOOP", 'x', 0, 1, POP3_CMD_NOOP), POP3_ERR_QUEUE_FULL);
     FT_EQ_ST(q_line(c, "", 'x', 0, 1, POP3_CMD_NOOP), POP3_ERR_QUEUE_FULL);
     FT_EQ(c->q_count, 2);
-    FT_EQ(c->tx_len, cap);
+    FT_EQ(c->tx_len, cap - POP3_SASL_TX_RESERVE_LEN);
     FT_EQ_MEM(c->cfg.tx_buf, POP3_CMD_MAX_LEN, first, POP3_CMD_MAX_LEN);
 
+    const size_t avail = cap - POP3_SASL_TX_RESERVE_LEN; /* the rest is SASL's piece area */
     /* The exact boundary for every amount of room left: a command of R octets
      * fits, one of R + 1 does not (and leaves nothing behind). */
     for (size_t l1 = 2; l1 <= POP3_CMD_MAX_LEN; l1++) {
@@ -246,18 +249,18 @@ static void test_fmt_tx_full(void **state)
         h = q_new(cap);
         c = h->c;
         FT_EQ_ST(q_line(c, "", '1', l1 - 2U, 1024, POP3_CMD_NOOP), POP3_OK);
-        size_t l2 = cap - l1 < POP3_CMD_MAX_LEN ? cap - l1 : POP3_CMD_MAX_LEN;
+        size_t l2 = avail - l1 < POP3_CMD_MAX_LEN ? avail - l1 : POP3_CMD_MAX_LEN;
         FT_EQ_ST(q_line(c, "", '2', l2 - 2U, 1024, POP3_CMD_NOOP), POP3_OK);
-        size_t room = cap - l1 - l2;
+        size_t room = avail - l1 - l2;
         FT_EQ(c->tx_len, l1 + l2);
         FT_EQ(pop3_q_has_room(c, 1), room >= 6U);
         if (room >= 2U) {
             /* R + 1 octets first: refused, then R octets: accepted. */
             FT_EQ_ST(q_line(c, "", '3', room - 1U, 7, POP3_CMD_NOOP), POP3_ERR_QUEUE_FULL);
             FT_EQ(c->q_count, 2);
-            for (size_t i = c->tx_len; i < cap; i++) FT_EQ(c->cfg.tx_buf[i], 0);
+            for (size_t i = c->tx_len; i < avail; i++) FT_EQ(c->cfg.tx_buf[i], 0);
             FT_EQ_ST(q_line(c, "", '3', room - 2U, 7, POP3_CMD_NOOP), POP3_OK);
-            FT_EQ(c->tx_len, cap);
+            FT_EQ(c->tx_len, avail);
             FT_EQ(c->q_count, 3);
             Q_EXPECT_ENTRY(c, 2, POP3_CMD_NOOP, 1, room, 0);
         }
@@ -281,8 +284,9 @@ static void test_q_has_room(void **state)
     h = q_new(0);
     c = h->c;
     FT_EQ_ST(q_line(c, "", 'x', POP3_CMD_MAX_LEN - 2U, 1024, POP3_CMD_NOOP), POP3_OK);
-    FT_EQ_ST(q_line(c, "", 'y', h->tx_buf_len - POP3_CMD_MAX_LEN - 8U, 1024, POP3_CMD_NOOP), POP3_OK);
-    FT_EQ(h->tx_buf_len - c->tx_len, 6);
+    FT_EQ_ST(q_line(c, "", 'y', h->tx_buf_len - POP3_SASL_TX_RESERVE_LEN - POP3_CMD_MAX_LEN - 8U, 1024, POP3_CMD_NOOP),
+             POP3_OK);
+    FT_EQ(h->tx_buf_len - POP3_SASL_TX_RESERVE_LEN - c->tx_len, 6);
     FT_CHECK(pop3_q_has_room(c, 1));
     FT_EQ_ST(q_line(c, "NOOP", 'x', 0, 1, POP3_CMD_NOOP), POP3_OK);
     FT_CHECK(!pop3_q_has_room(c, 1));
@@ -327,7 +331,7 @@ static void q_check_model(harness_t *h, const q_model_t *m, unsigned head, unsig
 static void test_queue_wrap(void **state)
 {
     (void)state;
-    harness_t *h = q_new(POP3_QUEUE_LEN * 64);
+    harness_t *h = q_new(POP3_QUEUE_LEN * 64 + POP3_SASL_TX_RESERVE_LEN);
     pop3_client_t *c = h->c;
     q_model_t m[POP3_QUEUE_LEN];
     unsigned head = 0, count = 0, pops = 0, pushes = 0;
@@ -533,6 +537,7 @@ static void test_cmd_info(void **state)
         {POP3_CMD_CAPA, "CAPA", POP3_RK_LINES, POP3_ST_AUTH | POP3_ST_TRANS},
         {POP3_CMD_LOGIN, "USER", POP3_RK_DIALOG, POP3_ST_AUTH},
         {POP3_CMD_APOP, "APOP", POP3_RK_LINE, POP3_ST_AUTH},
+        {POP3_CMD_AUTH, "AUTH", POP3_RK_DIALOG, POP3_ST_AUTH},
         {POP3_CMD_STAT, "STAT", POP3_RK_LINE, POP3_ST_TRANS},
         {POP3_CMD_LIST, "LIST", POP3_RK_LINES, POP3_ST_TRANS},
         {POP3_CMD_UIDL, "UIDL", POP3_RK_LINES, POP3_ST_TRANS},

@@ -240,7 +240,13 @@ static void test_parse_status(void **state)
     expect_status(S("-err"), POP3_LINE_BAD, NULL);
     expect_status(S("-Err x"), POP3_LINE_BAD, NULL);
     expect_status(S(""), POP3_LINE_BAD, NULL);
-    expect_status(S("+"), POP3_LINE_BAD, NULL);
+    /* SASL continuations (RFC 5034): "+" alone or "+ " and data; anything else after '+' is bad. */
+    expect_status(S("+"), POP3_LINE_CONT, "");
+    expect_status(S("+ "), POP3_LINE_CONT, "");
+    expect_status(S("+ dXNlcg=="), POP3_LINE_CONT, "dXNlcg==");
+    expect_status(S("+  x"), POP3_LINE_CONT, " x");
+    expect_status(S("+x"), POP3_LINE_BAD, NULL);
+    expect_status(S("+\tx"), POP3_LINE_BAD, NULL);
     expect_status(S("+O"), POP3_LINE_BAD, NULL);
     expect_status(S("-ER"), POP3_LINE_BAD, NULL);
     expect_status(S(" +OK"), POP3_LINE_BAD, NULL);
