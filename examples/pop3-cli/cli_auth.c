@@ -318,10 +318,11 @@ void cli_auth_label(const cli_app_t *a, char *out, size_t out_len)
 /** -v: which mechanism AUTH used (the trace shows only "AUTH <MECH>" and masks). */
 void cli_verbose_auth(const cli_app_t *a, pop3_status_t st)
 {
+    pop3_sasl_mech_t m = pop3_auth_mech(&a->client);
     if (a->opt.verbose) {
         fprintf(stderr, CLI_NAME ": SASL mechanism %s (asked: %s): %s\n",
-                pop3_sasl_mech_name(pop3_auth_mech(&a->client)), pop3_sasl_mech_name(a->opt.auth_mech),
-                st == POP3_OK ? "logged in" : pop3_status_str(st));
+                m != POP3_SASL_BEST ? pop3_sasl_mech_name(m) : "none chosen",
+                pop3_sasl_mech_name(a->opt.auth_mech), st == POP3_OK ? "logged in" : pop3_status_str(st));
     }
 }
 
