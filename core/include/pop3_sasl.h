@@ -50,7 +50,8 @@ typedef bool (*pop3_secret_read_fn)(void *ctx, size_t offset, uint8_t *buf, size
  */
 typedef struct pop3_sasl_creds {
     const char *user;         /**< Authentication identity (NUL-terminated; required). */
-    const char *authzid;      /**< Authorisation identity to act as (PLAIN, OAUTHBEARER); NULL or "" for none. */
+    const char *authzid;      /**< Authorisation identity to act as (PLAIN, OAUTHBEARER); NULL or "" for none
+                                   (OAUTHBEARER then sends the user as a=, as Gmail and Dovecot expect). */
     const char *secret;       /**< Password or OAuth 2.0 access token (NUL-terminated); NULL to use read_secret. */
     pop3_secret_read_fn read_secret; /**< Used when secret is NULL. */
     void *read_ctx;           /**< First argument of read_secret. */
@@ -118,7 +119,9 @@ typedef struct pop3_sasl_state {
  * Every mechanism follows pop3_login()'s plaintext policy: with
  * POP3_SEC_PLAINTEXT it needs allow_plaintext_login, else POP3_ERR_SECURITY.
  * The initial response goes on the AUTH line when the whole line fits in
- * POP3_CMD_MAX_LEN; otherwise after the server's empty "+" continuation.
+ * POP3_CMD_MAX_LEN; otherwise after the server's empty "+" continuation
+ * (with or without a trailing space). No mechanism here has an empty initial
+ * response, so "=" is never sent.
  * Responses of any length are base64-encoded straight from @p creds into the
  * last POP3_SASL_PIECE_LEN octets of tx_buf, piece by piece, each piece wiped
  * once sent. The trace shows "AUTH <MECH>" and "***" for every response.

@@ -114,14 +114,15 @@ static unsigned segments(const pop3_client_t *c, seg_t *t)
         n = add(t, n, "\x01" "auth=Bearer ", 13, S_RAW);
         n = add(t, n, cr->secret, s->secret_len, S_SECRET);
         return add(t, n, "\x01\x01", 2, S_RAW);
-    default: /* OAUTHBEARER, RFC 7628: gs2 header, then the same kvpairs */
-        if (authz[0] != '\0') {
-            n = add(t, n, "n,a=", 4, S_RAW);
-            n = add(t, n, authz, strlen(authz), S_ESC);
-            n = add(t, n, ",", 1, S_RAW);
-        } else {
-            n = add(t, n, "n,,", 3, S_RAW);
+    default: /* OAUTHBEARER, RFC 7628: gs2 header, then the same kvpairs. The
+              * authzid defaults to the user: Gmail documents "n,a=user,", and
+              * Dovecot takes the user from a= alone. */
+        if (authz[0] == '\0') {
+            authz = cr->user;
         }
+        n = add(t, n, "n,a=", 4, S_RAW);
+        n = add(t, n, authz, strlen(authz), S_ESC);
+        n = add(t, n, ",", 1, S_RAW);
         n = add(t, n, "\x01" "auth=Bearer ", 13, S_RAW);
         n = add(t, n, cr->secret, s->secret_len, S_SECRET);
         return add(t, n, "\x01\x01", 2, S_RAW);

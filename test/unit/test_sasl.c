@@ -313,7 +313,7 @@ static void test_oauthbearer_error_answer(void **state)
     cr.is_token = true;
     FT_EQ_ST(pop3_auth(h->c, POP3_SASL_BEST, &cr), POP3_OK); /* best for a token: OAUTHBEARER */
     char exp[400] = "AUTH OAUTHBEARER ";
-    static const char payload[] = "n,,\x01" "auth=Bearer tok\x01\x01";
+    static const char payload[] = "n,a=alice,\x01" "auth=Bearer tok\x01\x01"; /* authzid defaults to the user */
     b64(exp + strlen(exp), payload, sizeof payload - 1);
     strcat(exp, "\r\n");
     H_EXPECT_SENT(h, exp);
