@@ -8,13 +8,16 @@ after the other until killed. Every accepted connection appends a line to
 DIR/connections, so the test can prove a usage error never connected. SASL
 (RFC 5034): PLAIN, XOAUTH2 and OAUTHBEARER, with or without an initial response;
 the secret it received is written to DIR/secret-N (N: connection number) for the
-test to compare with what it gave the CLI. What it accepts:
+test to compare with what it gave the CLI. SCRAM-SHA-256 (RFC 7677) too: the
+client's proof is checked and the client nonce written to DIR/nonce-N. What it accepts:
   user "alice", password the content of DIR/password, token the content of
   DIR/token. A wrong token gets the OAuth error challenge (base64 JSON with
   status and scope), then -ERR after the client's empty answer; a wrong
   password gets "-ERR [AUTH] ...".
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -29,6 +32,30 @@ def read(name):
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def scram(n, first, challenge):
+    """SCRAM-SHA-256 server side after client-first; True if the proof was right."""
+    bare = first.split(b",", 2)[2]  # after the GS2 header "n,,"
+    attrs = dict(x.split(b"=", 1) for x in bare.split(b","))
+    with open(os.path.join(D, "nonce-%d" % n), "wb") as out:
+        out.write(attrs[b"r"])
+    salt, iters = os.urandom(16), 4096
+    nonce = attrs[b"r"] + base64.b64encode(os.urandom(18))
+    server_first = b"r=%s,s=%s,i=%d" % (nonce, base64.b64encode(salt), iters)
+    final = challenge(server_first)
+    without_proof, proof = final.rsplit(b",p=", 1)
+    auth_msg = bare + b"," + server_first + b"," + without_proof
+    salted = hashlib.pbkdf2_hmac("sha256", read("password"), salt, iters)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth_msg, "sha256").digest()
+    want = bytes(a ^ b for a, b in zip(client_key, signature))
+    if attrs[b"n"] != b"alice" or not without_proof.endswith(b",r=" + nonce) or \
+            base64.b64decode(proof) != want:
+        return False
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    challenge(b"v=" + base64.b64encode(hmac.new(server_key, auth_msg, "sha256").digest()))
+    return True
 
 
 def serve(conn, n):
@@ -56,7 +83,7 @@ def serve(conn, n):
         verb = words[0].upper()
         if verb == b"CAPA":
             send(b"+OK")
-            for cap in (b"USER", b"UIDL", b"SASL PLAIN XOAUTH2 OAUTHBEARER", b"."):
+            for cap in (b"USER", b"UIDL", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"."):
                 send(cap)
         elif verb == b"QUIT":
             send(b"+OK bye")
@@ -66,6 +93,13 @@ def serve(conn, n):
         elif verb == b"AUTH" and len(words) in (2, 3) and not logged_in:
             mech = words[1].upper()
             raw = response(words[2] if len(words) == 3 else None)
+            if mech == b"SCRAM-SHA-256":
+                def challenge(data):
+                    send(b"+ " + base64.b64encode(data))
+                    return base64.b64decode(recv(), validate=True)
+                logged_in = scram(n, raw, challenge)
+                send(b"+OK logged in" if logged_in else b"-ERR [AUTH] wrong proof")
+                continue
             if mech == b"PLAIN":
                 _, user, secret = raw.split(b"\0")
                 want = read("password")

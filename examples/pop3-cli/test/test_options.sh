@@ -8,8 +8,9 @@
 #   without a token, CR/LF/NUL in a token or password, --auth with --apop, --auth
 #   without --user, and no option takes a secret on the command line;
 # - the counter itself works: valid runs do connect, log in with XOAUTH2 (a token of
-#   5,000 octets from a file, and one from POP3_OAUTH2_TOKEN), OAUTHBEARER and PLAIN,
-#   the server receives the token intact, and neither stdout nor the -v trace shows it;
+#   5,000 octets from a file, and one from POP3_OAUTH2_TOKEN), OAUTHBEARER, PLAIN and
+#   SCRAM-SHA-256 (proof checked, a fresh client nonce each time), the server receives
+#   the token intact, and neither stdout nor the -v trace shows a secret;
 # - a refused token exits 5 with the token message, its JSON status and scope; a
 #   refused password exits 5 with the server's text.
 # Exit: 0 pass, 1 fail.
@@ -140,15 +141,31 @@ cmp -s "$W/token2" "$W/secret-$n" || fail "oauthbearer: token not received intac
 
 POP3_OAUTH2_TOKEN=$(cat "$W/token2") run best-password 0 "${PLAIN[@]}" -v -u alice --auth best --pass-file "$W/password" stat
 n=$((n + 1))
-cmp -s "$W/password" "$W/secret-$n" || fail "best-password: --pass-file with best: the password, via PLAIN"
-expect_err best-password 'SASL mechanism PLAIN'
+[ -s "$W/nonce-$n" ] || fail "best-password: --pass-file with best: the password, via SCRAM-SHA-256"
+expect_err best-password 'SASL mechanism SCRAM-SHA-256'
 no_secret best-password "$PASSWORD"
 
 run capa-verbose 0 "${PLAIN[@]}" -v capa
 n=$((n + 1))
-expect_err capa-verbose 'SASL mechanisms offered that pop3-cli supports \(--auth\): PLAIN XOAUTH2 OAUTHBEARER'
+expect_err capa-verbose 'SASL mechanisms offered that pop3-cli supports \(--auth\): PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER'
 checks=$((checks + 1))
-grep -qx 'SASL PLAIN XOAUTH2 OAUTHBEARER' "$W/capa-verbose.out" || fail "capa-verbose: SASL line not on stdout"
+grep -qx 'SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER' "$W/capa-verbose.out" || fail "capa-verbose: SASL line not on stdout"
+
+run plain 0 "${PLAIN[@]}" -u alice --auth Plain stat
+n=$((n + 1))
+cmp -s "$W/password" "$W/secret-$n" || fail "plain: the server did not receive the password"
+
+# SCRAM: the server checks the proof; the client nonce comes from the seeded DRBG (two
+# runs, two nonces), and best with a password picks SCRAM-SHA-256 over PLAIN.
+run scram 0 "${PLAIN[@]}" -u alice --auth scram-sha-256 stat
+n=$((n + 1))
+run scram-best 0 "${PLAIN[@]}" -v -u alice --auth best stat
+n=$((n + 1))
+expect_err scram-best 'SASL mechanism SCRAM-SHA-256 \(asked: BEST\): logged in'
+no_secret scram-best "$PASSWORD"
+checks=$((checks + 1))
+[ -s "$W/nonce-$((n - 1))" ] && [ -s "$W/nonce-$n" ] && ! cmp -s "$W/nonce-$((n - 1))" "$W/nonce-$n" ||
+  fail "scram: the two client nonces are missing or equal"
 
 # ---- refused: exit 5 ----------------------------------------------------------------
 run token-refused 5 "${PLAIN[@]}" -u alice --auth xoauth2 --oauth2-token-file "$W/wrong.file" stat
