@@ -11,6 +11,8 @@
  *
  * Message data (RETR/TOP) goes to stdout exactly as delivered by on_body.
  * Every piece of server text shown to the user passes through pop3_sanitize().
+ * The command line is parsed in cli_opts.c; the login's secret and what is
+ * said about SASL in cli_auth.c.
  */
 #include <errno.h>
 #include <getopt.h>
