@@ -329,8 +329,8 @@ void cli_verbose_auth(const cli_app_t *a, pop3_status_t st)
 /** -v: of the server's SASL line, the mechanisms this client can use (stdout stays the server's list). */
 void cli_verbose_capa(const cli_app_t *a)
 {
-    char names[160];
     if (a->opt.verbose) {
+        char names[160];
         cli_mech_names(pop3_sasl_mechs(&a->client), names, sizeof names);
         fprintf(stderr, CLI_NAME ": SASL mechanisms offered that " CLI_NAME " supports (--auth): %s\n", names);
     }
@@ -355,11 +355,10 @@ void cli_auth_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_t 
     char extra[256];
     uint32_t offered = pop3_sasl_mechs(&a->client);
     pop3_sasl_mech_t used_mech = pop3_auth_mech(&a->client);
-    size_t used = 0U;
     extra[0] = '\0';
     if (st == POP3_ERR_AUTH_TOKEN) {
         if (r != NULL) {
-            used = cli_json_field(extra, sizeof extra, true, "status", r->oauth_status, r->oauth_status_len);
+            size_t used = cli_json_field(extra, sizeof extra, true, "status", r->oauth_status, r->oauth_status_len);
             (void)cli_json_field(extra + used, sizeof extra - used, used == 0U, "scope",
                                  r->oauth_scope, r->oauth_scope_len);
         }
