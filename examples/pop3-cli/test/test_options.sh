@@ -13,6 +13,8 @@
 #   the token intact, and neither stdout nor the -v trace shows a secret;
 # - a refused token exits 5 with the token message, its JSON status and scope; a
 #   refused password exits 5 with the server's text.
+# POP3_CLI_WRAPPER (e.g. "valgrind -q --error-exitcode=99 --leak-check=full") runs every
+# pop3-cli under that command.
 # Exit: 0 pass, 1 fail.
 set -uo pipefail
 CLI=${1:?usage: test_options.sh CLI WORKDIR}
@@ -21,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 rm -rf "$W"; mkdir -p "$W"
 W=$(cd "$W" && pwd -P)
 fails=0 checks=0
+read -r -a WRAP <<<"${POP3_CLI_WRAPPER:-}"
 fail() { fails=$((fails + 1)); printf 'FAIL: %s\n' "$*" >&2; }
 
 python3 "$here/fake_pop3.py" "$W" &
@@ -46,7 +49,7 @@ run() {
   local name=$1 want=$2 rc
   shift 2
   checks=$((checks + 1))
-  timeout 60 "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
+  timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
   rc=$?
   [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 400 "$W/$name.err")"
 }
