@@ -462,7 +462,9 @@ static void oauth_error(pop3_sasl_state_t *s, const char *json, size_t n)
 static pop3_status_t step(pop3_client_t *c, char *d, size_t n)
 {
     pop3_sasl_state_t *s = &c->sasl;
+#if POP3_SASL_CRAM_MD5_ENABLE || POP3_SASL_SCRAM_ENABLE
     pop3_status_t st;
+#endif
 
     switch (s->mech) {
     case POP3_SASL_LOGIN: /* "Username:", "Password:" (texts vary: not checked) */
