@@ -146,9 +146,12 @@ typedef struct pop3_sasl_state {
  *   session ends: a line cannot be taken back).
  *
  * @param creds see pop3_sasl_creds_t (kept by the caller until on_done).
- * @return POP3_OK if queued; POP3_ERR_BAD_ARG: NULL or invalid strings (empty
- *         user; CR, LF or NUL in a string or in the secret, checked now also
- *         through read_secret), a mechanism not compiled in, a CRAM-MD5/SCRAM
+ * @return POP3_OK if queued; POP3_ERR_BAD_ARG: NULL or invalid strings (an
+ *         empty user; a control octet in user or authzid; an empty secret or
+ *         CR, LF or NUL in it; for an OAuth token, XOAUTH2/OAUTHBEARER or BEST
+ *         with is_token, anything but printable ASCII without spaces: 0x01
+ *         frames those payloads. The secret is checked now, also through
+ *         read_secret), a mechanism not compiled in, a CRAM-MD5/SCRAM
  *         password over POP3_SASL_PASSWORD_MAX_LEN, SCRAM without rng or with
  *         an authzid; POP3_ERR_SECURITY: plaintext policy; POP3_ERR_QUEUE_FULL
  *         also while another AUTH is queued.

@@ -323,37 +323,71 @@ static bool usable(const pop3_sasl_state_t *s, unsigned m)
     return true;
 }
 
+/* No NUL, CR or LF; in a token (RFC 6750's b64token) not even a space or another
+ * control octet: XOAUTH2 and OAUTHBEARER separate their fields with 0x01. */
+static bool octets_ok(const uint8_t *p, size_t n, bool token)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] == 0 || p[i] == '\r' || p[i] == '\n' || (token && (p[i] < 0x21U || p[i] > 0x7EU))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A user name or authzid: non-empty, no control octet (they frame the payloads). */
+static bool name_ok(const char *s, size_t *len)
+{
+    size_t i, n = str_len(s);
+
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20U || (unsigned char)s[i] == 0x7FU) {
+            return false;
+        }
+    }
+    *len = n;
+    return n > 0;
+}
+
+/* The secret's length, once every octet passed octets_ok(); 0 if one did not.
+ * Through read_secret in constant memory, so a bad octet never reaches the wire. */
+static size_t secret_check(const pop3_sasl_creds_t *cr, bool token)
+{
+    uint8_t chunk[64];
+    size_t off, len = cr->secret != NULL ? strlen(cr->secret) : cr->secret_len;
+
+    if (cr->secret != NULL) {
+        return octets_ok((const uint8_t *)cr->secret, len, token) ? len : 0;
+    }
+    if (cr->read_secret == NULL) {
+        return 0;
+    }
+    for (off = 0; off < len; off += sizeof chunk) {
+        size_t k = len - off < sizeof chunk ? len - off : sizeof chunk;
+        bool ok = cr->read_secret(cr->read_ctx, off, chunk, k) && octets_ok(chunk, k, token);
+        pop3_wipe(chunk, sizeof chunk);
+        if (!ok) {
+            return 0;
+        }
+    }
+    return len;
+}
+
 pop3_status_t pop3_sasl_prepare(pop3_client_t *c, pop3_sasl_mech_t mech, const pop3_sasl_creds_t *cr)
 {
     pop3_sasl_state_t *s = &c->sasl;
     size_t len = 0;
 
     if (cr == NULL || (unsigned)mech >= (unsigned)POP3_SASL_MECH_COUNT_ ||
-        (mech != POP3_SASL_BEST && !compiled_in(mech)) || !pop3_arg_valid(cr->user, &len) ||
-        (str_len(cr->authzid) > 0 && !pop3_arg_valid(cr->authzid, &len))) {
+        (mech != POP3_SASL_BEST && !compiled_in(mech)) || !name_ok(cr->user, &len) ||
+        (str_len(cr->authzid) > 0 && !name_ok(cr->authzid, &len))) {
         return POP3_ERR_BAD_ARG;
     }
-    if (cr->secret != NULL) {
-        if (!pop3_arg_valid(cr->secret, &len)) {
-            return POP3_ERR_BAD_ARG;
-        }
-    } else {
-        uint8_t chunk[64];
-        size_t off;
-        len = cr->secret_len;
-        if (cr->read_secret == NULL || len == 0) {
-            return POP3_ERR_BAD_ARG;
-        }
-        /* Checked now, in constant memory, so a bad octet never reaches the wire. */
-        for (off = 0; off < len; off += sizeof chunk) {
-            size_t k = len - off < sizeof chunk ? len - off : sizeof chunk;
-            bool ok = cr->read_secret(cr->read_ctx, off, chunk, k) && memchr(chunk, '\0', k) == NULL &&
-                      memchr(chunk, '\r', k) == NULL && memchr(chunk, '\n', k) == NULL;
-            pop3_wipe(chunk, sizeof chunk);
-            if (!ok) {
-                return POP3_ERR_BAD_ARG;
-            }
-        }
+    len = secret_check(cr, is_oauth(mech) || (mech == POP3_SASL_BEST && cr->is_token));
+    if (len == 0) {
+        return POP3_ERR_BAD_ARG;
     }
     if ((mech == POP3_SASL_CRAM_MD5 || is_scram(mech)) && len > POP3_SASL_PASSWORD_MAX_LEN) {
         return POP3_ERR_BAD_ARG; /* read whole as the HMAC key */
@@ -462,7 +496,9 @@ static void oauth_error(pop3_sasl_state_t *s, const char *json, size_t n)
 static pop3_status_t step(pop3_client_t *c, char *d, size_t n)
 {
     pop3_sasl_state_t *s = &c->sasl;
+#if POP3_SASL_CRAM_MD5_ENABLE || POP3_SASL_SCRAM_ENABLE
     pop3_status_t st;
+#endif
 
     switch (s->mech) {
     case POP3_SASL_LOGIN: /* "Username:", "Password:" (texts vary: not checked) */

@@ -3,8 +3,10 @@
 #
 #   dovecot.sh start DIR     create DIR, certificates, mailboxes, config; start
 #                            Dovecot on 127.0.0.1 and 127.0.0.2, free high ports;
-#                            print the environment (also written to DIR/env)
-#   dovecot.sh stop DIR      stop it (works after a half-failed start as well)
+#                            print the environment (tokens masked; all of it
+#                            is in DIR/env)
+#   dovecot.sh stop DIR      stop it and the token-introspection service
+#                            (works after a half-failed start as well)
 #   dovecot.sh env DIR       print DIR/env
 #   dovecot.sh reseed-bob DIR   reset user bob's mailbox (for DELE tests)
 #
@@ -25,18 +27,64 @@
 #   POP3_PORT (plain + STLS), POP3S_PORT (implicit TLS), POP3_TEST_USER,
 #   POP3_TEST_PASSWORD, POP3_BOB_USER, POP3_BOB_PASSWORD, MSG_COUNT,
 #   MSG_BIG, MSG_MID, MSG_SMALL, MSG_DOTS, MSG_EMPTY, MSG_LONGHDR
-#   (message numbers in alice's mailbox)
+#   (message numbers in alice's mailbox),
+#   POP3_OAUTH2_TOKEN_ALICE (47 octets, valid for alice), POP3_OAUTH2_TOKEN_LONG
+#   (4,000 octets, valid for alice), POP3_OAUTH2_TOKEN_EXPIRED (known, expired
+#   an hour ago), POP3_OAUTH2_TOKEN_UNKNOWN (never issued), POP3_OAUTH2_PORT.
+#   The same tokens, one line each: DIR/tokens/{alice,long,expired,unknown}.token.
+#   Fresh random URL-safe tokens on every start.
+#
+# SASL: auth_mechanisms PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2
+# OAUTHBEARER (and APOP, USER/PASS), also before TLS (disable_plaintext_auth =
+# no: the client's own policy is under test).  Passwords are stored in
+# plaintext so Dovecot can derive CRAM-MD5 and SCRAM secrets.  XOAUTH2 and
+# OAUTHBEARER go to the oauth2 passdb, which POSTs each token to
+# oauth2_introspect.py (RFC 7662, on 127.0.0.1, started and stopped with
+# Dovecot; DIR/oauth2/introspect.log records each verdict).  After the curl
+# check, start runs sasl_probe.py (DIR/sasl-probe.log): every mechanism over
+# STLS and POP3S, wrong password and expired/unknown token refused.
+# What Dovecot 2.3.19 sends (seen by the probe; the client depends on it):
+#   - CAPA (before and after TLS): "SASL PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1
+#     SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"; no APOP there.
+#   - an empty challenge is "+ " (with the space); LOGIN prompts with
+#     "Username:" then "Password:".
+#   - SCRAM: the server-final "v=..." comes as a "+ " continuation; the
+#     client answers an empty line, then "+OK".  A wrong password gets -ERR
+#     in reply to client-final (no server-final).
+#   - a rejected token (expired or unknown alike): "+ " base64 of
+#     XOAUTH2:     {"status":"401","schemes":"bearer","scope":"mail",
+#                   "openid-configuration":"http://127.0.0.1:PORT/.well-known/openid-configuration"}
+#     OAUTHBEARER: {"status":"invalid_token","openid-configuration":"..."}
+#     then any answer (the probe sends "" resp. "AQ==") gets
+#     "-ERR [AUTH] Authentication failed."; so does every failed login.
+#   - OAUTHBEARER: the user name comes only from the GS2 header's a=; a valid
+#     token with "n,," (no a=) gets "-ERR [AUTH] Authentication failed."
+#     at once, no error continuation (log: "Missing username or token").
+#   - "*" gets "-ERR Authentication aborted by client."
+#   - introspection service unreachable: "-ERR [SYS/TEMP] Temporary
+#     authentication failure. [...]" right after the token (no continuation).
+#   - an initial response on the AUTH line is read like a continuation
+#     response (up to 8,192 octets): even the 4,000-octet token's 5,381-octet
+#     AUTH line is taken.  The 255-octet limit (RFC 5034) is the client's.
 # Needs root (Dovecot's master runs as root; login processes as dovenull,
 # mail processes as the dovecot user).  Two instances in different DIRs can
 # run at the same time.
 set -euo pipefail
 
 PROG=${0##*/}
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+PYTHON=/usr/bin/python3 # Debian's (test/install-deps.sh)
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 die() { printf '%s: %s\n' "$PROG" "$*" >&2; exit 1; }
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+# tokens and the introspection service: gen_oauth2, start/stop_introspect
+# shellcheck source=dovecot_oauth2.sh
+. "$HERE/dovecot_oauth2.sh"
 
 ALICE_PASS=secret
 BOB_PASS=hunter2
+# as Dovecot lists them in CAPA (APOP is not a SASL mechanism there)
+SASL_MECHS="PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"
 BIG_TARGET=$((20 * 1024 * 1024))
 MID_TARGET=$((256 * 1024))
 
@@ -238,11 +286,19 @@ last_valid_uid = 0
 first_valid_gid = 1
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login apop
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 xoauth2 oauthbearer apop
 auth_failure_delay = 0
 auth_verbose = yes
+# tokens: checked by the introspection service (oauth2_introspect.py)
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $d/oauth2/dovecot-oauth2.conf.ext
+}
+# passwords in plaintext, so Dovecot can derive CRAM-MD5 and SCRAM secrets
 passdb {
   driver = passwd-file
+  mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 apop
   args = scheme=PLAIN $d/passwd
 }
 userdb {
@@ -394,6 +450,7 @@ write_capa() { # dir port port_s
   rm -f "$ex/capa-stls.raw"
   grep -qx STLS "$ex/capa-plain" || die "server CAPA before TLS lacks STLS"
   grep -qx USER "$ex/capa-tls" || die "could not read CAPA over STLS"
+  grep -qx "SASL $SASL_MECHS" "$ex/capa-tls" || die "CAPA after TLS lacks 'SASL $SASL_MECHS'"
   ! grep -qx STLS "$ex/capa-tls" || die "server lists STLS after TLS"
   cmp -s "$ex/capa-tls" "$ex/capa-pop3s" || die "CAPA differs between STLS and pop3s"
   grep -qx UIDL "$ex/capa-auth" && ! grep -qx USER "$ex/capa-auth" ||
@@ -430,6 +487,8 @@ cmd_start() {
   seed_bob "$d"
   setpriv --reuid=dovecot --regid=dovecot --clear-groups test -w "$d/mail/alice/cur" ||
     die "the dovecot user cannot write $d/mail/alice (a parent directory not searchable?)"
+  gen_oauth2 "$d"
+  start_introspect "$d"
 
   local attempt p ps pid ok
   for attempt in 1 2 3 4 5; do
@@ -466,11 +525,19 @@ cmd_start() {
     printf 'POP3_TEST_USER=alice\nPOP3_TEST_PASSWORD=%s\n' "$ALICE_PASS"
     printf 'POP3_BOB_USER=bob\nPOP3_BOB_PASSWORD=%s\n' "$BOB_PASS"
     printf 'POP3_CAFILE=%s/ca.pem\nPOP3_WRONG_CAFILE=%s/wrong-ca.pem\n' "$d" "$d"
+    local t
+    for t in alice long expired unknown; do
+      printf 'POP3_OAUTH2_TOKEN_%s=%s\n' "${t^^}" "$(cat "$d/tokens/$t.token")"
+    done
+    printf 'POP3_OAUTH2_PORT=%s\n' "$OAUTH2_PORT"
   } >"$d/env.new"
   write_expected "$d" "$p"
   write_capa "$d" "$p" "$ps"
+  "$PYTHON" "$HERE/sasl_probe.py" "$d/env.new" >"$d/sasl-probe.log" 2>&1 ||
+    { cat "$d/sasl-probe.log" >&2; die "SASL probe failed (log: $d/sasl-probe.log)"; }
   mv "$d/env.new" "$d/env"
-  cat "$d/env"
+  # tokens stay out of the test log (they are in DIR/env and DIR/tokens/)
+  sed 's/^\(POP3_OAUTH2_TOKEN_[A-Z]*\)=.*/\1=(see DIR\/env)/' "$d/env"
 }
 
 # ------------------------------------------------------------------ stop ---
@@ -495,6 +562,7 @@ cmd_stop() {
     if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
   rm -f "$d/dovecot.pid"
+  stop_introspect "$d"
   if [ -n "$base" ] && [ "$base" != "$d/run" ] && [ -d "$base" ]; then
     case $base in /tmp/pop3dc.*) rm -rf "$base" ;; esac
   fi

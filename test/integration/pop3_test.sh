@@ -415,9 +415,13 @@ test_valgrind() {
   [ "$RC" = 4 ] || fail "valgrind wrong CA: exit $RC (99 = valgrind error): $(head -c 3000 "$OUT/vg-wrongca.err")"
 }
 
+# shellcheck source=pop3_sasl_tests.sh
+. "$HERE/pop3_sasl_tests.sh" # test_sasl_*
+
 ALL_TESTS=(commands_plain commands_stls commands_starttls_ip commands_tls commands_tls_ip
   nologin_state login_variants plaintext_refused usage_errors wrong_password wrong_ca wrong_host
-  network_errors big_plain big_stls big_tls dele_quit dele_rset valgrind)
+  network_errors big_plain big_stls big_tls dele_quit dele_rset valgrind
+  sasl_stls sasl_tls sasl_refused_stls sasl_refused_tls sasl_pretls)
 
 run_one() {
   TEST_NAME=$1

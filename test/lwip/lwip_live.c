@@ -5,7 +5,9 @@
  *   lwip_live FIXTURE_DIR TEST
  *
  * TEST: session-plain session-stls session-tls big-plain big-stls big-tls
- *       dele cert-wrong-ca cert-wrong-name cert-ip pause-plain pause-tls name
+ *       dele cert-wrong-ca cert-wrong-name cert-ip name;
+ *       pause-plain pause-tls (lwip_live_pause.c);
+ *       sasl-stls sasl-tls sasl-oauthbearer (lwip_live_sasl.c)
  * Exit 0 pass, 1 fail, 77 skip. Every comparison is exact, byte for byte.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -21,6 +23,7 @@
 #include "lwip/tcp.h"
 #include "lwip/timeouts.h"
 
+#include "lwip_live.h"
 #include "pop3.h"
 #include "pop3_lwip.h"
 #include "slirp_netif.h"
@@ -30,9 +33,12 @@
 
 /* ---- fixture environment ------------------------------------------------------ */
 
-static char fix_dir[512];
-static unsigned pop3_port, pop3s_port, msg_small, msg_dots, msg_mid, msg_big;
-static char alice_pw[64], bob_pw[64];
+char fix_dir[512];
+unsigned pop3_port, pop3s_port;
+unsigned msg_big;
+static unsigned msg_small, msg_dots, msg_mid;
+char alice_pw[64];
+static char bob_pw[64];
 
 static void load_env(const char *dir)
 {
@@ -72,7 +78,7 @@ static void load_env(const char *dir)
     }
 }
 
-static char *read_file(const char *name, size_t *len)
+char *read_file(const char *name, size_t *len)
 {
     char path[700];
     FILE *f;
@@ -99,7 +105,7 @@ static char *read_file(const char *name, size_t *len)
     return buf;
 }
 
-static double now_s(void)
+double now_s(void)
 {
     struct timespec ts;
 
@@ -108,11 +114,6 @@ static double now_s(void)
 }
 
 /* ---- growable byte buffer (test code) ----------------------------------------- */
-
-typedef struct {
-    char *data;
-    size_t len, cap;
-} buf_t;
 
 static void buf_add(buf_t *b, const void *d, size_t n)
 {
@@ -132,42 +133,13 @@ static void buf_add(buf_t *b, const void *d, size_t n)
     b->data[b->len] = '\0';
 }
 
-static void buf_free(buf_t *b)
+void buf_free(buf_t *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
 }
 
 /* ---- one session ------------------------------------------------------------------ */
-
-#define MAX_RESULTS 16
-
-typedef struct {
-    pop3_cmd_t cmd;
-    pop3_status_t st;
-    uint32_t count;
-    uint64_t octets;
-    buf_t data; /* body (RETR/TOP) or "N UID\n" lines (UIDL) */
-} result_t;
-
-typedef struct session {
-    pop3_client_t client;
-    pop3_lwip_t port;
-    pop3_tls_t tls;
-    pop3_tls_config_t tc;
-    char line_buf[1024];
-    char tx_buf[2 * POP3_MIN_TX_BUF_LEN];
-    pop3_status_t connect_st;
-    bool connect_done;
-    result_t res[MAX_RESULTS];
-    int n_res;
-    buf_t cur;
-    /* pause control (pause tests) */
-    size_t pause_at[4];
-    int n_pause, next_pause;
-    size_t body_total;
-    bool want_pause_now;
-} session_t;
 
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
@@ -186,6 +158,12 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         x->octets = r->octets;
         x->data = s->cur;
         memset(&s->cur, 0, sizeof s->cur);
+        if (r->oauth_status != NULL) {
+            snprintf(x->oauth_status, sizeof x->oauth_status, "%.*s", (int)r->oauth_status_len, r->oauth_status);
+        }
+        if (r->oauth_scope != NULL) {
+            snprintf(x->oauth_scope, sizeof x->oauth_scope, "%.*s", (int)r->oauth_scope_len, r->oauth_scope);
+        }
     }
 }
 
@@ -213,11 +191,10 @@ static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t
     return POP3_CB_CONTINUE;
 }
 
-typedef enum { M_PLAIN, M_STLS, M_TLS } mode_t_;
 
 static uint32_t next_connect_timeout_ms; /* 0: default */
 
-static void session_setup(session_t *s, mode_t_ mode, const char *tls_host, const char *ca)
+void session_setup(session_t *s, mode_t_ mode, const char *tls_host, const char *ca)
 {
     pop3_config_t cfg;
     char ca_path[700];
@@ -250,7 +227,7 @@ static void session_setup(session_t *s, mode_t_ mode, const char *tls_host, cons
     CHECK(pop3_init(&s->client, &cfg) == POP3_OK, "pop3_init");
 }
 
-static void session_connect(session_t *s, mode_t_ mode)
+void session_connect(session_t *s, mode_t_ mode)
 {
     ip_addr_t gw;
 
@@ -260,10 +237,7 @@ static void session_connect(session_t *s, mode_t_ mode)
           "connect");
 }
 
-/** Pause hook: called by the loop while the client is paused; returns true to resume. */
-typedef bool (*pause_fn)(session_t *s);
-
-static void session_run(session_t *s, double limit_s, pause_fn on_paused)
+void session_run(session_t *s, double limit_s, pause_fn on_paused)
 {
     double end = now_s() + limit_s;
 
@@ -288,7 +262,7 @@ static void session_run(session_t *s, double limit_s, pause_fn on_paused)
     }
 }
 
-static void session_free(session_t *s)
+void session_free(session_t *s)
 {
     for (int i = 0; i < s->n_res; i++) {
         buf_free(&s->res[i].data);
@@ -296,7 +270,7 @@ static void session_free(session_t *s)
     buf_free(&s->cur);
 }
 
-static const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
+const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
 {
     if (i >= s->n_res) {
         tc_fail_at(__LINE__, "result %d (%s) missing: only %d results", i, pop3_cmd_name(cmd), s->n_res);
@@ -309,7 +283,7 @@ static const result_t *result(const session_t *s, int i, pop3_cmd_t cmd)
     return &s->res[i];
 }
 
-static void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
+void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
 {
     const result_t *r = result(s, i, cmd);
 
@@ -318,7 +292,7 @@ static void expect_ok(const session_t *s, int i, pop3_cmd_t cmd)
     }
 }
 
-static void expect_bytes(const char *what, const buf_t *got, const char *file)
+void expect_bytes(const char *what, const buf_t *got, const char *file)
 {
     size_t len;
     char *want = read_file(file, &len);
@@ -334,7 +308,7 @@ static void expect_bytes(const char *what, const buf_t *got, const char *file)
     free(want);
 }
 
-static void expect_connect(const session_t *s, pop3_status_t want)
+void expect_connect(const session_t *s, pop3_status_t want)
 {
     CHECK(s->connect_done, "CONNECT never completed");
     CHECK(s->connect_st == want, "CONNECT: %s, expected %s (tls: %s; net: %s)",
@@ -342,7 +316,7 @@ static void expect_connect(const session_t *s, pop3_status_t want)
           pop3_lwip_net_error(&s->port));
 }
 
-static size_t pool_used(void)
+size_t pool_used(void)
 {
     return (size_t)lwip_stats.memp[MEMP_PBUF_POOL]->used + (size_t)lwip_stats.memp[MEMP_PBUF]->used;
 }
@@ -356,7 +330,7 @@ static mode_t_ mode_of(const char *name)
     return M_TLS;
 }
 
-static void login_alice(session_t *s)
+void login_alice(session_t *s)
 {
     CHECK(pop3_login(&s->client, "alice", alice_pw) == POP3_OK, "queue login");
 }
@@ -523,100 +497,6 @@ static void expect_cert_ok(mode_t_ mode, const char *host)
     free(s);
 }
 
-/*
- * Pause test: state observed while paused. The window is closed when every
- * held octet is missing from the receive window (rcv_wnd + held == TCP_WND:
- * nothing held was acknowledged), the window still advertised to the peer
- * (rcv_ann_wnd) is below one MSS (the sender's silly-window avoidance then
- * stops it; it reaches exactly 0 only when the sender fills it to the octet),
- * and no octet arrived during the last 300 ms of a 600 ms pause.
- */
-static double pause_started;
-static size_t held_max, held_mark;
-static unsigned wnd_min_ann = 0xFFFFFFFFU, wnd_min = 0xFFFFFFFFU, pauses_seen, pauses_closed;
-static size_t body_at_pause;
-static bool mark_taken, invariant_ok;
-
-static bool pause_hook(session_t *s)
-{
-    struct tcp_pcb *tpcb = s->port.pcb != NULL ? (struct tcp_pcb *)s->port.pcb->state : NULL;
-    size_t held = pop3_lwip_held(&s->port);
-    double t;
-
-    if (s->want_pause_now) {
-        s->want_pause_now = false;
-        pause_started = now_s();
-        body_at_pause = s->body_total;
-        mark_taken = false;
-        invariant_ok = true;
-        pauses_seen++;
-    }
-    t = now_s() - pause_started;
-    if (held > held_max) {
-        held_max = held;
-    }
-    if (tpcb != NULL) {
-        if (tpcb->rcv_ann_wnd < wnd_min_ann) wnd_min_ann = tpcb->rcv_ann_wnd;
-        if (tpcb->rcv_wnd < wnd_min) wnd_min = tpcb->rcv_wnd;
-        if ((size_t)tpcb->rcv_wnd + held != (size_t)TCP_WND) {
-            invariant_ok = false; /* a held octet was acknowledged, or more arrived than the window */
-        }
-    }
-    CHECK(s->body_total == body_at_pause, "body data delivered while paused (%zu -> %zu)", body_at_pause,
-          s->body_total);
-    CHECK(held <= (size_t)TCP_WND, "held %zu octets while paused, more than TCP_WND %u", held, (unsigned)TCP_WND);
-    if (t >= 0.3 && !mark_taken) {
-        mark_taken = true;
-        held_mark = held;
-    }
-    if (t >= 0.6) {
-        bool closed = tpcb != NULL && invariant_ok && held == held_mark && tpcb->rcv_ann_wnd < TCP_MSS;
-        if (closed) {
-            pauses_closed++;
-        } else {
-            printf("pause %u not closed: held %zu (at 300 ms %zu), rcv_wnd %u, rcv_ann_wnd %u, invariant %d\n",
-                   pauses_seen, held, held_mark, tpcb ? (unsigned)tpcb->rcv_wnd : 0U,
-                   tpcb ? (unsigned)tpcb->rcv_ann_wnd : 0U, (int)invariant_ok);
-        }
-        return true;
-    }
-    return false;
-}
-
-static void test_pause(mode_t_ mode)
-{
-    session_t *s = calloc(1, sizeof *s);
-    char f_big[64];
-
-    session_setup(s, mode, NULL, NULL);
-    s->pause_at[0] = 100000;
-    s->pause_at[1] = 5000000;
-    s->pause_at[2] = 15000000;
-    s->n_pause = 3;
-    session_connect(s, mode);
-    login_alice(s);
-    CHECK(pop3_retr(&s->client, msg_big) == POP3_OK, "queue retr");
-    CHECK(pop3_quit(&s->client) == POP3_OK, "queue quit");
-    session_run(s, 300, pause_hook);
-    expect_connect(s, POP3_OK);
-    CHECK(pauses_seen == 3, "%u pauses, expected 3", pauses_seen);
-    CHECK(pauses_closed == pauses_seen, "window closed (held = unacknowledged, stalled, < 1 MSS advertised) in %u of %u pauses",
-          pauses_closed, pauses_seen);
-    if (s->n_res == 3) {
-        expect_ok(s, 1, POP3_CMD_RETR);
-        snprintf(f_big, sizeof f_big, "expected/%u.eml", msg_big);
-        expect_bytes("RETR (big, paused 3x)", &s->res[1].data, f_big);
-    } else {
-        tc_fail_at(__LINE__, "%d results, expected 3", s->n_res);
-    }
-    printf("pause %s: %u pauses, window closed in %u, held max %zu octets (TCP_WND %u), "
-           "smallest rcv_wnd %u, smallest advertised window %u\n",
-           mode == M_PLAIN ? "plain" : "tls", pauses_seen, pauses_closed, held_max, (unsigned)TCP_WND,
-           wnd_min, wnd_min_ann);
-    session_free(s);
-    free(s);
-}
-
 static void test_name(void)
 {
     session_t *s = calloc(1, sizeof *s);
@@ -710,6 +590,11 @@ int main(int argc, char **argv)
         test_pause(mode_of(t + 6));
     } else if (!strcmp(t, "name")) {
         test_name();
+    } else if (!strcmp(t, "sasl-oauthbearer")) {
+        test_sasl(M_STLS, true);
+        test_sasl(M_TLS, true);
+    } else if (!strncmp(t, "sasl-", 5)) {
+        test_sasl(mode_of(t + 5), false);
     } else {
         fprintf(stderr, "unknown test %s\n", t);
         return 2;

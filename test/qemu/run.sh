@@ -18,8 +18,10 @@
 #    namespace's 127.0.0.1. The firmware's exit status (SYS_EXIT_EXTENDED) is QEMU's:
 #      POP3S over the whole mailbox (21 MB); then, with the 20 MB message replaced by a
 #      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
-#      preferring AES-GCM: exit 0, DHCP address 10.0.2.15 logged, every message's UID and
+#      preferring AES-GCM, POP3S with XOAUTH2 (the fixture's 47- and 4,000-octet OAuth
+#      tokens): exit 0, DHCP address 10.0.2.15 logged, every message's UID and
 #      octet count as in the Maildir, the command lines as an awk oracle finds them;
+#      XOAUTH2 with an expired token: exit 1, the refusal and the JSON's status logged;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
 #      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
@@ -148,6 +150,32 @@ if [ "${2:-}" = "--inside" ]; then
   [ "$(irqs plain)" -gt 0 ] && [ "$(irqs plain-polled)" = 0 ] ||
     die "LAN9118 interrupts: $(irqs plain) with netif=irq, $(irqs plain-polled) with netif=poll (expected >0 and 0)"
   fw pop3s-aesgcm "$elf_aesgcm" 1 $tls clock=host $common; expect_ok pop3s-aesgcm
+  # XOAUTH2 with the fixture's OAuth tokens (its oauth2 passdb), when it has them: the
+  # token streamed from a host file through read_secret, a wrong password so that only the
+  # token can log in. The 4,000-octet one (far beyond tx_buf) must fetch the mailbox as
+  # before; an expired one must be refused with the server's JSON status, nothing fetched.
+  if [ -n "${POP3_OAUTH2_TOKEN_ALICE:-}" ]; then
+    for t in ALICE LONG; do
+      tok=POP3_OAUTH2_TOKEN_$t
+      tok_val=${!tok:-}
+      [ -n "$tok_val" ] || die "the fixture exports POP3_OAUTH2_TOKEN_ALICE but not $tok"
+      printf '%s\n' "$tok_val" >"$bdir/oauth2-token-$t"
+      fw "xoauth2-$t" "$elf" 0 $tls clock=host $common pass=not-the-password token="$bdir/oauth2-token-$t"
+      expect_ok "xoauth2-$t"
+      grep -qx 'login: AUTH XOAUTH2' "$bdir/xoauth2-$t.log" || { show "xoauth2-$t"; die "xoauth2-$t: no 'login: AUTH XOAUTH2'"; }
+      log "xoauth2-$t: logged in with a ${#tok_val}-octet token, mailbox fetched"
+    done
+    printf '%s\n' "$POP3_OAUTH2_TOKEN_EXPIRED" >"$bdir/oauth2-token-EXPIRED"
+    fw xoauth2-expired "$elf" 0 $tls clock=host $common pass=not-the-password token="$bdir/oauth2-token-EXPIRED"
+    [ "$rc" = 1 ] || { show xoauth2-expired; die "xoauth2-expired: exit status $rc, expected 1"; }
+    grep -qx '  OAuth token refused: refresh it' "$bdir/xoauth2-expired.log" &&
+      grep -q '^  oauth status: .' "$bdir/xoauth2-expired.log" ||
+      { show xoauth2-expired; die "xoauth2-expired: the refusal and its status are not logged"; }
+    ! grep -q '^mail done' "$bdir/xoauth2-expired.log" || { show xoauth2-expired; die "xoauth2-expired: mail fetched"; }
+    log "xoauth2-expired: refused ($(sed -n 's/^  oauth status: //p' "$bdir/xoauth2-expired.log")), nothing fetched"
+  else
+    log "xoauth2: SKIPPED (the fixture exports no POP3_OAUTH2_TOKEN_ALICE)"
+  fi
   fw wrong-ca "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_WRONG_CAFILE host=localhost clock=host $common
   expect_refused wrong-ca 'not trusted'
   fw wrong-host "$elf" 0 sec=tls port=$POP3S_PORT ca=$POP3_CAFILE host=wrong.example.org clock=host $common

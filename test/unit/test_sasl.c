@@ -479,6 +479,19 @@ static void test_bad_args_and_policy(void **state)
     FT_EQ_ST(pop3_auth(h->c, POP3_SASL_XOAUTH2, &cr), POP3_ERR_BAD_ARG);
     cr.secret_len = 0;
     FT_EQ_ST(pop3_auth(h->c, POP3_SASL_XOAUTH2, &cr), POP3_ERR_BAD_ARG);
+    /* A token with 0x01 could add XOAUTH2 fields; a user with it too. Spaces are not b64token. */
+    cr.read_secret = NULL;
+    cr.secret = "tok\x01host=evil";
+    FT_EQ_ST(pop3_auth(h->c, POP3_SASL_XOAUTH2, &cr), POP3_ERR_BAD_ARG);
+    cr.secret = "tok en";
+    FT_EQ_ST(pop3_auth(h->c, POP3_SASL_OAUTHBEARER, &cr), POP3_ERR_BAD_ARG);
+    cr.is_token = true;
+    FT_EQ_ST(pop3_auth(h->c, POP3_SASL_BEST, &cr), POP3_ERR_BAD_ARG);
+    cr.is_token = false;
+    cr.secret = "pass word"; /* fine as a password */
+    cr.user = "al\x01ice";
+    FT_EQ_ST(pop3_auth(h->c, POP3_SASL_XOAUTH2, &cr), POP3_ERR_BAD_ARG);
+    cr.user = "alice";
     H_EXPECT_SENT(h, "");
     FT_EQ(h->ndone, 0);
 

@@ -6,7 +6,8 @@
 #   POP3S and STLS: UIDL + RETR of every message, heap peak reported, nothing leaked;
 #   wrong CA, wrong host name, a clock at 1970 or in 2100: the handshake must fail;
 # and, with libslirp, runs the firmware's unchanged src/main.c on lwIP 2.2.1 (board_host.c
-# as the board): POP3S and STLS, every message fetched once, none in the second session.
+# as the board): POP3S and STLS, every message fetched once, none in the second session;
+# POP3S with XOAUTH2 when the fixture has an OAuth token.
 #
 #   host-check.sh FIXTURE_DIR BUILD_DIR      (FIXTURE_DIR: test/integration/dovecot.sh start DIR)
 set -euo pipefail
@@ -29,6 +30,7 @@ cmake -S "$here" -B "$bdir" "${generator[@]}" -DMBEDTLS_DIR="$deps/mbedtls-3.6" 
   -DFW_HOST_POP3_PORT="$POP3_PORT" -DFW_HOST_POP3S_PORT="$POP3S_PORT" -DFW_HOST_CAFILE="$POP3_CAFILE" \
   -DFW_HOST_USER="$POP3_TEST_USER" -DFW_HOST_PASS="$POP3_TEST_PASSWORD" -DFW_HOST_EXPECT_MSGS="$MSG_COUNT" \
   -DFW_HOST_DELE_USER="$POP3_BOB_USER" -DFW_HOST_DELE_PASS="$POP3_BOB_PASSWORD" \
+  -DFW_HOST_OAUTH2_TOKEN="${POP3_OAUTH2_TOKEN_ALICE:-}" \
   >"$bdir.configure.log" 2>&1 ||
   { cat "$bdir.configure.log" >&2; exit 1; }
 cmake --build "$bdir" -j "$(nproc 2>/dev/null || echo 2)" >"$bdir.build.log" 2>&1 ||
@@ -61,6 +63,14 @@ if [ -x "$bdir/fw-host-run-tls" ]; then
     "$bdir/fw-host-run-$mode" 2>"$bdir.run-$mode.log" || { cat "$bdir.run-$mode.log" >&2; log "FAIL: firmware main loop ($mode)"; exit 1; }
     echo "host-check: firmware main.c over lwIP ($mode): $(grep 'host-run: OK' "$bdir.run-$mode.log")"
   done
+  # XOAUTH2 with the fixture's OAuth token (its oauth2 passdb; absent in older fixtures).
+  if [ -x "$bdir/fw-host-run-xoauth2" ]; then
+    "$bdir/fw-host-run-xoauth2" 2>"$bdir.run-xoauth2.log" && grep -q '^login: AUTH XOAUTH2' "$bdir.run-xoauth2.log" ||
+      { cat "$bdir.run-xoauth2.log" >&2; log "FAIL: firmware main loop (XOAUTH2)"; exit 1; }
+    echo "host-check: firmware main.c over lwIP (POP3S, XOAUTH2): $(grep 'host-run: OK' "$bdir.run-xoauth2.log")"
+  else
+    log "no POP3_OAUTH2_TOKEN_ALICE in the fixture: firmware XOAUTH2 run skipped"
+  fi
   # DELE after fetch, on bob's mailbox (reseeded before and after; ctest RESOURCE_LOCK
   # pop3_bob_mailbox): a first process fetches and deletes all 3, a fresh process (empty
   # seen table) then finds none.

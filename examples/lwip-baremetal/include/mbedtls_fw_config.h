@@ -38,6 +38,12 @@
 #ifndef FW_APOP
 #define FW_APOP 0
 #endif
+#ifndef FW_SASL
+#define FW_SASL 1
+#endif
+#ifndef FW_SASL_SCRAM
+#define FW_SASL_SCRAM 0
+#endif
 #ifndef FW_MBEDTLS_ERROR_STRINGS
 #define FW_MBEDTLS_ERROR_STRINGS 0
 #endif
@@ -92,6 +98,10 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #if FW_APOP
 #define MBEDTLS_MD5_C                         /* APOP digest (core: POP3_APOP_ENABLE) */
 #endif
+#if FW_SASL && FW_SASL_SCRAM
+#define MBEDTLS_SHA1_C                        /* SCRAM-SHA-1 (core: POP3_SASL_SCRAM_ENABLE) */
+#define MBEDTLS_PKCS5_C                       /* PBKDF2 for SCRAM's salted password */
+#endif
 
 /* ---- Public key ---------------------------------------------------------- */
 #define MBEDTLS_BIGNUM_C
@@ -120,7 +130,9 @@ void fw_mbedtls_exit(int status) __attribute__((noreturn));
 #define MBEDTLS_X509_REMOVE_INFO              /* no human-readable certificate dumps */
 #if FW_MBEDTLS_PEM
 #define MBEDTLS_PEM_PARSE_C                   /* trust anchors may be PEM text */
-#define MBEDTLS_BASE64_C
+#endif
+#if FW_MBEDTLS_PEM || FW_SASL
+#define MBEDTLS_BASE64_C                      /* PEM; SASL AUTH's challenges and responses */
 #endif
 
 /* ---- TLS 1.2 client ----------------------------------------------------- */

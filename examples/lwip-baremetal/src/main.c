@@ -32,6 +32,7 @@
 #include "mbedtls/platform_time.h"
 
 #include "board.h"
+#include "fw_login.h"
 #include "pop3.h"
 #include "pop3_lwip.h"
 #include "pop3_tls.h"
@@ -56,12 +57,7 @@
 #ifndef FW_POP3_PORT
 #define FW_POP3_PORT ((FW_POP3_SECURITY) == POP3_SEC_IMPLICIT_TLS ? 995U : 110U)
 #endif
-#ifndef FW_POP3_USER
-#define FW_POP3_USER "device-0001"
-#endif
-#ifndef FW_POP3_PASS
-#define FW_POP3_PASS "change-me" /* a product reads this from protected storage */
-#endif
+/* The login's settings (FW_POP3_USER, FW_POP3_PASS, FW_POP3_OAUTH2_TOKEN...): src/fw_login.c. */
 #ifndef FW_ALLOW_PLAINTEXT_LOGIN
 #define FW_ALLOW_PLAINTEXT_LOGIN false /* true: USER/PASS may cross the network in clear (POP3_SEC_PLAINTEXT) */
 #endif
@@ -407,15 +403,16 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
             log_failure(cmd, st, r);
             return;
         }
-        /* Credentials are formatted into tx_buf now; the core wipes them once sent. */
-        if (pop3_login(&client, FW_POP3_USER, FW_POP3_PASS) != POP3_OK ||
-            pop3_uidl(&client, 0) != POP3_OK) {
+        /* USER/PASS, or AUTH XOAUTH2 with the token; UIDL waits behind the login. */
+        if (fw_login_start(&client) != POP3_OK || pop3_uidl(&client, 0) != POP3_OK) {
             session_quit();
         }
         break;
     case POP3_CMD_LOGIN:
+    case POP3_CMD_AUTH:
         if (st != POP3_OK) {
             log_failure(cmd, st, r); /* the queued UIDL ends with POP3_ERR_STATE: QUIT there */
+            fw_login_failed(st, r);  /* a refused OAuth token: its JSON fields, the refresh hook */
         }
         break;
     case POP3_CMD_UIDL:

@@ -16,6 +16,8 @@
 #define FW_POP3_SECURITY qemu_run_security()
 #define FW_POP3_USER qemu_run_user()
 #define FW_POP3_PASS qemu_run_pass()
+#define FW_POP3_OAUTH2_TOKEN_READ qemu_run_token_read /* token=PATH: XOAUTH2 */
+#define FW_POP3_OAUTH2_TOKEN_LEN qemu_run_token_len()
 #define FW_TRUST_ANCHORS qemu_run_ca()
 #define FW_TRUST_ANCHORS_LEN qemu_run_ca_len()
 #define FW_ALLOW_PLAINTEXT_LOGIN ((FW_POP3_SECURITY) == POP3_SEC_PLAINTEXT) /* the test's clear-text run */

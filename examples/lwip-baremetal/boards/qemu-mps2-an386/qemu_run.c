@@ -25,6 +25,7 @@
 
 #define CMDLINE_LEN 512U
 #define CA_MAX 8192U
+#define TOKEN_MAX 8192U /* OAuth tokens: Microsoft's exceed 2,500 octets */
 #define HEAP_PAINT 0xA5U
 #define HEAP_SKIP 64U /* memory_buffer_alloc's first header lives here: never painted */
 
@@ -36,6 +37,7 @@ static struct {
     const char *user;
     const char *pass;
     const char *ca_path;
+    const char *token_path;
     bool clock_none;
     uint32_t clock_fixed;
     uint32_t expect_msgs;
@@ -58,6 +60,8 @@ static struct {
 
 static unsigned char ca_pem[CA_MAX];
 static size_t ca_pem_len;
+static char token[TOKEN_MAX];
+static size_t token_len;
 
 /* Not inlined, not merged: the TCG plugin counts phases from their addresses. */
 __attribute__((noinline, used)) void qemu_mark_body_start(void)
@@ -118,6 +122,8 @@ static void parse(char *s)
             run.pass = val;
         } else if (strcmp(key, "ca") == 0) {
             run.ca_path = val;
+        } else if (strcmp(key, "token") == 0) {
+            run.token_path = val;
         } else if (strcmp(key, "clock") == 0) {
             run.clock_none = strcmp(val, "none") == 0;
             run.clock_fixed = strcmp(val, "host") == 0 || run.clock_none ? 0U : (uint32_t)strtoul(val, NULL, 10);
@@ -165,6 +171,16 @@ void qemu_run_init(void)
         ca_pem[n] = '\0';
         ca_pem_len = (size_t)n + 1U; /* PEM: the NUL is counted */
     }
+    if (run.token_path != NULL) {
+        long n = semihost_read_file(run.token_path, token, sizeof token);
+        if (n <= 0 || (size_t)n == sizeof token) {
+            config_fail(run.token_path); /* missing, empty, or too long for TOKEN_MAX */
+        }
+        token_len = (size_t)n;
+        while (token_len > 0U && (token[token_len - 1U] == '\n' || token[token_len - 1U] == '\r')) {
+            token_len--;
+        }
+    }
     fw_log_str("qemu-run: mps2-an386, settings from the command line");
     if (run.crash) {
         qemu_run_crash();
@@ -177,6 +193,18 @@ const char *qemu_run_host(void) { return run.host; }
 const char *qemu_run_user(void) { return run.user; }
 const char *qemu_run_pass(void) { return run.pass; }
 const unsigned char *qemu_run_ca(void) { return ca_pem; }
+size_t qemu_run_token_len(void) { return token_len; }
+
+/* The token as a product would stream it from flash: the core asks for pieces when it sends them. */
+bool qemu_run_token_read(void *ctx, size_t offset, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    if (offset > token_len || len > token_len - offset) {
+        return false;
+    }
+    memcpy(buf, token + offset, len);
+    return true;
+}
 size_t qemu_run_ca_len(void) { return ca_pem_len; }
 bool qemu_run_netif_irq(void) { return !run.netif_poll; }
 

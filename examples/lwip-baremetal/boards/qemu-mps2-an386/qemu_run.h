@@ -10,6 +10,8 @@
  *   host=NAME            name for SNI and the certificate check (default localhost)
  *   ca=PATH              host file with the trust anchor (PEM), read through semihosting
  *   user=U pass=P        login
+ *   token=PATH           host file with an OAuth access token: log in with XOAUTH2 (the
+ *                        token streamed through qemu_run_token_read()), not USER/PASS
  *   clock=host|none|N    wall clock: the host's (SYS_TIME), never set (0), or fixed N (Unix s)
  *   expect=N bytes=B     the run holds only if N messages arrive complete, B octets in all
  *   deadline=S           exit with SEMIHOST_EXIT_DEADLINE after S seconds (default 60)
@@ -40,6 +42,8 @@ const char *qemu_run_user(void);
 const char *qemu_run_pass(void);
 const unsigned char *qemu_run_ca(void);
 size_t qemu_run_ca_len(void);
+size_t qemu_run_token_len(void);
+bool qemu_run_token_read(void *ctx, size_t offset, uint8_t *buf, size_t len);
 bool qemu_run_netif_irq(void);
 
 /* board_mps2.c */

@@ -1,0 +1,171 @@
+/**
+ * @file cli.h
+ * @brief pop3-cli internals shared by its files: pop3_cli.c (session and
+ *        output), cli_opts.c (command line), cli_auth.c (password, OAuth
+ *        token, SCRAM random source).
+ */
+#ifndef POP3_CLI_H
+#define POP3_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+
+#include "pop3.h"
+#include "pop3_posix.h"
+#include "pop3_tls.h"
+
+#if !POP3_SASL_ENABLE
+#error "pop3-cli needs the core built with POP3_SASL_ENABLE (its --auth option)"
+#endif
+
+#define CLI_NAME "pop3-cli"
+#define CLI_LINE_BUF_LEN 1024U
+#define CLI_TX_BUF_LEN 1024U
+#define CLI_PASS_BUF_LEN 512U
+#define CLI_DEFAULT_CAFILE "/etc/ssl/certs/ca-certificates.crt"
+#define CLI_DEFAULT_TIMEOUT_MS 30000U
+#define CLI_MAX_ARGS 2U
+
+/* Octets a command adds around the user name / password ("USER " + CRLF,
+ * "APOP " + " " + 32 hex digits + CRLF). */
+#define CLI_USER_OVERHEAD 7U
+#define CLI_APOP_OVERHEAD 40U
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* Exit statuses. */
+enum {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,
+    EXIT_USAGE = 2,
+    EXIT_NETWORK = 3,
+    EXIT_TLS = 4,
+    EXIT_AUTH = 5,
+    EXIT_SERVER = 6,
+    EXIT_PROTOCOL = 7,
+    EXIT_TIMEOUT = 8,
+    EXIT_POLICY = 9
+};
+
+struct cli_app;
+struct cli_job;
+
+/** Prints the single-line result of a command from its on_done reply. */
+typedef bool (*cli_print_fn)(struct cli_app *a, const struct cli_job *job, const pop3_reply_t *r);
+
+/** One CLI command: how to parse it, how to start it, how to show its result. */
+typedef struct cli_cmd_def {
+    const char *name;
+    uint8_t min_args;
+    uint8_t max_args;
+    const char *arg_name[CLI_MAX_ARGS];
+    uint32_t arg_min[CLI_MAX_ARGS];
+    /* Exactly one of these is set; f1 also serves optional-argument commands (0 = none). */
+    pop3_status_t (*f0)(pop3_client_t *c);
+    pop3_status_t (*f1)(pop3_client_t *c, uint32_t a0);
+    pop3_status_t (*f2)(pop3_client_t *c, uint32_t a0, uint32_t a1);
+    cli_print_fn print; /* NULL: nothing printed at completion */
+} cli_cmd_def_t;
+
+typedef struct cli_job {
+    const cli_cmd_def_t *def;
+    uint8_t nargs;
+    uint32_t arg[CLI_MAX_ARGS];
+} cli_job_t;
+
+typedef struct cli_opts {
+    const char *host;
+    uint32_t port;             /* 0: default for the security mode */
+    pop3_security_t security;
+    bool security_set;
+    bool allow_plaintext_login;
+    bool insecure;
+    bool apop;
+    bool auth;                 /* --auth given: SASL AUTH instead of USER/PASS */
+    pop3_sasl_mech_t auth_mech;
+    bool verbose;
+    const char *cafile;
+    const char *user;
+    const char *pass_file;
+    const char *token_file;    /* --oauth2-token-file */
+    uint32_t timeout_ms;
+    cli_job_t *jobs;
+    size_t njobs;
+} cli_opts_t;
+
+/** The secrets of one run (cli_auth.c); wiped by cli_secret_wipe(). */
+typedef struct cli_secret {
+    char pass[CLI_PASS_BUF_LEN];
+    char *token;               /* OAuth token (heap, any length), NULL if none */
+    size_t token_len;
+    size_t token_cap;
+    bool rng_ready;            /* drbg seeded (SCRAM's client nonce) */
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+} cli_secret_t;
+
+typedef struct cli_app {
+    cli_opts_t opt;
+    size_t next_job;
+    const cli_job_t *current;  /* command in flight */
+    int exit_code;             /* set by the first failure */
+    bool failed;
+    bool stopping;             /* QUIT queued or abort requested */
+    bool want_abort;           /* pop3_abort() from the main loop */
+    bool port_ready;           /* pop3_posix_init() done: cleanup needed */
+    cli_secret_t sec;
+    pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
+    char line_buf[CLI_LINE_BUF_LEN];
+    char tx_buf[CLI_TX_BUF_LEN];
+    pop3_tls_config_t tls_cfg;
+    pop3_tls_t tls;
+    pop3_posix_t port;
+    pop3_client_t client;
+} cli_app_t;
+
+/* pop3_cli.c */
+const cli_cmd_def_t *cli_find_cmd(const char *name);
+bool cli_is_capa(const cli_cmd_def_t *d);
+void cli_wipe(void *p, size_t n);
+int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+size_t cli_chomp_len(const char *s, size_t len);
+
+/* cli_opts.c */
+/** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */
+int cli_parse_args(cli_opts_t *o, int argc, char **argv);
+/** True for XOAUTH2 and OAUTHBEARER. */
+bool cli_mech_is_oauth(pop3_sasl_mech_t m);
+
+/* cli_auth.c */
+/**
+ * Reads what the login needs (password, or OAuth token) and fills a->creds
+ * for --auth. Returns EXIT_OK or EXIT_USAGE (message printed). Nothing is
+ * read from the network, nothing secret is printed.
+ */
+int cli_get_secrets(cli_app_t *a);
+void cli_secret_wipe(cli_secret_t *s);
+/** "login (AUTH SCRAM-SHA-256)": the mechanism in use, else the one asked for. */
+void cli_auth_label(const cli_app_t *a, char *out, size_t out_len);
+/** -v: which mechanism AUTH used (the trace shows only "AUTH <MECH>" and masks). */
+void cli_verbose_auth(const cli_app_t *a, pop3_status_t st);
+/** -v, after CAPA: of the server's SASL line, the mechanisms this client can use. */
+void cli_verbose_capa(const cli_app_t *a);
+/** Names of the mechanisms in @p bits (1 << pop3_sasl_mech_t), space-separated; "none". */
+void cli_mech_names(uint32_t bits, char *out, size_t out_len);
+/**
+ * DETAIL of a failed AUTH: for POP3_ERR_AUTH_TOKEN that the token was refused
+ * (with the JSON's status and scope) and must be refreshed; for
+ * POP3_ERR_SECURITY the server's usable mechanisms.
+ */
+void cli_auth_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r,
+                       char *out, size_t out_len);
+
+#endif /* POP3_CLI_H */

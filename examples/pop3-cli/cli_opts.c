@@ -1,0 +1,350 @@
+/**
+ * @file cli_opts.c
+ * @brief pop3-cli: the command line (options, commands, cross-option checks).
+ *        Everything here runs before any connection is made: a usage error
+ *        (exit 2) never touches the network.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CLI_MECH_LIST "plain, login, cram-md5, scram-sha-1, scram-sha-256, xoauth2, oauthbearer, best"
+
+static void cli_help(void)
+{
+    fputs("Usage: " CLI_NAME " [options] COMMAND [ARG...] [COMMAND [ARG...]]...\n"
+          "Run POP3 commands in order in one session; message data goes to stdout.\n"
+          "\n"
+          "  -H, --host HOST          server; also the name used for SNI and the certificate check\n"
+          "  -p, --port PORT          default 995 with --tls, else 110\n"
+          "      --tls                implicit TLS (POP3S)\n"
+          "      --starttls           upgrade with STLS, fail if not offered (the default without --tls)\n"
+          "      --plain              no TLS; credentials refused unless --allow-plaintext-login too\n"
+          "      --allow-plaintext-login  second opt-in for sending credentials without TLS\n"
+          "      --cafile FILE        trust anchors (PEM); default " CLI_DEFAULT_CAFILE "\n"
+          "      --insecure           skip certificate verification (dangerous)\n"
+          "  -u, --user USER          password from $POP3_PASSWORD, or --pass-file (which wins)\n"
+          "      --pass-file FILE     first line of FILE is the password\n"
+          "      --apop               log in with APOP instead of USER/PASS\n"
+          "      --auth MECH          SASL AUTH instead of USER/PASS: plain, login, cram-md5,\n"
+          "                           scram-sha-1, scram-sha-256 (password); xoauth2, oauthbearer\n"
+          "                           (OAuth 2.0 access token); best: the strongest the server offers,\n"
+          "                           OAuth if a token is given, else password (no weaker fallback)\n"
+          "      --oauth2-token-file FILE  first line of FILE is the OAuth access token (else\n"
+          "                           $POP3_OAUTH2_TOKEN); never on the command line\n"
+          "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
+          "  -v, --verbose            protocol trace on stderr, secrets masked\n"
+          "  -h, --help               show this help\n"
+          "\n"
+          "Commands: capa | stat | list [N] | uidl [N] | retr N | top N LINES | dele N | rset | noop\n"
+          "\n"
+          "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
+          "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR),\n"
+          "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
+          stdout);
+}
+
+enum {
+    OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
+    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE
+};
+
+static const struct option cli_long_opts[] = {
+    { "host", required_argument, NULL, 'H' },
+    { "port", required_argument, NULL, 'p' },
+    { "tls", no_argument, NULL, OPT_TLS },
+    { "starttls", no_argument, NULL, OPT_STARTTLS },
+    { "plain", no_argument, NULL, OPT_PLAIN },
+    { "allow-plaintext-login", no_argument, NULL, OPT_ALLOW_PLAIN },
+    { "cafile", required_argument, NULL, OPT_CAFILE },
+    { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "user", required_argument, NULL, 'u' },
+    { "pass-file", required_argument, NULL, OPT_PASS_FILE },
+    { "apop", no_argument, NULL, OPT_APOP },
+    { "auth", required_argument, NULL, OPT_AUTH },
+    { "oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+};
+
+bool cli_mech_is_oauth(pop3_sasl_mech_t m)
+{
+    return m == POP3_SASL_XOAUTH2 || m == POP3_SASL_OAUTHBEARER;
+}
+
+/** Strictly decimal (digits only, no sign or space), within [min, max]. */
+static bool cli_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t v = 0U;
+    if (*s == '\0') {
+        return false;
+    }
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9') {
+            return false;
+        }
+        v = v * 10U + (uint64_t)(*s - '0');
+        if (v > max) {
+            return false;
+        }
+    }
+    if (v < min) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int cli_set_security(cli_opts_t *o, pop3_security_t sec)
+{
+    if (o->security_set && o->security != sec) {
+        return cli_usage_error("--tls, --starttls and --plain are mutually exclusive");
+    }
+    o->security = sec;
+    o->security_set = true;
+    return EXIT_OK;
+}
+
+static int cli_set_auth(cli_opts_t *o, const char *arg)
+{
+    if (!pop3_sasl_mech_parse(arg, strlen(arg), &o->auth_mech)) {
+        return cli_usage_error("unknown SASL mechanism '%s' (one of " CLI_MECH_LIST ")", arg);
+    }
+    o->auth = true;
+    return EXIT_OK;
+}
+
+/** One option; returns EXIT_OK, or an exit status (-1: help shown). */
+static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
+{
+    switch (ch) {
+    case 'H': o->host = arg; return EXIT_OK;
+    case 'p':
+        return cli_parse_u32(arg, 1U, 65535U, &o->port)
+                   ? EXIT_OK : cli_usage_error("invalid port '%s' (1-65535)", arg);
+    case OPT_TLS: return cli_set_security(o, POP3_SEC_IMPLICIT_TLS);
+    case OPT_STARTTLS: return cli_set_security(o, POP3_SEC_STLS);
+    case OPT_PLAIN: return cli_set_security(o, POP3_SEC_PLAINTEXT);
+    case OPT_ALLOW_PLAIN: o->allow_plaintext_login = true; return EXIT_OK;
+    case OPT_CAFILE: o->cafile = arg; return EXIT_OK;
+    case OPT_INSECURE: o->insecure = true; return EXIT_OK;
+    case 'u': o->user = arg; return EXIT_OK;
+    case OPT_PASS_FILE: o->pass_file = arg; return EXIT_OK;
+    case OPT_APOP: o->apop = true; return EXIT_OK;
+    case OPT_AUTH: return cli_set_auth(o, arg);
+    case OPT_TOKEN_FILE: o->token_file = arg; return EXIT_OK;
+    case OPT_TIMEOUT:
+        return cli_parse_u32(arg, 1U, UINT32_MAX, &o->timeout_ms)
+                   ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
+    case 'v': o->verbose = true; return EXIT_OK;
+    case 'h': cli_help(); return -1;
+    default: /* getopt_long already said what is wrong */
+        fputs("Try '" CLI_NAME " --help' for more information.\n", stderr);
+        return EXIT_USAGE;
+    }
+}
+
+/** Parses the arguments of one command starting at argv[*i]. */
+static int cli_parse_job_args(cli_job_t *job, int argc, char **argv, int *i)
+{
+    const cli_cmd_def_t *d = job->def;
+    while (job->nargs < d->max_args) {
+        const char *arg = *i < argc ? argv[*i] : NULL;
+        uint8_t k = job->nargs;
+        if (arg == NULL || (k >= d->min_args && cli_find_cmd(arg) != NULL)) {
+            if (k < d->min_args) {
+                return cli_usage_error("%s: missing %s", d->name, d->arg_name[k]);
+            }
+            break;
+        }
+        if (!cli_parse_u32(arg, d->arg_min[k], UINT32_MAX, &job->arg[k])) {
+            return cli_usage_error("%s: invalid %s '%s' (decimal, %" PRIu32 "-4294967295)",
+                                   d->name, d->arg_name[k], arg, d->arg_min[k]);
+        }
+        job->nargs++;
+        (*i)++;
+    }
+    return EXIT_OK;
+}
+
+static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
+{
+    int i = first;
+    if (first >= argc) {
+        return cli_usage_error("no command given");
+    }
+    o->jobs = calloc((size_t)(argc - first), sizeof *o->jobs);
+    if (o->jobs == NULL) {
+        fprintf(stderr, CLI_NAME ": out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    while (i < argc) {
+        cli_job_t *job = &o->jobs[o->njobs];
+        int rc;
+        job->def = cli_find_cmd(argv[i]);
+        if (job->def == NULL) {
+            return cli_usage_error("unknown command '%s'", argv[i]);
+        }
+        /* Only CAPA works before login (RFC 2449); say so before connecting. */
+        if (o->user == NULL && !cli_is_capa(job->def)) {
+            return cli_usage_error("'%s' needs a login: give --user", job->def->name);
+        }
+        i++;
+        rc = cli_parse_job_args(job, argc, argv, &i);
+        if (rc != EXIT_OK) {
+            return rc;
+        }
+        o->njobs++;
+    }
+    return EXIT_OK;
+}
+
+static bool cli_has_ctl(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20U || *s == 0x7F) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int cli_check_user(const cli_opts_t *o)
+{
+    /* AUTH streams its responses: only USER and APOP put the name on a 255-octet line. */
+    size_t max = o->auth ? POP3_CMD_MAX_LEN
+                         : POP3_CMD_MAX_LEN - (o->apop ? CLI_APOP_OVERHEAD : CLI_USER_OVERHEAD);
+    if (o->user[0] == '\0' || cli_has_ctl(o->user)) {
+        return cli_usage_error("invalid user name (empty or control characters)");
+    }
+    if (strlen(o->user) > max) {
+        return cli_usage_error("user name too long (at most %zu octets)", max);
+    }
+    return EXIT_OK;
+}
+
+static int cli_check_tls_opts(const cli_opts_t *o)
+{
+    FILE *f;
+    if (o->security == POP3_SEC_PLAINTEXT && (o->cafile != NULL || o->insecure)) {
+        return cli_usage_error("--cafile and --insecure need TLS (not --plain)");
+    }
+    if (o->security != POP3_SEC_PLAINTEXT && o->allow_plaintext_login) {
+        return cli_usage_error("--allow-plaintext-login only applies with --plain");
+    }
+    if (o->cafile == NULL) {
+        return EXIT_OK;
+    }
+    f = fopen(o->cafile, "r");
+    if (f == NULL) {
+        return cli_usage_error("--cafile %s: %s", o->cafile, strerror(errno));
+    }
+    fclose(f);
+    return EXIT_OK;
+}
+
+/** --auth against the other login options (the secret itself: cli_auth.c). */
+static int cli_check_auth_opts(const cli_opts_t *o)
+{
+    if (o->token_file != NULL && !o->auth) {
+        return cli_usage_error("--oauth2-token-file needs --auth (xoauth2, oauthbearer or best)");
+    }
+    if (!o->auth) {
+        return EXIT_OK;
+    }
+    if (o->apop) {
+        return cli_usage_error("--auth and --apop are mutually exclusive");
+    }
+    if (o->user == NULL) {
+        return cli_usage_error("--auth needs --user");
+    }
+    if (o->token_file != NULL && o->pass_file != NULL) {
+        return cli_usage_error("--oauth2-token-file and --pass-file: give one secret, not both");
+    }
+    if (o->token_file != NULL && o->auth_mech != POP3_SASL_BEST && !cli_mech_is_oauth(o->auth_mech)) {
+        return cli_usage_error("--auth %s takes a password, not --oauth2-token-file",
+                               pop3_sasl_mech_name(o->auth_mech));
+    }
+    if (o->pass_file != NULL && cli_mech_is_oauth(o->auth_mech)) {
+        return cli_usage_error("--auth %s takes an OAuth token (--oauth2-token-file), not --pass-file",
+                               pop3_sasl_mech_name(o->auth_mech));
+    }
+    return EXIT_OK;
+}
+
+/** Cross-option checks after parsing. */
+static int cli_check_opts(const cli_opts_t *o)
+{
+    int rc;
+    if (o->host == NULL || o->host[0] == '\0' || cli_has_ctl(o->host)) {
+        return cli_usage_error(o->host == NULL ? "no server given (use --host)" : "invalid host name");
+    }
+    rc = cli_check_auth_opts(o);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    if (o->user == NULL && (o->pass_file != NULL || o->apop)) {
+        return cli_usage_error("--pass-file and --apop need --user");
+    }
+    rc = cli_check_tls_opts(o);
+    if (rc == EXIT_OK && o->user != NULL) {
+        rc = cli_check_user(o);
+    }
+    return rc;
+}
+
+/*
+ * getopt_long() accepts any unambiguous prefix, so "--oauth2-token SECRET" or
+ * "--pass SECRET" would name a secret file and the secret would be echoed as
+ * a file name in the error. The options that name secret files are taken
+ * only in full. The option's text is the argv element before its separate
+ * argument, or the one holding "=ARG".
+ */
+static int cli_check_full_name(int ch, char **argv)
+{
+    const char *full = ch == OPT_PASS_FILE ? "--pass-file" : ch == OPT_TOKEN_FILE ? "--oauth2-token-file" : NULL;
+    const char *typed;
+    size_t n;
+    if (full == NULL) {
+        return EXIT_OK;
+    }
+    typed = optarg == argv[optind - 1] ? argv[optind - 2] : argv[optind - 1];
+    n = strlen(full);
+    if (strncmp(typed, full, n) != 0 || (typed[n] != '\0' && typed[n] != '=')) {
+        return cli_usage_error("write %s in full (options that name a secret file are not abbreviated)", full);
+    }
+    return EXIT_OK;
+}
+
+int cli_parse_args(cli_opts_t *o, int argc, char **argv)
+{
+    int ch;
+    int rc;
+    o->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    while ((ch = getopt_long(argc, argv, "H:p:u:vh", cli_long_opts, NULL)) != -1) {
+        rc = cli_check_full_name(ch, argv);
+        if (rc != EXIT_OK) {
+            return rc;
+        }
+        rc = cli_apply_opt(o, ch, optarg);
+        if (rc != EXIT_OK) {
+            return rc;
+        }
+    }
+    rc = cli_check_opts(o);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    if (o->port == 0U) {
+        o->port = o->security == POP3_SEC_IMPLICIT_TLS ? 995U : 110U;
+    }
+    return cli_parse_jobs(o, argc, argv, optind);
+}
