@@ -704,6 +704,27 @@ static int api_rng(void *ctx, unsigned char *buf, size_t len)
     return 0;
 }
 
+/* A control octet (pop3_sasl.h refuses them in user and authzid). */
+static bool has_ctl(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20U || (unsigned char)*s == 0x7FU) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool token_ok(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x21U || (unsigned char)*s > 0x7EU) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /*
  * pop3_auth() with arguments from @p src (format in the header). What pop3.h
  * says is refused must be; the exchange itself is checked in sent_bytes().
@@ -755,7 +776,10 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
         cr->rng = api_rng;
         cr->rng_ctx = &A.auth[k].rng;
     }
-    bad = bad || ul == 0 || mech >= POP3_SASL_MECH_COUNT_;
+    bad = bad || ul == 0 || mech >= POP3_SASL_MECH_COUNT_ || pl == 0 || has_ctl(cr->user) || has_ctl(cr->authzid);
+    if (mech == POP3_SASL_XOAUTH2 || mech == POP3_SASL_OAUTHBEARER || (mech == POP3_SASL_BEST && cr->is_token)) {
+        bad = bad || !token_ok(A.auth[k].strs[1]); /* pop3_sasl.h: printable ASCII, no space (0x01 frames the payload) */
+    }
     if (mech == POP3_SASL_SCRAM_SHA_1 || mech == POP3_SASL_SCRAM_SHA_256) {
         bad = bad || cr->rng == NULL || zl > 0;
     }
@@ -782,8 +806,9 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
     dbg("  -> %s", pop3_status_str(st));
     FZ_CHECK((unsigned)st < (unsigned)POP3_STATUS_COUNT_, "pop3_auth returned status %d", (int)st);
     if (st == POP3_OK) {
-        FZ_CHECK(may_accept, "pop3_auth accepted what pop3.h says is refused (bad creds, SCRAM without rng or with an "
-                 "authzid, long CRAM/SCRAM password, mechanism out of range, plaintext without the opt-in, closed)");
+        FZ_CHECK(may_accept, "pop3_auth accepted what pop3_sasl.h says is refused (bad creds: empty, control octets, a "
+                 "token not printable ASCII; SCRAM without rng or with an authzid, long CRAM/SCRAM password, mechanism "
+                 "out of range, plaintext without the opt-in, closed)");
     }
     e->provisional = false;
     if (st != POP3_OK) {
