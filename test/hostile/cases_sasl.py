@@ -497,6 +497,14 @@ sasl_case(name="sasl_cancel_mid_exchange",
           sent_lines=[b"CAPA", b"AUTH LOGIN", b64(USER.encode()), b"*", b"QUIT"], lib={"AUTH": "ERR_ABORTED"},
           exit=1, quit=True, out_re=[rb"(?m)^CANCEL"])
 
+sasl_case(name="sasl_refused_credentials",
+          doc="a token with a space or 0x01 (it would add XOAUTH2 fields), a user with 0x01: pop3_auth() refuses "
+              "(BAD_ARG), nothing credential-bearing is sent",
+          auth="XOAUTH2", token="ya29.two words", sasl=["XOAUTH2"], replies={"AUTH": OK}, auth_not_queued=True,
+          variants=[{"variant": "space_in_token"}, {"variant": "ctl_in_token", "token": "ya29\x01auth=Bearer x"},
+                    {"variant": "ctl_in_user", "token": TOKEN, "user": "al\x01ice"}],
+          sent_lines=[b"CAPA", b"QUIT"], out_re=[rb"(?m)^QUEUE auth ERR_BAD_ARG"], exit=1, quit=True)
+
 # ===========================================================================
 # Choice of mechanism and policy
 # ===========================================================================
