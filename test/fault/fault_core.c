@@ -1,7 +1,8 @@
 /*
  * Fault injection on the core through a scripted fake transport.
  *
- * One full session (fault_script.c) is replayed again and again:
+ * One full session (fault_script.c) is replayed again and again, also with a
+ * SASL login (AUTH PLAIN, AUTH SCRAM-SHA-256) in place of USER/PASS:
  *   - cut: the server's stream stops after every possible octet offset and the
  *     port reports pop3_on_closed(POP3_ERR_TRANSPORT);
  *   - split: the stream is delivered with an extra segment boundary at every
@@ -69,6 +70,8 @@ static struct {
     int cb_seen;
     char cb_where[64];      /* F_CBABORT: the callback that aborted */
     bool fault_hit;         /* F_SENDFAIL / F_PAUSECUT happened */
+    pop3_sasl_creds_t creds; /* SASL sessions: kept until AUTH is reported (pop3_auth()) */
+    uint32_t rng;
     char err[512];          /* harness-level failure */
 } T;
 
@@ -324,7 +327,17 @@ static bool run(const fs_session_t *s, const fault_t *f, const char *label)
     if (st != POP3_OK) harness_fail("pop3_init");
 
     /* The application queues its work before connecting (allowed: it waits for CONNECT). */
-    HG_LIB_RET(st, pop3_login(&T.c, "alice", "secret"));
+    if (s->login == FS_LOGIN_USER_PASS) {
+        HG_LIB_RET(st, pop3_login(&T.c, "alice", "secret"));
+    } else {
+        T.creds.user = "alice";
+        T.creds.secret = "secret";
+        T.rng = FS_SCRAM_RNG_SEED;
+        T.creds.rng = fs_scram_rng;
+        T.creds.rng_ctx = &T.rng;
+        HG_LIB_RET(st, pop3_auth(&T.c, s->login == FS_LOGIN_SASL_PLAIN ? POP3_SASL_PLAIN : POP3_SASL_SCRAM_SHA_256,
+                                 &T.creds));
+    }
     if (st == POP3_OK) HG_LIB_RET(st, pop3_list(&T.c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_uidl(&T.c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_retr(&T.c, 1));
@@ -526,7 +539,7 @@ static void single(const fs_session_t *s, const char *what, bool bytewise, int p
 
 int main(int argc, char **argv)
 {
-    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b;
+    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_up, scram_stls;
     const char *summary = NULL;
     bool quick = false;
     fs_opts_t o;
@@ -559,6 +572,18 @@ int main(int argc, char **argv)
     fs_build(&err_a, &o);
     o.dele_mode = FS_DELE_UP_FRONT;
     fs_build(&err_b, &o);
+    /* SASL logins: the short message keeps the SCRAM loops (PBKDF2 per run) brief. */
+    memset(&o, 0, sizeof o);
+    o.short_msg = true;
+    o.login = FS_LOGIN_SASL_PLAIN;
+    fs_build(&sasl_plain, &o);
+    o.login = FS_LOGIN_SASL_SCRAM;
+    fs_build(&scram, &o);
+    o.dele_mode = FS_DELE_UP_FRONT;
+    fs_build(&scram_up, &o);
+    o.dele_mode = FS_DELE_AFTER_RETR_OK;
+    o.stls = true;
+    fs_build(&scram_stls, &o);
 
     printf("fault injection on the core: session of %zu server octets (message %zu octets, "
            "dot-stuffed, RETR in %u-octet segments)\n", full.len, full.msg_len, SEG);
@@ -605,6 +630,21 @@ int main(int argc, char **argv)
     single(&full, "one octet per segment", true, 0, SEND_ALL, true);
     single(&full, "one octet per segment, pausing on every callback", true, 1, SEND_TRICKLE, true);
     single(&full_stls, "one octet per segment, STLS", true, 2, SEND_BLOCK_ALT, true);
+    /* (c) a SASL login (AUTH PLAIN; SCRAM-SHA-256 in three steps) faulted the same ways. */
+    printf("  SASL sessions: AUTH PLAIN %zu, SCRAM-SHA-256 %zu server octets\n", sasl_plain.len, scram.len);
+    single(&scram, "baseline: SCRAM-SHA-256 login", false, 0, SEND_ALL, false);
+    loop_cut(&sasl_plain, "AUTH PLAIN: cut at every offset", F_CUT, 0, SEND_ALL, false);
+    loop_nth(&sasl_plain, "AUTH PLAIN: send fails at every call, 1-octet sends", F_SENDFAIL, 0, SEND_TRICKLE);
+    loop_cut(&scram, "SCRAM: cut at every offset", F_CUT, 0, SEND_ALL, false);
+    loop_cut(&scram_stls, "SCRAM: cut at every offset, STLS session", F_CUT, 0, SEND_BLOCK_ALT, false);
+    loop_cut(&scram, "SCRAM: server stalls at every offset", F_STALL, 0, SEND_ALL, false);
+    loop_cut(&scram, "SCRAM: pop3_abort() at every offset", F_ABORT, 0, SEND_ALL, false);
+    loop_nth(&scram, "SCRAM: send fails at every call", F_SENDFAIL, 0, SEND_ALL);
+    loop_nth(&scram, "SCRAM: send fails at every call, 1-octet sends", F_SENDFAIL, 0, SEND_TRICKLE);
+    loop_nth(&scram_up, "SCRAM: pop3_abort() inside every callback (DELE queued up front)", F_CBABORT, 0, SEND_ALL);
+    loop_split(&scram, "SCRAM: split at every offset, varied pauses and sends", true);
+    single(&scram, "SCRAM: one octet per segment, 1-octet sends", true, 1, SEND_TRICKLE, true);
+
     printf("  shorter session: %zu server octets\n", shrt.len);
     loop_pairs(&shrt, "short session: split at every pair of offsets", false);
     if (!quick) {
@@ -612,7 +652,8 @@ int main(int argc, char **argv)
     }
 
     printf("fault_core: %lu runs, %lu faults injected, %lu failed; heap calls by the library: %lu "
-           "(harness: %lu)\n", g_runs, g_faults, g_failures, hg_violations, hg_harness_calls);
+           "(by mbedTLS's own allocator: %lu; harness: %lu)\n", g_runs, g_faults, g_failures, hg_violations,
+           hg_mbedtls_calls, hg_harness_calls);
     if (summary != NULL) {
         FILE *fp = fopen(summary, "w");
         if (fp == NULL || fprintf(fp, "faults_injected=%lu\n", g_faults) < 0 || fclose(fp) != 0) {

@@ -2,7 +2,7 @@
  * Fault injection through the lwIP port (port/lwip) on a fake altcp layer:
  * real lwIP pbufs and altcp dispatch, test/lwip/fake_altcp.c standing in for
  * altcp_tcp.c (shared with test/lwip/lwip_fake_test.c). The session of
- * fault_script.c (plaintext) is replayed with:
+ * fault_script.c (plaintext; also with a SCRAM-SHA-256 login) is replayed with:
  *   - lwIP's err callback (ERR_RST, pcb already freed) at every stream offset,
  *   - the peer's FIN (recv with a NULL pbuf) at every offset,
  *   - the same with the application pausing (input held, window closed),
@@ -77,6 +77,8 @@ static struct {
     const fs_session_t *s;
     const fault_t *f;
     int cb_calls;
+    pop3_sasl_creds_t creds; /* SASL sessions: kept until AUTH is reported */
+    uint32_t rng;
 } C;
 
 static pop3_cb_action_t maybe_pause(void)
@@ -195,7 +197,17 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     cfg.transport = pop3_lwip_transport(&C.port);
     HG_LIB_RET(st, pop3_init(&C.c, &cfg));
     if (st != POP3_OK) harness_fail("pop3_init");
-    HG_LIB_RET(st, pop3_login(&C.c, "alice", "secret"));
+    if (s->login == FS_LOGIN_USER_PASS) {
+        HG_LIB_RET(st, pop3_login(&C.c, "alice", "secret"));
+    } else {
+        C.creds.user = "alice";
+        C.creds.secret = "secret";
+        C.rng = FS_SCRAM_RNG_SEED;
+        C.creds.rng = fs_scram_rng;
+        C.creds.rng_ctx = &C.rng;
+        HG_LIB_RET(st, pop3_auth(&C.c, s->login == FS_LOGIN_SASL_PLAIN ? POP3_SASL_PLAIN : POP3_SASL_SCRAM_SHA_256,
+                                 &C.creds));
+    }
     if (st == POP3_OK) HG_LIB_RET(st, pop3_list(&C.c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_uidl(&C.c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_retr(&C.c, 1));
@@ -321,7 +333,7 @@ static void loop_split(const fs_session_t *s, const char *what, int pause_every,
 
 int main(int argc, char **argv)
 {
-    static fs_session_t full, full_up;
+    static fs_session_t full, full_up, scram;
     const char *summary = NULL;
     fs_opts_t o;
 
@@ -367,8 +379,17 @@ int main(int argc, char **argv)
         run(&full, &f2, "pausing, sndbuf 1");
         report("one octet per pbuf (and pausing, sndbuf 1)", g_runs - r0, g_failures - f0);
     }
-    printf("fault_lwip: %lu runs, %lu faults injected, %lu failed; heap calls by the library: %lu\n", g_runs,
-           g_faults, g_failures, hg_violations);
+    /* The same with a SASL login: AUTH SCRAM-SHA-256 in its three steps (short message). */
+    memset(&o, 0, sizeof o);
+    o.short_msg = true;
+    o.login = FS_LOGIN_SASL_SCRAM;
+    fs_build(&scram, &o);
+    loop_cut(&scram, "SCRAM login: err callback at every offset", K_ERR, 0, false, 0xFFFF);
+    loop_cut(&scram, "SCRAM login: FIN at every offset, pausing, sndbuf 5", K_FIN, 1, false, 5);
+    loop_split(&scram, "SCRAM login: pbuf chain split at every offset, sndbuf 3", 1, 3);
+
+    printf("fault_lwip: %lu runs, %lu faults injected, %lu failed; heap calls by the library: %lu "
+           "(by mbedTLS's own allocator: %lu)\n", g_runs, g_faults, g_failures, hg_violations, hg_mbedtls_calls);
     if (summary != NULL) {
         FILE *fp = fopen(summary, "w");
         if (fp == NULL || fprintf(fp, "faults_injected=%lu\n", g_faults) < 0 || fclose(fp) != 0) {

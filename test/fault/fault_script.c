@@ -7,11 +7,35 @@
 
 const char *fs_status_name(pop3_status_t st)
 {
-    static const char *const names[] = {
-        "OK",        "ERR_SERVER", "ERR_AUTH",     "ERR_AUTH_TOKEN", "ERR_PROTOCOL", "ERR_TRANSPORT",
-        "ERR_TLS",   "ERR_CERT",   "ERR_TIMEOUT",  "ERR_ABORTED",  "ERR_BAD_ARG",
-        "ERR_STATE", "ERR_SECURITY", "ERR_QUEUE_FULL", "ERR_CLOSED"};
-    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+    /* Indexed by value, so a status added to the enum cannot shift the names. */
+    static const char *const names[POP3_STATUS_COUNT_] = {
+        [POP3_OK] = "OK", [POP3_ERR_SERVER] = "ERR_SERVER", [POP3_ERR_AUTH] = "ERR_AUTH",
+        [POP3_ERR_AUTH_TOKEN] = "ERR_AUTH_TOKEN", [POP3_ERR_PROTOCOL] = "ERR_PROTOCOL",
+        [POP3_ERR_TRANSPORT] = "ERR_TRANSPORT", [POP3_ERR_TLS] = "ERR_TLS", [POP3_ERR_CERT] = "ERR_CERT",
+        [POP3_ERR_TIMEOUT] = "ERR_TIMEOUT", [POP3_ERR_ABORTED] = "ERR_ABORTED", [POP3_ERR_BAD_ARG] = "ERR_BAD_ARG",
+        [POP3_ERR_STATE] = "ERR_STATE", [POP3_ERR_SECURITY] = "ERR_SECURITY",
+        [POP3_ERR_QUEUE_FULL] = "ERR_QUEUE_FULL", [POP3_ERR_CLOSED] = "ERR_CLOSED"};
+    return (unsigned)st < POP3_STATUS_COUNT_ && names[st] != NULL ? names[st] : "?";
+}
+
+/* SCRAM-SHA-256 for alice/secret, computed by scram_vectors.py (hashlib/hmac,
+ * independent of the library) for the nonce fs_scram_rng() yields. */
+static const char scram_auth_line[] = "AUTH SCRAM-SHA-256 biwsbj1hbGljZSxyPTRZdGtBUEwraWhLV1JoT2RqcDRtNSs1Sw==\r\n";
+static const char scram_server_first[] = "+ cj00WXRrQVBMK2loS1dSaE9kanA0bTUrNUslaHZZRHBXVWEyUmFUQ0FmdXhGSWxqLHM9Wm1GMWJIUXRhVzVxWldOMGFXOXVMWE5oYkhRPSxpPTQwOTY=\r\n";
+static const char scram_client_final[] = "Yz1iaXdzLHI9NFl0a0FQTCtpaEtXUmhPZGpwNG01KzVLJWh2WURwV1VhMlJhVENBZnV4RklsaixwPU9FRkxRWkZnVGdGR0lEQnh6RGZRV2gyN25MUzNjSFZjNzlLVUk3SWNZTnM9\r\n";
+static const char scram_server_final[] = "+ dj10bzhnaW9EUjUvbHRqbmFhQUhlMjlKTng4ay9WbzNudWxVQXFnanlzUldzPQ==\r\n";
+
+int fs_scram_rng(void *ctx, unsigned char *buf, size_t len)
+{
+    uint32_t *x = ctx;
+
+    for (size_t i = 0; i < len; i++) {
+        *x ^= *x << 13;
+        *x ^= *x >> 17;
+        *x ^= *x << 5;
+        buf[i] = (unsigned char)(*x >> 24);
+    }
+    return 0;
 }
 
 /* ---- building the session --------------------------------------------------- */
@@ -116,6 +140,8 @@ static void step(fs_session_t *s, const char *cmd, int done_cmd, bool stls, cons
 void fs_build(fs_session_t *s, const fs_opts_t *o)
 {
     static const char capa_plain[] = "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nRESP-CODES\r\n.\r\n";
+    static const char capa_sasl[] =
+        "+OK Capability list follows\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\nUIDL\r\nTOP\r\nRESP-CODES\r\n.\r\n";
     static const char capa_stls[] = "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nSTLS\r\n.\r\n";
     char buf[160];
 
@@ -123,6 +149,7 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
     s->stls = o->stls;
     s->retr_err = o->retr_err;
     s->dele_mode = o->dele_mode;
+    s->login = o->login;
     s->uid[0] = "whqtswO00WBw418f9t5JxYwZ";
     s->uid[1] = "QhdPYR:00WBw1Ph7x7";
     build_message(s, o->short_msg);
@@ -134,9 +161,18 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
         step(s, "CAPA\r\n", FS_NO_CMD, false, capa_stls);
         step(s, "STLS\r\n", FS_NO_CMD, true, "+OK Begin TLS negotiation\r\n");
     }
-    step(s, "CAPA\r\n", POP3_CMD_CONNECT, false, capa_plain);
-    step(s, "USER alice\r\n", FS_NO_CMD, false, "+OK\r\n");
-    step(s, "PASS secret\r\n", POP3_CMD_LOGIN, false, "+OK maildrop has 2 messages\r\n");
+    step(s, "CAPA\r\n", POP3_CMD_CONNECT, false, o->login == FS_LOGIN_USER_PASS ? capa_plain : capa_sasl);
+    if (o->login == FS_LOGIN_SASL_PLAIN) {
+        /* base64("\0alice\0secret") */
+        step(s, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", POP3_CMD_AUTH, false, "+OK maildrop has 2 messages\r\n");
+    } else if (o->login == FS_LOGIN_SASL_SCRAM) {
+        step(s, scram_auth_line, FS_NO_CMD, false, scram_server_first);
+        step(s, scram_client_final, FS_NO_CMD, false, scram_server_final);
+        step(s, "\r\n", POP3_CMD_AUTH, false, "+OK maildrop has 2 messages\r\n");
+    } else {
+        step(s, "USER alice\r\n", FS_NO_CMD, false, "+OK\r\n");
+        step(s, "PASS secret\r\n", POP3_CMD_LOGIN, false, "+OK maildrop has 2 messages\r\n");
+    }
     snprintf(buf, sizeof buf, "+OK 2 messages\r\n1 %u\r\n2 %u\r\n.\r\n", (unsigned)s->list_size[0],
              (unsigned)s->list_size[1]);
     step(s, "LIST\r\n", POP3_CMD_LIST, false, buf);

@@ -3,8 +3,9 @@
  * harness on the core's port contract (fault_core.c) and the one on the lwIP
  * port with a fake altcp layer (fault_lwip.c).
  *
- * The session: greeting, CAPA, [STLS, CAPA,] USER/PASS, LIST, UIDL, RETR 1 of
- * a multi-segment dot-stuffed message, DELE 1, QUIT. The server's replies,
+ * The session: greeting, CAPA, [STLS, CAPA,] USER/PASS (or a SASL login:
+ * AUTH PLAIN, or the three steps of SCRAM-SHA-256), LIST, UIDL, RETR 1 of a
+ * multi-segment dot-stuffed message, DELE 1, QUIT. The server's replies,
  * concatenated, form one stream; a run delivers a prefix of it (cut) or all
  * of it split at chosen offsets, and the oracle says what the client must
  * have reported and sent for that prefix.
@@ -32,6 +33,13 @@ typedef enum {
     FS_DELE_UP_FRONT           /* stricter variant: DELE 1 + QUIT queued right after RETR */
 } fs_dele_mode_t;
 
+/* How the session logs in. */
+typedef enum {
+    FS_LOGIN_USER_PASS = 0,
+    FS_LOGIN_SASL_PLAIN,  /* AUTH PLAIN with the initial response, one reply */
+    FS_LOGIN_SASL_SCRAM   /* AUTH SCRAM-SHA-256: client-first, client-final, empty answer to server-final */
+} fs_login_t;
+
 typedef struct {
     const char *cmd;   /* the client line that triggers the reply (CRLF included); NULL: greeting */
     size_t start, end; /* the reply's octets in the stream: [start, end) */
@@ -54,6 +62,7 @@ typedef struct {
     bool stls;
     bool retr_err;        /* RETR answered -ERR (no body) */
     fs_dele_mode_t dele_mode;
+    fs_login_t login;
 } fs_session_t;
 
 typedef struct {
@@ -61,7 +70,13 @@ typedef struct {
     bool short_msg;    /* a ~150-octet message instead of ~4.5 KB (for pair loops) */
     bool retr_err;     /* "-ERR" to RETR */
     fs_dele_mode_t dele_mode;
+    fs_login_t login;
 } fs_opts_t;
+
+/* The SCRAM client nonce source the expected exchange was computed for
+ * (scram_vectors.py): xorshift32 from FS_SCRAM_RNG_SEED, top octet per step. */
+#define FS_SCRAM_RNG_SEED 0x2545F491U
+int fs_scram_rng(void *ctx, unsigned char *buf, size_t len);
 
 void fs_build(fs_session_t *s, const fs_opts_t *o);
 

@@ -63,12 +63,18 @@
  *     (c4 is reserved and ignored.) Buffers are exactly sized heap blocks.
  *
  *   Commands: selector s; function {CAPA, LOGIN, APOP, STAT, LIST, UIDL, RETR,
- *   TOP, DELE, RSET, NOOP, QUIT, LOGIN, RETR, LIST, UIDL}[s & 15];
+ *   TOP, DELE, RSET, NOOP, QUIT, AUTH, RETR, LIST, UIDL}[s & 15];
  *   s >> 4 == 0: plain arguments (message 1, TOP 1 0, "alice"/"pw-S3cr3t!x"),
  *   no more bytes; 15: the client pointer is NULL (plain arguments); else
  *   each argument takes one more byte: a number {0, 1, 2, 3, 10, 2^31-1,
  *   2^32-2, 2^32-1}[b & 7], a string (user, then password) from api_strings[]
  *   [b & 15], where 14 takes a length byte and that many raw input octets.
+ *   AUTH (pop3_auth(); only with on_done set, so the exchange's end is known):
+ *   plain: PLAIN for "alice"/"pw-S3cr3t!x"; else a byte m: mechanism m % 9
+ *   (8: out of range), m >> 4: 15 creds NULL, else bit 0 is_token, bit 1 the
+ *   secret through read_secret, bit 2 rng NULL, bit 3 an authzid (a third
+ *   string); then the user and secret strings. At most API_MAXAUTH per run
+ *   (the creds stay valid until the run ends).
  *
  *   Decisions: send() {0: all; 1-0xEF: min(b, len); 0xF0-0xF7: 0 (would-block,
  *   pop3_on_writable comes from the program); 0xF8-0xFB: -1, -2, -100,
@@ -107,7 +113,9 @@
  *   stop at a bare LF or a reply to nothing sent); send only after
  *   pop3_on_connected(), inside tx_buf, the same bytes again after a short
  *   send or would-block; sent lines end in CR LF, hold no CR/NUL, are at most
- *   POP3_CMD_MAX_LEN octets; before CONNECT only CAPA/STLS; no credential
+ *   POP3_CMD_MAX_LEN octets (SASL responses: base64, "*" or empty, any
+ *   length, only while AUTH is owed first); pop3_auth() refuses what pop3.h
+ *   says it refuses; before CONNECT only CAPA/STLS; no credential
  *   before TLS (or ever over plaintext without the opt-in), nothing at all
  *   before implicit TLS is up; callbacks get the right ctx and readable data.
  *
@@ -134,6 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define API_PENDING_CAP 1024
 #define API_MAX_NEST 6     /* callbacks calling the library calling callbacks... */
 #define API_MAX_INPUT 65536
+#define API_MAXAUTH 8      /* pop3_auth() calls with creds in one run */
 
 enum { OP_NOP, OP_INIT, OP_START, OP_CONNECTED, OP_TLS_DONE, OP_CLOSED, OP_TICK, OP_WRITABLE, OP_FEED,
        OP_FEED_SPLIT, OP_CANNED, OP_DELIVER, OP_CMD, OP_RESUME, OP_ABORT, OP_QUERY, OP_BURST, OP_POLICY, OP_COUNT };
@@ -241,6 +250,16 @@ static struct {
     } fr;
     char line[POP3_CMD_MAX_LEN + 2];
     size_t line_len;
+    bool in_auth;                /* an AUTH line went out and AUTH is not reported yet */
+    bool auth_resp;              /* the line being sent is a SASL response (any length) */
+
+    /* pop3_auth() credentials, valid until the run ends */
+    struct {
+        pop3_sasl_creds_t creds;
+        char *strs[3];
+        uint32_t rng;
+    } auth[API_MAXAUTH];
+    int nauth;
 
     /* port receive side */
     uint8_t held[API_HELD_CAP];
@@ -454,6 +473,12 @@ static void quiescent(const char *after)
 /* Fake transport                                                           */
 /* ------------------------------------------------------------------------ */
 
+static bool b64_char(uint8_t ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' ||
+           ch == '=';
+}
+
 static bool verb_is(const char *l, size_t n, const char *v)
 {
     size_t k = strlen(v);
@@ -491,6 +516,11 @@ static void sent_line(const char *l, size_t n)
     if (verb_is(l, n, "STLS")) {
         FZ_CHECK(A.security == POP3_SEC_STLS && !A.tls_up, "STLS sent with security %d, TLS up %d", (int)A.security, A.tls_up);
     }
+    if (verb_is(l, n, "AUTH")) {
+        FZ_CHECK(owed() != NULL && owed()->cmd == POP3_CMD_AUTH, "AUTH sent while %s is owed first",
+                 owed() != NULL ? pop3_cmd_name((pop3_cmd_t)owed()->cmd) : "nothing");
+        A.in_auth = true;
+    }
 }
 
 static void sent_bytes(const uint8_t *p, size_t n)
@@ -501,12 +531,27 @@ static void sent_bytes(const uint8_t *p, size_t n)
         FZ_CHECK(A.tls_up, "%zu octets sent before the implicit TLS handshake completed", n);
     }
     for (i = 0; i < n; i++) {
+        if (A.auth_resp) {
+            /* A SASL response: base64, "*" or empty, of any length; a credential. */
+            FZ_CHECK(b64_char(p[i]) || p[i] == '*' || p[i] == '\r' || p[i] == '\n', "SASL response holds 0x%02x", p[i]);
+            FZ_CHECK((A.security == POP3_SEC_PLAINTEXT && A.allow_plain) || A.tls_up, "SASL response sent %s",
+                     A.security == POP3_SEC_PLAINTEXT ? "over plaintext without allow_plaintext_login" : "before TLS was up");
+            if (p[i] == '\n') {
+                if (A.fr.nsent < API_MAXQ) {
+                    A.fr.multi[A.fr.nsent++] = false; /* answered by one line: a continuation or the status */
+                } else {
+                    A.fr.off = true;
+                }
+            }
+            continue;
+        }
         FZ_CHECK(A.line_len < sizeof A.line, "sent a line longer than POP3_CMD_MAX_LEN: \"%.40s...\"", A.line);
         A.line[A.line_len++] = (char)p[i];
         if (p[i] == '\n') {
             FZ_CHECK(A.line_len >= 2 && A.line[A.line_len - 2] == '\r', "sent line ends in a bare LF");
             sent_line(A.line, A.line_len - 2U);
             A.line_len = 0;
+            A.auth_resp = A.in_auth; /* after the AUTH line, only responses until AUTH is reported */
         }
     }
 }
@@ -633,13 +678,152 @@ static const char *str_arg(src_t src, char **owned, size_t *len, bool *bad)
     return p;
 }
 
+/* read_secret: the slot's secret string. */
+static bool auth_read(void *ctx, size_t off, uint8_t *buf, size_t len)
+{
+    const char *sec = *(char *const *)ctx;
+    size_t n = strlen(sec);
+
+    FZ_CHECK(off <= n && len <= n - off, "read_secret [%zu, +%zu) beyond %zu octets", off, len, n);
+    memcpy(buf, sec + off, len);
+    return true;
+}
+
+/* SCRAM nonce source: deterministic (a test). */
+static int api_rng(void *ctx, unsigned char *buf, size_t len)
+{
+    uint32_t *x = ctx;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        *x ^= *x << 13;
+        *x ^= *x >> 17;
+        *x ^= *x << 5;
+        buf[i] = (unsigned char)(*x >> 24);
+    }
+    return 0;
+}
+
+/* A control octet (pop3_sasl.h refuses them in user and authzid). */
+static bool has_ctl(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x20U || (unsigned char)*s == 0x7FU) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool token_ok(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s < 0x21U || (unsigned char)*s > 0x7EU) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * pop3_auth() with arguments from @p src (format in the header). What pop3.h
+ * says is refused must be; the exchange itself is checked in sent_bytes().
+ */
+static void auth_command(src_t src, bool plain, pop3_client_t *c)
+{
+    uint8_t m = plain ? (uint8_t)POP3_SASL_PLAIN : src();
+    unsigned flags = (unsigned)m >> 4;
+    int mech = plain ? POP3_SASL_PLAIN : m % 9;
+    bool bad = false, may_accept;
+    size_t ul = 5, pl = 11, zl = 0;
+    pop3_sasl_creds_t *cr = NULL;
+    api_q_t *e = NULL;
+    int idx, k;
+    pop3_status_t st;
+
+    if (!A.accounting || A.nauth >= API_MAXAUTH) {
+        return; /* without on_done the end of the exchange is unknown; creds slots used up */
+    }
+    k = A.nauth++;
+    cr = &A.auth[k].creds;
+    memset(cr, 0, sizeof *cr);
+    if (plain) {
+        A.auth[k].strs[0] = strdup("alice");
+        A.auth[k].strs[1] = strdup("pw-S3cr3t!x");
+        flags = 0;
+    } else {
+        A.auth[k].strs[0] = (char *)str_arg(src, &A.auth[k].strs[0], &ul, &bad);
+        A.auth[k].strs[1] = (char *)str_arg(src, &A.auth[k].strs[1], &pl, &bad);
+        if (flags & 8U) {
+            bool zbad = false; /* a NULL authzid means none: only CR/LF make it bad */
+            A.auth[k].strs[2] = (char *)str_arg(src, &A.auth[k].strs[2], &zl, &zbad);
+            bad = bad || (zbad && A.auth[k].strs[2] != NULL);
+        }
+    }
+    cr->user = A.auth[k].strs[0];
+    cr->authzid = A.auth[k].strs[2];
+    cr->is_token = (flags & 1U) != 0;
+    if (flags & 2U) {
+        cr->read_secret = auth_read;
+        cr->read_ctx = &A.auth[k].strs[1];
+        cr->secret_len = pl;
+        bad = bad || A.auth[k].strs[1] == NULL;
+    } else {
+        cr->secret = A.auth[k].strs[1];
+    }
+    if (!(flags & 4U)) {
+        A.auth[k].rng = 0x2545F491U;
+        cr->rng = api_rng;
+        cr->rng_ctx = &A.auth[k].rng;
+    }
+    bad = bad || ul == 0 || mech >= POP3_SASL_MECH_COUNT_ || pl == 0 || has_ctl(cr->user) || has_ctl(cr->authzid);
+    if (mech == POP3_SASL_XOAUTH2 || mech == POP3_SASL_OAUTHBEARER || (mech == POP3_SASL_BEST && cr->is_token)) {
+        bad = bad || !token_ok(A.auth[k].strs[1]); /* pop3_sasl.h: printable ASCII, no space (0x01 frames the payload) */
+    }
+    if (mech == POP3_SASL_SCRAM_SHA_1 || mech == POP3_SASL_SCRAM_SHA_256) {
+        bad = bad || cr->rng == NULL || zl > 0;
+    }
+    if (mech == POP3_SASL_CRAM_MD5 || mech == POP3_SASL_SCRAM_SHA_1 || mech == POP3_SASL_SCRAM_SHA_256) {
+        bad = bad || pl > POP3_SASL_PASSWORD_MAX_LEN;
+    }
+    may_accept = c != NULL && A.init_ok && !bad && flags != 15U && pop3_state(c) != POP3_STATE_CLOSED;
+    if (A.security == POP3_SEC_PLAINTEXT && !A.allow_plain) {
+        may_accept = false;
+    }
+    if (A.nq >= API_MAXQ) {
+        return;
+    }
+    idx = A.nq++;
+    e = &A.q[idx];
+    memset(e, 0, sizeof *e);
+    e->cmd = POP3_CMD_AUTH;
+    e->provisional = true;
+    dbg("command AUTH %s flags %x user %zu secret %zu authzid %zu%s", pop3_sasl_mech_name((pop3_sasl_mech_t)mech), flags,
+        ul, pl, zl, bad ? " (bad)" : "");
+    enter(K_CMD);
+    st = pop3_auth(c, (pop3_sasl_mech_t)mech, flags == 15U ? NULL : cr);
+    leave();
+    dbg("  -> %s", pop3_status_str(st));
+    FZ_CHECK((unsigned)st < (unsigned)POP3_STATUS_COUNT_, "pop3_auth returned status %d", (int)st);
+    if (st == POP3_OK) {
+        FZ_CHECK(may_accept, "pop3_auth accepted what pop3_sasl.h says is refused (bad creds: empty, control octets, a "
+                 "token not printable ASCII; SCRAM without rng or with an authzid, long CRAM/SCRAM password, mechanism "
+                 "out of range, plaintext without the opt-in, closed)");
+    }
+    e->provisional = false;
+    if (st != POP3_OK) {
+        FZ_CHECK(!e->done, "pop3_auth returned %s but on_done reported it", pop3_status_str(st));
+        e->rejected = true;
+    }
+}
+
 /* Queues one command chosen by a selector from @p src, checking what pop3.h promises. */
 static void command(src_t src)
 {
     static const uint8_t fns[16] = {POP3_CMD_CAPA, POP3_CMD_LOGIN, POP3_CMD_APOP, POP3_CMD_STAT,
                                     POP3_CMD_LIST, POP3_CMD_UIDL,  POP3_CMD_RETR, POP3_CMD_TOP,
                                     POP3_CMD_DELE, POP3_CMD_RSET,  POP3_CMD_NOOP, POP3_CMD_QUIT,
-                                    POP3_CMD_LOGIN, POP3_CMD_RETR, POP3_CMD_LIST, POP3_CMD_UIDL};
+                                    POP3_CMD_AUTH, POP3_CMD_RETR, POP3_CMD_LIST, POP3_CMD_UIDL};
     uint8_t s = src();
     int cmd = fns[s & 15];
     bool plain = (s >> 4) == 0, null_client = (s >> 4) == 15;
@@ -688,6 +872,10 @@ static void command(src_t src)
     }
     if (c != NULL && !A.touched) {
         goto out; /* the application never called pop3_init() on it: uninitialised memory */
+    }
+    if (cmd == POP3_CMD_AUTH) {
+        auth_command(src, plain, c);
+        goto out;
     }
 #ifdef FZ_EXPLORE_AROUND_KNOWN_BUGS
     if (c != NULL && !A.init_ok) {
@@ -927,7 +1115,10 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
                  pop3_cmd_name((pop3_cmd_t)e->cmd), (int)(e - A.q));
         FZ_CHECK(A.starts_ok == 0 || A.connect_reports > 0, "on_done(%s) before CONNECT was reported", pop3_cmd_name(cmd));
         FZ_CHECK(!e->cb_abort || st != POP3_OK, "%s OK after its callback returned ABORT", pop3_cmd_name(cmd));
-        if (st == POP3_OK && (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP)) {
+        if (cmd == POP3_CMD_AUTH) {
+            A.in_auth = A.auth_resp = false;
+        }
+        if (st == POP3_OK && (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH)) {
             FZ_CHECK((A.security == POP3_SEC_PLAINTEXT && A.allow_plain) || A.tls_up, "logged in without TLS");
         }
         e->done = true;
@@ -1102,6 +1293,7 @@ static void op_init(void)
     A.pause_asked = false;
     A.pending_valid = A.blocked = false;
     memset(&A.fr, 0, sizeof A.fr);
+    A.in_auth = A.auth_resp = false;
     A.line_len = 0;
     A.held_len = 0;
     A.head = A.nq;
@@ -1476,6 +1668,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     finish();
     for (i = 0; i < A.nallocs; i++) {
         free(A.allocs[i]);
+    }
+    for (i = 0; i < A.nauth; i++) {
+        free(A.auth[i].strs[0]);
+        free(A.auth[i].strs[1]);
+        free(A.auth[i].strs[2]);
     }
     return 0;
 }

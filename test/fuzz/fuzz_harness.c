@@ -7,6 +7,7 @@
  * Every invariant failure prints "FUZZ INVARIANT VIOLATED: ..." and abort()s
  * so libFuzzer records the input as a crash.
  */
+#include "fuzz_auth.h"
 #include "fuzz_harness.h"
 #include "fuzz_util.h"
 
@@ -73,6 +74,7 @@ typedef struct {
     bool has_arg;
     int q;               /* user command, -1 for the core's own CAPA/STLS */
     int abort_entry;     /* copied from the user command when its callback aborted */
+    int lines;           /* AUTH: complete lines sent (the AUTH line included) */
 } fz_d_t;
 
 /* Reference framing of one reply. */
@@ -170,7 +172,7 @@ static struct {
     uint8_t *ref_out;
     size_t *ref_map;
     size_t ref_out_len;
-    int lim_nd;
+    int lim_nd, lim_lines;
     bool lim_sent, lim_valid;
     size_t lim_value;
 } fz;
@@ -204,6 +206,12 @@ static const char *st_name(pop3_status_t st)
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
 /* ------------------------------------------------------------------------ */
+
+/* A decision for fuzz_auth.c (read_secret). */
+static uint8_t fz_decide(void)
+{
+    return fz.quiet ? 0 : fz_next(&fz.act);
+}
 
 /* Where a callback pointer may point: the chunk being fed or the line buffer. */
 static long check_rx_ptr(const char *what, const void *p, size_t len)
@@ -275,8 +283,8 @@ static bool queue_op(uint8_t b)
     case 9: cmd = POP3_CMD_RSET; break;
     case 10: cmd = POP3_CMD_QUIT; break;
     case 11: cmd = POP3_CMD_CAPA; break;
-    case 12: cmd = POP3_CMD_LOGIN; break;
-    case 13: cmd = POP3_CMD_APOP; break;
+    case 12: cmd = (b >> 4) != 0 ? POP3_CMD_AUTH : POP3_CMD_LOGIN; break;
+    case 13: cmd = (b >> 4) != 0 ? POP3_CMD_AUTH : POP3_CMD_APOP; break;
     case 14: cmd = POP3_CMD_RETR; a = 4294967295U; break;
     default: cmd = POP3_CMD_TOP; a = n; bb = 4294967295U; break;
     }
@@ -301,8 +309,15 @@ static bool queue_op(uint8_t b)
     case 9: st = pop3_rset(c); break;
     case 10: st = pop3_quit(c); break;
     case 11: st = pop3_capa(c); break;
-    case 12: st = pop3_login(c, FZ_USER, FZ_PASS); break;
-    default: st = pop3_apop(c, FZ_USER, FZ_PASS); break;
+    case 12: st = cmd == POP3_CMD_AUTH ? fa_queue(c, POP3_SASL_BEST, true, false) : pop3_login(c, FZ_USER, FZ_PASS); break;
+    default:
+        if (cmd == POP3_CMD_AUTH) {
+            unsigned h = (unsigned)b >> 4;
+            st = fa_queue(c, (pop3_sasl_mech_t)(h & 7U), false, h > 8U);
+        } else {
+            st = pop3_apop(c, FZ_USER, FZ_PASS);
+        }
+        break;
     }
     if (st != POP3_OK) {
         /* Not queued: nothing may have happened to it, or after it. */
@@ -315,7 +330,8 @@ static bool queue_op(uint8_t b)
                  st_name(st));
         return true;
     }
-    if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) && fz.security == POP3_SEC_PLAINTEXT && !fz.allow_plain) {
+    if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH) && fz.security == POP3_SEC_PLAINTEXT &&
+        !fz.allow_plain) {
         FZ_CHECK(st != POP3_OK, "%s accepted over plaintext without allow_plaintext_login", pop3_cmd_name((pop3_cmd_t)cmd));
     }
     dbg("queue %s -> %s", pop3_cmd_name((pop3_cmd_t)cmd), st_name(st));
@@ -380,13 +396,13 @@ static void sent_append(const uint8_t *p, size_t n)
 /* Security: what may have been sent before TLS (or ever, without the plaintext opt-in). */
 static void check_sent_security(void)
 {
-    static const char *const banned[] = {"USER", "PASS", "APOP"};
+    static const char *const banned[] = {"USER", "PASS", "APOP", "AUTH"};
     size_t lim = fz.sent_len < fz.sent_pre_tls ? fz.sent_len : fz.sent_pre_tls;
     size_t i;
     bool guarded = fz.security != POP3_SEC_PLAINTEXT || !fz.allow_plain;
 
     if (guarded) {
-        for (i = 0; i < 3; i++) {
+        for (i = 0; i < 4; i++) {
             FZ_CHECK(!mem_contains(fz.sent, lim, banned[i], 4), "\"%s\" sent %s", banned[i],
                      fz.security == POP3_SEC_PLAINTEXT ? "over plaintext without the opt-in" : "before TLS was up");
         }
@@ -467,10 +483,56 @@ static void new_command(const uint8_t *data, size_t len)
     fz.nd++;
 }
 
+static void ref_frame(int n, bool keep, size_t *last_start, size_t *last_end);
+static bool ref_line(size_t *pos, size_t *ls, size_t *ll);
+
+/* A SASL continuation line: "+" alone or "+ " and more ("+OK" is a status). */
+static bool is_cont(size_t ls, size_t ll)
+{
+    return ll >= 1 && fz.srv[ls] == '+' && (ll == 1 || fz.srv[ls + 1] == ' ');
+}
+
+/* The head command is an AUTH still owed its report: its octets are one exchange (fuzz_auth.c). */
+static bool auth_in_flight(void)
+{
+    fz_q_t *h = head_q();
+
+    return fz.connect_done > 0 && h != NULL && h->cmd == POP3_CMD_AUTH && !h->done;
+}
+
+/* Continuations of the current AUTH reply offered to the core so far. */
+static int auth_conts(void)
+{
+    size_t s0, e0, ls, ll, bound = fz.in_input ? fz.chunk_base + fz.chunk_len : fz.consumed;
+    int n = 0;
+
+    ref_frame(fz.nd, false, &s0, &e0);
+    while (ref_line(&s0, &ls, &ll) && s0 <= bound && is_cont(ls, ll)) {
+        n++;
+    }
+    return n;
+}
+
+static void auth_begin(void)
+{
+    fz_d_t *d;
+
+    FZ_CHECK(fz.nd < FZ_MAXD, "harness: too many commands sent");
+    d = &fz.d[fz.nd];
+    memset(d, 0, sizeof *d);
+    memcpy(d->verb, "AUTH", 4);
+    d->has_arg = true;
+    d->q = fz.ndone;
+    head_q()->last_d = fz.nd;
+    fz.nd++;
+    fa_begin();
+}
+
 static long fz_send(void *ctx, const uint8_t *data, size_t len)
 {
     uint8_t b;
     long r;
+    bool auth = auth_in_flight();
 
     (void)ctx;
     FZ_CHECK(fz.close_calls == 0 && !fz.port_closed, "send called after the connection was closed");
@@ -483,6 +545,10 @@ static long fz_send(void *ctx, const uint8_t *data, size_t len)
                  "send contract: offered %zu octets \"%.*s\" after %zu octets \"%.*s\" were left unsent", len,
                  (int)(len < 60 ? len : 60), (const char *)data, fz.pending_len,
                  (int)(fz.pending_len < 60 ? fz.pending_len : 60), (const char *)fz.pending);
+    } else if (auth) {
+        if (!fa_active()) {
+            auth_begin();
+        }
     } else {
         new_command(data, len);
     }
@@ -500,6 +566,10 @@ static long fz_send(void *ctx, const uint8_t *data, size_t len)
     if (r > 0) {
         sent_append(data, (size_t)r);
         check_sent_security();
+        if (auth) {
+            fa_sent(data, (size_t)r, auth_conts());
+            fz.d[fz.nd - 1].lines = fa_lines();
+        }
     }
     if (r >= 0 && (size_t)r < len) {
         FZ_CHECK(len - (size_t)r <= FZ_PENDING_CAP, "harness: pending too long");
@@ -673,7 +743,9 @@ static pop3_cb_action_t on_capa(void *ctx, const char *line, size_t len)
 static void on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 {
     (void)ctx;
-    if (len > 0) {
+    if (dir == POP3_TRACE_SENT && auth_in_flight()) {
+        fa_trace(line, len); /* its masks may be constants: checked for content instead */
+    } else if (len > 0) {
         if (dir == POP3_TRACE_SENT) {
             /* Queued commands are traced from tx_buf; the core's own "CAPA"/"STLS" from its constants. */
             FZ_CHECK(ptr_in(line, len, fz.tx_buf, fz.tx_buf_len) ||
@@ -704,6 +776,21 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
     if (r->uid_len > 0) {
         check_rx_ptr("reply uid", r->uid, r->uid_len);
     }
+    if (cmd != POP3_CMD_AUTH || st != POP3_ERR_AUTH_TOKEN) {
+        FZ_CHECK(r->oauth_status == NULL && r->oauth_scope == NULL, "on_done(%s, %s) with OAuth fields",
+                 pop3_cmd_name(cmd), st_name(st));
+    } else {
+        /* Copied out of the server's JSON into the client (not line_buf): in range, and readable (ASan). */
+        FZ_CHECK(r->oauth_status == NULL || (r->oauth_status_len <= POP3_OAUTH_STATUS_MAX_LEN &&
+                                             !mem_contains(r->oauth_status, r->oauth_status_len, "\r", 1)),
+                 "oauth_status of %zu octets", r->oauth_status_len);
+        FZ_CHECK(r->oauth_scope == NULL || (r->oauth_scope_len <= POP3_OAUTH_SCOPE_MAX_LEN &&
+                                            !mem_contains(r->oauth_scope, r->oauth_scope_len, "\r", 1)),
+                 "oauth_scope of %zu octets", r->oauth_scope_len);
+    }
+    if (cmd == POP3_CMD_AUTH) {
+        fa_reported(); /* tx_buf is checked once the core's call returned (wiping) */
+    }
     if (cmd == POP3_CMD_CONNECT) {
         FZ_CHECK(fz.connect_done == 0, "CONNECT reported twice");
         FZ_CHECK(fz.ndone == 0, "CONNECT reported after a command");
@@ -723,7 +810,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         e->octets = r->octets;
         e->offered_end = fz.in_input ? fz.chunk_base + fz.chunk_len : fz.consumed;
         e->consumed_before = fz.in_input ? fz.chunk_base : fz.consumed;
-        if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) && st == POP3_OK) {
+        if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH) && st == POP3_OK) {
             FZ_CHECK(fz.security == POP3_SEC_PLAINTEXT || fz.tls_ok, "logged in without TLS");
         }
         if (st == POP3_OK && is_body_cmd((int)cmd)) {
@@ -775,6 +862,11 @@ static bool login_waiting(void)
 static void after_core(void)
 {
     pop3_client_t *c = &fz.client;
+
+    fa_end();
+    if (!login_waiting()) {
+        fa_check_no_secret("tx_buf", fz.tx_buf, fz.tx_buf_len);
+    }
 
     if ((fz.pass_sent || (fz.apop && !fz.login_queued)) && !login_waiting()) {
         FZ_CHECK(!mem_contains(fz.tx_buf, fz.tx_buf_len, FZ_PASS, strlen(FZ_PASS)),
@@ -954,6 +1046,45 @@ static bool ref_lines(size_t *pos, fz_ref_t *r, bool capa, int abort_entry)
 }
 
 /*
+ * The reply to AUTH: continuation lines, then one status line. A
+ * well-behaved server sends element i only after the client's line i (the
+ * AUTH line is line 0): with @p limit, where it may have sent up to once the
+ * client sent @p lines complete lines. Returns whether framing goes on after it.
+ */
+static bool ref_auth(size_t *pos, fz_ref_t *r, int lines, size_t *limit)
+{
+    size_t ls, ll;
+    int el = 0;
+    bool set = false;
+
+    if (limit != NULL && lines == 0) {
+        *limit = *pos;
+        set = true;
+    }
+    while (ref_line(pos, &ls, &ll)) {
+        if (is_cont(ls, ll)) {
+            r->entries++;
+            if (limit != NULL && !set && ++el == lines) {
+                *limit = *pos;
+                set = true;
+            }
+            continue;
+        }
+        r->kind = ref_kind(ls, ll);
+        r->complete = true;
+        r->end = *pos;
+        if (limit != NULL && !set) {
+            *limit = *pos;
+        }
+        return r->kind != 3;
+    }
+    if (limit != NULL && !set) {
+        *limit = fz.srv_len; /* the stream ends inside what the server may send */
+    }
+    return false;
+}
+
+/*
  * Frames the greeting and the replies to the first @p n sent commands. With
  * @p keep the results go to fz.ref / fz.ref_greet / fz.ref_out; otherwise only
  * where the last reply starts and ends is computed (fz.srv_len when unknown).
@@ -991,6 +1122,12 @@ static void ref_frame(int n, bool keep, size_t *last_start, size_t *last_end)
         memset(r, 0, sizeof *r);
         if (k == n - 1) {
             *last_start = pos;
+        }
+        if (memcmp(d->verb, "AUTH", 4) == 0) {
+            if (!ref_auth(&pos, r, d->lines, k == n - 1 ? last_end : NULL)) {
+                return;
+            }
+            continue;
         }
         if (!ref_line(&pos, &ls, &ll)) {
             return;
@@ -1043,11 +1180,15 @@ static size_t wb_limit(void)
     size_t s0, e0;
     bool sent = !fz.pending_valid;
 
-    if (fz.lim_nd != fz.nd || fz.lim_sent != sent || !fz.lim_valid) {
+    int lines = fz.nd > 0 ? fz.d[fz.nd - 1].lines : 0;
+    bool auth = fz.nd > 0 && memcmp(fz.d[fz.nd - 1].verb, "AUTH", 4) == 0;
+
+    if (fz.lim_nd != fz.nd || fz.lim_sent != sent || fz.lim_lines != lines || !fz.lim_valid) {
         ref_frame(fz.nd, false, &s0, &e0);
-        fz.lim_value = sent ? e0 : s0;
+        fz.lim_value = sent || auth ? e0 : s0; /* AUTH: by complete lines (ref_auth) */
         fz.lim_nd = fz.nd;
         fz.lim_sent = sent;
+        fz.lim_lines = lines;
         fz.lim_valid = true;
     }
     return fz.lim_value;
@@ -1070,7 +1211,8 @@ static void check_against_reference(void)
         const char *name = pop3_cmd_name((pop3_cmd_t)e->cmd);
         fz_ref_t *r = e->last_d >= 0 ? &fz.ref[e->last_d] : NULL;
         bool reply_based = e->st == POP3_OK || e->st == POP3_ERR_SERVER || e->st == POP3_ERR_AUTH ||
-                           (e->st == POP3_ERR_ABORTED && e->cb_abort && !e->app_abort);
+                           (e->st == POP3_ERR_ABORTED && e->cb_abort && !e->app_abort) ||
+                           (e->cmd == POP3_CMD_AUTH && e->st == POP3_ERR_AUTH_TOKEN);
 
 #ifdef FZ_EXPLORE_AROUND_KNOWN_BUGS
         if (r == NULL && e->st == POP3_ERR_SERVER) {
@@ -1084,7 +1226,7 @@ static void check_against_reference(void)
                      st_name(e->st), r->complete ? "complete" : "incomplete", r->end, e->offered_end);
             if (e->st == POP3_OK) {
                 FZ_CHECK(r->kind == 1, "#%d %s reported OK but the reply was not +OK", i, name);
-            } else if (e->st != POP3_ERR_ABORTED) {
+            } else if (e->st != POP3_ERR_ABORTED && e->st != POP3_ERR_AUTH_TOKEN) {
                 FZ_CHECK(r->kind == 2, "#%d %s reported %s but the reply was not -ERR", i, name, st_name(e->st));
             }
             if (e->st == POP3_OK && (e->cmd == POP3_CMD_LIST || e->cmd == POP3_CMD_UIDL || e->cmd == POP3_CMD_CAPA) &&
@@ -1208,6 +1350,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
         return 0;
     }
     memset(&fz, 0, sizeof fz);
+    fa_reset(fz_decide);
     fz.target = target;
     fz.opt0 = data[0];
 #ifdef FZ_EXPLORE_AROUND_KNOWN_BUGS
@@ -1257,6 +1400,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
     fz.tx_buf_len = POP3_MIN_TX_BUF_LEN + ((fz.opt0 & 4) ? 100U : 0U);
     fz.line_buf = malloc(fz.line_buf_len);
     fz.tx_buf = malloc(fz.tx_buf_len);
+    fa_set_tx(fz.tx_buf, fz.tx_buf_len);
     memset(&cfg, 0, sizeof cfg);
     cfg.line_buf = fz.line_buf;
     cfg.line_buf_len = fz.line_buf_len;

@@ -27,8 +27,12 @@
  *               queue has room: op = b & 15, n = (b >> 4) + 1:
  *               0 STAT  1 LIST  2 LIST n  3 UIDL  4 UIDL n  5 RETR n
  *               6 TOP n n-1  7 NOOP  8 DELE n  9 RSET  10 QUIT  11 CAPA
- *               12 login (USER/PASS)  13 APOP  14 RETR 4294967295
- *               15 TOP n 4294967295
+ *               12 login (USER/PASS); b > 12: pop3_auth(BEST) with a token
+ *               13 APOP; b > 13, h = b >> 4: pop3_auth(), h 1-7 the
+ *               pop3_sasl_mech_t h, 8 BEST with a password, 9-15 the
+ *               mechanism h - 8 with the secret through read_secret
+ *               (fuzz_auth.h)
+ *               14 RETR 4294967295  15 TOP n 4294967295
  *     SPLIT     chunk pattern, cycled; empty = all remaining bytes at once.
  *               b = 0: all remaining bytes; else (b & 0x7F) octets (0 -> 128);
  *               b & 0x80: tick the clock first (delta from the ACT stream).

@@ -30,6 +30,11 @@
  * start_tls or close after the close; the password never left in tx_buf
  * once PASS was sent (never there with APOP) and never in a trace; every
  * on_done exactly once, CONNECT first.
+ * SASL AUTH (script opcode 13 with a high nibble, seeds auth_*): no "AUTH"
+ * before TLS either, AUTH OK never without TLS when it is required, and the
+ * exchange checks of fuzz_auth.h (lines, decoded credentials, barrier,
+ * secrets out of tx_buf and traces, OAuth fields only with
+ * POP3_ERR_AUTH_TOKEN).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -8,7 +8,7 @@
 
 The fuzz_reply/fuzz_session format is documented in test/fuzz/fuzz_harness.h, the
 fuzz_api format in the header of test/fuzz/fuzz_api.c (api_encode() below).
-encode() below is
+The SASL AUTH seeds are in seeds_sasl.py. encode() below is
 all a colleague needs to add a seed by hand, e.g. from a hostile-server case:
 
     from make_seeds import encode
@@ -246,7 +246,7 @@ K_SEND, K_STREAM, K_DONE, K_TRACE, K_START_TLS = range(5)
 C_GREET, C_CAPA_STLS, C_CAPA_TLS, C_OK, C_ERR, C_STAT, C_LIST, C_UIDL, C_BODY, C_LISTN, C_UIDLN, C_BYE, \
     C_BODY_PART, C_DOT_END, C_LONG_LINE, C_ERR_AUTH = range(16)
 # command functions (selector & 15)
-F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11)
+F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11, AUTH=12)
 # numbers and strings for non-plain arguments (index into nums[] / api_strings[])
 N0, N1, N2, N3, N10, N_2_31M1, N_MAXM1, N_MAX = range(8)
 S_ALICE, S_PASS, S_EMPTY, S_NULL, S_CRLF, S_CR, S_LF, S_TAB, S_215, S_216, S_248, S_249, S_250, S_600, S_RAW, \
@@ -333,7 +333,8 @@ BODY = b"+OK\r\nFrom: bob\r\n\r\n..dot\r\n.\rX\r\nline\nbare\r\n" + b"y" * 300 +
 
 
 def api_seeds():
-    s = {}
+    from seeds_sasl import api_auth_seeds
+    s = api_auth_seeds()
     s["plain_session"] = api_encode(PLAIN_LOGIN + TRANSACTION + QUIT)
     s["stls_session"] = api_encode(STLS_LOGIN + TRANSACTION + QUIT)
     s["implicit_session"] = api_encode(IMPLICIT_LOGIN + TRANSACTION + QUIT)
@@ -454,7 +455,9 @@ def api_regressions():
 
 def write_all(outdir):
     n = 0
-    for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", session_seeds()), ("fuzz_api", api_seeds())):
+    from seeds_sasl import auth_seeds
+    for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", {**session_seeds(), **auth_seeds()}),
+                          ("fuzz_api", api_seeds())):
         d = os.path.join(outdir, target)
         os.makedirs(d, exist_ok=True)
         for name, data in sorted(seeds.items()):

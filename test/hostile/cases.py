@@ -27,8 +27,10 @@ Each case is a dict:
   always checked: no sanitizer report; no ESC byte on pop3-cli stdout/stderr;
       with sec != plain no USER/PASS/APOP in plaintext.
   clients: default ("cli", "posix"); lwip: True adds the lwIP drivers.
+  SASL AUTH cases and their extra keys: cases_sasl.py.
 """
 
+from cases_sasl import SASL_CASES, SASL_SELFCHECKS
 from hostile_server import DEFAULT_MESSAGES, stuff
 
 M1 = DEFAULT_MESSAGES[1]
@@ -400,6 +402,12 @@ case(name="bare_lf_then_dot_crlf",
 
 
 # =========================================================================
+# SASL AUTH (cases_sasl.py)
+# =========================================================================
+CASES += SASL_CASES
+
+
+# =========================================================================
 # Harness self-checks: each must be reported as failing (with this text) -
 # proof that the checks above are not vacuous. Not counted as cases.
 # =========================================================================
@@ -420,3 +428,4 @@ SELFCHECKS = [
     dict(name="selfcheck_lib", cmds=["retr", "1"], exit=0, lib={"RETR": "ERR_TIMEOUT"},
          clients=("posix",), selfcheck="library: RETR OK"),
 ]
+SELFCHECKS += SASL_SELFCHECKS

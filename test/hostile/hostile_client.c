@@ -6,9 +6,20 @@
  * 10.0.2.2, the TLS host name stays what -H says).
  *
  *   hostile_client [-m plain|stls|tls] -H HOST -p PORT [-c CAFILE] [-t MS]
- *                  [-o BODYFILE] [-u USER] [-a] COMMAND [ARG...]...
- *   (password from POP3_PASSWORD; commands as pop3-cli: capa stat list [N]
- *    uidl [N] retr N top N L dele N rset noop)
+ *                  [-o BODYFILE] [-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r]]
+ *                  [-T TXLEN] [-v] COMMAND [ARG...]...
+ *   (password from POP3_PASSWORD; with -k the OAuth token from POP3_TOKEN;
+ *    commands as pop3-cli: capa stat list [N] uidl [N] retr N top N L dele N
+ *    rset noop)
+ *   -A MECH   log in with pop3_auth() (a pop3_sasl_mech_name(), or "best")
+ *   -k        the secret is an OAuth token (creds.is_token)
+ *   -z ID     authorisation identity (creds.authzid)
+ *   -r        hand the secret through read_secret instead of creds.secret
+ *   -T TXLEN  transmit buffer size (0: POP3_MIN_TX_BUF_LEN), so a long SASL
+ *             response provably streams through it in pieces
+ *   -v        print every trace line ("TRACE > ..." sent, "TRACE < ..." received)
+ *   -X MS     pop3_auth_cancel() MS milliseconds after CONNECT (from the poll loop)
+ *   SCRAM gets a deterministic rng (test client only).
  *
  * Same flow as pop3-cli: log in after CONNECT, run the commands one at a time
  * from on_done, stop at the first failure and still send QUIT while the
@@ -16,6 +27,8 @@
  * stdout: one line per on_done ("DONE CMD STATUS octets=N count=N msg=N"), per
  * streamed entry ("LIST n size", "UIDL n uid", "CAPA <hex>"), then
  * "SESSION STATUS" and "BODY octets=N". Body bytes (RETR/TOP) go to BODYFILE.
+ * AUTH adds "AUTHINFO mech=M code=N oauth_status=S oauth_scope=S text=T"
+ * (text sanitized, "-" for none) and "SECRET reads=N" with -r.
  * Test code: may use malloc.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -54,15 +67,19 @@ typedef struct {
     uint32_t arg[2];
 } job_t;
 
+/* Indexed by value, so a status added to the enum cannot shift the names. */
 static const char *const st_names[POP3_STATUS_COUNT_] = {
-    "OK", "ERR_SERVER", "ERR_AUTH", "ERR_AUTH_TOKEN", "ERR_PROTOCOL", "ERR_TRANSPORT", "ERR_TLS", "ERR_CERT",
-    "ERR_TIMEOUT", "ERR_ABORTED", "ERR_BAD_ARG", "ERR_STATE", "ERR_SECURITY", "ERR_QUEUE_FULL",
-    "ERR_CLOSED",
+    [POP3_OK] = "OK", [POP3_ERR_SERVER] = "ERR_SERVER", [POP3_ERR_AUTH] = "ERR_AUTH",
+    [POP3_ERR_AUTH_TOKEN] = "ERR_AUTH_TOKEN", [POP3_ERR_PROTOCOL] = "ERR_PROTOCOL",
+    [POP3_ERR_TRANSPORT] = "ERR_TRANSPORT", [POP3_ERR_TLS] = "ERR_TLS", [POP3_ERR_CERT] = "ERR_CERT",
+    [POP3_ERR_TIMEOUT] = "ERR_TIMEOUT", [POP3_ERR_ABORTED] = "ERR_ABORTED", [POP3_ERR_BAD_ARG] = "ERR_BAD_ARG",
+    [POP3_ERR_STATE] = "ERR_STATE", [POP3_ERR_SECURITY] = "ERR_SECURITY",
+    [POP3_ERR_QUEUE_FULL] = "ERR_QUEUE_FULL", [POP3_ERR_CLOSED] = "ERR_CLOSED",
 };
 
 static const char *st_name(pop3_status_t st)
 {
-    return (unsigned)st < (unsigned)POP3_STATUS_COUNT_ ? st_names[st] : "UNKNOWN";
+    return (unsigned)st < (unsigned)POP3_STATUS_COUNT_ && st_names[st] != NULL ? st_names[st] : "UNKNOWN";
 }
 
 static struct {
@@ -76,9 +93,18 @@ static struct {
 #endif
     char line_buf[1024];
     char tx_buf[1024];
+    size_t tx_len;
     const char *user;
     const char *pass;
     bool apop;
+    const char *mech_name;   /* -A: log in with pop3_auth() */
+    pop3_sasl_creds_t creds;
+    unsigned long secret_reads;
+    uint32_t rng_state;
+    bool verbose;
+    long cancel_ms;          /* -X: when to call pop3_auth_cancel() (-1: never) */
+    double connected_at;
+    bool cancelled;
     job_t jobs[MAX_JOBS];
     int njobs, next_job;
     bool failed, stopping, want_abort;
@@ -101,7 +127,7 @@ static int exit_code_of(pop3_status_t st)
     case POP3_OK: return 0;
     case POP3_ERR_TRANSPORT: case POP3_ERR_CLOSED: return 3;
     case POP3_ERR_TLS: case POP3_ERR_CERT: return 4;
-    case POP3_ERR_AUTH: return 5;
+    case POP3_ERR_AUTH: case POP3_ERR_AUTH_TOKEN: return 5;
     case POP3_ERR_SERVER: return 6;
     case POP3_ERR_PROTOCOL: return 7;
     case POP3_ERR_TIMEOUT: return 8;
@@ -150,6 +176,43 @@ static pop3_status_t start_job(const job_t *j)
     return pop3_noop(c);
 }
 
+/* Deterministic SCRAM nonce source (xorshift32): a test client only, never for real use. */
+static int test_rng(void *ctx, unsigned char *buf, size_t len)
+{
+    uint32_t *x = ctx;
+
+    for (size_t i = 0; i < len; i++) {
+        *x ^= *x << 13;
+        *x ^= *x >> 17;
+        *x ^= *x << 5;
+        buf[i] = (unsigned char)(*x >> 24);
+    }
+    return 0;
+}
+
+/* -r: the secret read in pieces, as from flash. */
+static bool read_secret(void *ctx, size_t off, uint8_t *buf, size_t len)
+{
+    const char *sec = ctx;
+
+    app.secret_reads++;
+    if (off > strlen(sec) || len > strlen(sec) - off) {
+        return false;
+    }
+    memcpy(buf, sec + off, len);
+    return true;
+}
+
+static pop3_status_t queue_auth(void)
+{
+    pop3_sasl_mech_t mech;
+
+    if (!pop3_sasl_mech_parse(app.mech_name, strlen(app.mech_name), &mech)) {
+        return POP3_ERR_BAD_ARG;
+    }
+    return pop3_auth(&app.client, mech, &app.creds);
+}
+
 static void run_next(void)
 {
     pop3_status_t st;
@@ -166,11 +229,31 @@ static void run_next(void)
     }
 }
 
+/* Server text for stdout: sanitized (no terminal escapes), "-" for none. */
+static void print_field(const char *name, const char *text, size_t len)
+{
+    char buf[600];
+
+    if (text == NULL) {
+        printf(" %s=-", name);
+        return;
+    }
+    pop3_sanitize(buf, sizeof buf, text, len);
+    printf(" %s=%s", name, buf);
+}
+
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     (void)ctx;
     printf("DONE %s %s octets=%llu count=%lu msg=%lu\n", pop3_cmd_name(cmd), st_name(st),
            (unsigned long long)r->octets, (unsigned long)r->count, (unsigned long)r->msg);
+    if (cmd == POP3_CMD_AUTH) {
+        printf("AUTHINFO mech=%s code=%d", pop3_sasl_mech_name(pop3_auth_mech(&app.client)), (int)r->code);
+        print_field("oauth_status", r->oauth_status, r->oauth_status_len);
+        print_field("oauth_scope", r->oauth_scope, r->oauth_scope_len);
+        print_field("text", r->text_len > 0 ? r->text : NULL, r->text_len);
+        printf("\n");
+    }
     if (st != POP3_OK) {
         fail(st);
         stop();
@@ -179,11 +262,15 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
     if (cmd == POP3_CMD_QUIT || app.stopping) {
         return;
     }
+    if (cmd == POP3_CMD_CONNECT) {
+        app.connected_at = now_s();
+    }
     if (cmd == POP3_CMD_CONNECT && app.user != NULL) {
-        pop3_status_t q = app.apop ? pop3_apop(&app.client, app.user, app.pass)
-                                   : pop3_login(&app.client, app.user, app.pass);
+        pop3_status_t q = app.mech_name != NULL ? queue_auth()
+                          : app.apop            ? pop3_apop(&app.client, app.user, app.pass)
+                                                : pop3_login(&app.client, app.user, app.pass);
         if (q != POP3_OK) {
-            printf("QUEUE %s %s\n", app.apop ? "apop" : "login", st_name(q));
+            printf("QUEUE %s %s\n", app.mech_name != NULL ? "auth" : app.apop ? "apop" : "login", st_name(q));
             fail(q);
             stop();
         }
@@ -227,10 +314,30 @@ static pop3_cb_action_t on_capa(void *ctx, const char *line, size_t len)
     return POP3_CB_CONTINUE;
 }
 
+static void on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
+{
+    char buf[1100];
+
+    (void)ctx;
+    pop3_sanitize(buf, sizeof buf, line, len);
+    printf("TRACE %c %s\n", dir == POP3_TRACE_SENT ? '>' : '<', buf);
+}
+
+/* -X: the application gives up on the login while the exchange runs. */
+static void maybe_cancel(void)
+{
+    if (app.cancel_ms >= 0 && !app.cancelled && app.connected_at > 0 &&
+        now_s() - app.connected_at >= (double)app.cancel_ms / 1000.0) {
+        app.cancelled = true;
+        printf("CANCEL\n");
+        pop3_auth_cancel(&app.client);
+    }
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: hostile_client [-m plain|stls|tls] -H HOST -p PORT [-c CA] [-t MS] [-o BODY] "
-                    "[-u USER] [-a] COMMAND...\n");
+                    "[-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r] [-X MS]] [-T TXLEN] [-v] COMMAND...\n");
     return 2;
 }
 
@@ -259,7 +366,8 @@ static bool is_num(const char *s)
 
 int main(int argc, char **argv)
 {
-    const char *mode = "stls", *host = NULL, *ca = NULL, *body_path = NULL;
+    const char *mode = "stls", *host = NULL, *ca = NULL, *body_path = NULL, *authzid = NULL;
+    bool is_token = false, use_read = false;
     unsigned port = 0, timeout = 30000;
     pop3_config_t cfg;
     pop3_security_t sec;
@@ -268,9 +376,13 @@ int main(int argc, char **argv)
     int i = 1;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    app.cancel_ms = -1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *o = argv[i];
         if (!strcmp(o, "-a")) { app.apop = true; continue; }
+        if (!strcmp(o, "-k")) { is_token = true; continue; }
+        if (!strcmp(o, "-r")) { use_read = true; continue; }
+        if (!strcmp(o, "-v")) { app.verbose = true; continue; }
         if (i + 1 >= argc) return usage();
         if (!strcmp(o, "-m")) mode = argv[++i];
         else if (!strcmp(o, "-H")) host = argv[++i];
@@ -279,6 +391,13 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "-t")) timeout = (unsigned)atoi(argv[++i]);
         else if (!strcmp(o, "-o")) body_path = argv[++i];
         else if (!strcmp(o, "-u")) app.user = argv[++i];
+        else if (!strcmp(o, "-A")) app.mech_name = argv[++i];
+        else if (!strcmp(o, "-z")) authzid = argv[++i];
+        else if (!strcmp(o, "-X")) app.cancel_ms = atol(argv[++i]);
+        else if (!strcmp(o, "-T")) {
+            app.tx_len = (size_t)atol(argv[++i]);
+            app.tx_len = app.tx_len == 0 ? POP3_MIN_TX_BUF_LEN : app.tx_len;
+        }
         else return usage();
     }
     while (i < argc) {
@@ -294,8 +413,24 @@ int main(int argc, char **argv)
         app.njobs++;
     }
     if (host == NULL || port == 0) return usage();
-    app.pass = getenv("POP3_PASSWORD");
+    app.pass = getenv(is_token ? "POP3_TOKEN" : "POP3_PASSWORD");
     if (app.user != NULL && app.pass == NULL) return usage();
+    if (app.tx_len == 0 || app.tx_len > sizeof app.tx_buf) {
+        app.tx_len = sizeof app.tx_buf;
+    }
+    app.creds.user = app.user;
+    app.creds.authzid = authzid;
+    app.creds.is_token = is_token;
+    if (use_read) {
+        app.creds.read_secret = read_secret;
+        app.creds.read_ctx = (void *)app.pass;
+        app.creds.secret_len = app.pass != NULL ? strlen(app.pass) : 0;
+    } else {
+        app.creds.secret = app.pass;
+    }
+    app.rng_state = 0x2545F491U;
+    app.creds.rng = test_rng;
+    app.creds.rng_ctx = &app.rng_state;
     if (body_path != NULL && (app.body = fopen(body_path, "wb")) == NULL) {
         perror(body_path);
         return 2;
@@ -305,7 +440,7 @@ int main(int argc, char **argv)
     cfg.line_buf = app.line_buf;
     cfg.line_buf_len = sizeof app.line_buf;
     cfg.tx_buf = app.tx_buf;
-    cfg.tx_buf_len = sizeof app.tx_buf;
+    cfg.tx_buf_len = app.tx_len;
     cfg.security = sec;
     cfg.allow_plaintext_login = sec == POP3_SEC_PLAINTEXT;
     cfg.reply_timeout_ms = timeout;
@@ -316,6 +451,7 @@ int main(int argc, char **argv)
     cfg.callbacks.on_list = on_list;
     cfg.callbacks.on_uidl = on_uidl;
     cfg.callbacks.on_capa = on_capa;
+    cfg.callbacks.on_trace = app.verbose ? on_trace : NULL;
     app.tc.host = host;
     app.tc.ca_file = ca;
     t0 = now_s();
@@ -340,6 +476,7 @@ int main(int argc, char **argv)
     }
     while (now_s() - t0 < limit) {
         harness_poll(pop3_lwip_needs_service(&app.port) ? 0 : 5);
+        maybe_cancel();
         if (app.want_abort) {
             app.want_abort = false;
             pop3_abort(&app.client);
@@ -373,7 +510,8 @@ int main(int argc, char **argv)
     if (pop3_posix_connect(&app.port, &app.client, host, (uint16_t)port) != POP3_OK) {
         printf("CONNECT-CALL failed\n");
     }
-    while (pop3_posix_poll(&app.port, 100) == POP3_OK) {
+    while (pop3_posix_poll(&app.port, app.cancel_ms >= 0 ? 20 : 100) == POP3_OK) {
+        maybe_cancel();
         if (app.want_abort) {
             app.want_abort = false;
             pop3_abort(&app.client);
@@ -393,6 +531,9 @@ int main(int argc, char **argv)
         fail(st);
     }
     printf("SESSION %s\nBODY octets=%llu\n", st_name(st), app.body_total);
+    if (use_read) {
+        printf("SECRET reads=%lu\n", app.secret_reads);
+    }
     if (app.body != NULL) {
         fclose(app.body);
     }

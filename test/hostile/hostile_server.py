@@ -20,8 +20,15 @@ Script values (case["greeting"], case["replies"][KEY]):
                                  closes or the run ends
     ("starttls",)              TLS handshake on the live connection
     ("default",)               what the well-behaved server would do
+    ("readline",)              read one client line (a SASL response): it is
+                                 recorded like every client byte, not answered
+    ("budget", n)              from now on send at most n more octets on this
+                                 connection, then close it (a cut mid-exchange)
+    ("call", fn)               fn(conn, line): a scripted dialogue (SASL); conn
+                                 offers readline(), send(), note(), close()
 Reply keys, first match wins: "VERB#n" (n-th such command, 1-based),
 "VERB@tls" (while TLS is active), "VERB@plain", "VERB".
+case["sasl"]: mechanism names for a "SASL ..." line in the default CAPA.
 """
 
 import socket
@@ -137,6 +144,7 @@ class _Conn:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(0.05)
         self.record = None
+        self.budget = None         # octets still allowed before the cut ("budget")
         self._new_record()
 
     def _new_record(self):
@@ -168,7 +176,19 @@ class _Conn:
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r")
 
+    def note(self, text):
+        self.srv.notes.append(text)
+
     def send(self, data, chunk=None, delay=None):
+        if self.budget is not None and len(data) > self.budget:
+            # The cut: what fits, then a FIN.
+            part, self.budget = data[:self.budget], 0
+            if part:
+                self._sendall(part)
+            self.close()
+            raise _Closed()
+        if self.budget is not None:
+            self.budget -= len(data)
         chunk = chunk if chunk is not None else self.srv.chunk
         delay = delay if delay is not None else self.srv.chunk_delay
         if not chunk:
@@ -261,6 +281,12 @@ class _Conn:
                 self.starttls()
             elif op == "default":
                 self.default(line)
+            elif op == "readline":
+                self.readline()
+            elif op == "budget":
+                self.budget = act[1]
+            elif op == "call":
+                act[1](self, line)
             else:
                 raise ValueError("unknown action %r" % (op,))
 
@@ -303,6 +329,8 @@ class _Conn:
             caps = [b"USER", b"UIDL", b"TOP"]
             if not self.tls and case.get("stls_offer", True) and case.get("server_tls") != "implicit":
                 caps.append(b"STLS")
+            if case.get("sasl"):
+                caps.append(b"SASL " + b" ".join(m.encode() for m in case["sasl"]))
             self.send(b"+OK Capability list follows\r\n" + b"".join(c + b"\r\n" for c in caps) + b".\r\n")
         elif verb == b"STLS":
             if self.tls:

@@ -7,7 +7,7 @@ POSIX port (hostile_client) and, for transport cases, the lwIP port
 
   run_cases.py --cli PATH --posix PATH [--lwip TAG=PATH]... --work DIR
                [--summary FILE] [-k SUBSTRING]... [--list] [-j N] [-v]
-A case counts as passed when every client it runs on passed.
+A case counts as passed when every client (and every variant) it runs on passed.
 """
 
 import argparse
@@ -101,6 +101,18 @@ def client_argv(kind, exe, case, port, pki, body_path):
         argv += ["-u", user]
     if case.get("apop"):
         argv += ["-a"]
+    if case.get("auth"):
+        argv += ["-A", case["auth"], "-v"]
+        if "token" in case:
+            argv += ["-k"]
+        if case.get("authzid"):
+            argv += ["-z", case["authzid"]]
+        if case.get("read_secret"):
+            argv += ["-r"]
+        if "cancel_ms" in case:
+            argv += ["-X", str(case["cancel_ms"])]
+    if "txlen" in case:
+        argv += ["-T", str(case["txlen"])]
     return argv + cmds
 
 
@@ -164,6 +176,14 @@ def check_run(kind, case, rc, out, err, elapsed, body, srv):
         elif delivered == full and rc == 0:
             f.append("whole message delivered and reported complete (expected an error)")
     if kind != "cli":
+        for rx in case.get("out_re", []):
+            if not re.search(rx, out):
+                f.append("driver output does not match %r" % rx)
+    if "sent_lines" in case:
+        f += check_lines(plain + tls, case["sent_lines"], case.get("sent_lines_prefix", False))
+    if case.get("auth") and kind != "cli":
+        f += check_auth(case, out, plain + tls)
+    if kind != "cli":
         dones = re.findall(rb"^DONE (\S+) (\S+)", out, re.M)
         for cmd, st in case.get("lib", {}).items():
             got = [s.decode() for c, s in dones if c.decode() == cmd]
@@ -175,6 +195,58 @@ def check_run(kind, case, rc, out, err, elapsed, body, srv):
     return f
 
 
+def line_ok(want, got):
+    """want: exact bytes, or an object with .match(bytes) (cases_sasl.B64, Re)."""
+    return got == want if isinstance(want, bytes) else want.match(got)
+
+
+def check_lines(sent, want, prefix_ok):
+    """The client's lines, exactly (prefix_ok: the session may have been cut short,
+    so a prefix of them; the last one may be incomplete)."""
+    lines = sent.split(b"\r\n")
+    tail = lines.pop()  # after the last CRLF: empty unless a line was cut
+    if tail and not prefix_ok:
+        return ["client sent an unterminated line %s" % short(tail)]
+    if len(lines) > len(want) or (not prefix_ok and len(lines) != len(want)):
+        return ["client sent %d lines, expected %s%d: %s" % (
+            len(lines), "at most " if prefix_ok else "", len(want), short(sent, 400))]
+    for i, (w, g) in enumerate(zip(want, lines)):
+        if not line_ok(w, g):
+            return ["client line %d is %s, expected %s" % (i + 1, short(g), w if not isinstance(w, bytes) else short(w))]
+    if tail and (len(lines) >= len(want) or not (want[len(lines)].startswith(tail) if isinstance(
+            want[len(lines)], bytes) else True)):
+        return ["client's cut line %s is not a prefix of the next expected one" % short(tail)]
+    return []
+
+
+def check_auth(case, out, sent):
+    """AUTH: reported exactly once; no secret in the trace (stdout) - neither the
+    secret itself nor any response line the client sent after its AUTH command."""
+    f = []
+    dones = re.findall(rb"^DONE AUTH (\S+)", out, re.M)
+    if len(dones) != 1 and not case.get("auth_not_queued"):
+        f.append("AUTH reported %d times" % len(dones))
+    secret = (case["token"] if "token" in case else case.get("password", PASSWORD)).encode()
+    if secret in out:
+        f.append("the secret appears in the client's output (trace)")
+    lines = sent.split(b"\r\n")
+    for i, l in enumerate(lines):
+        if re.match(rb"(?i)AUTH ", l):
+            words = l.split(b" ")
+            if len(words) > 2 and len(words[2]) > 1 and words[2] in out:
+                f.append("the AUTH line's initial response appears in the trace")
+            for r in lines[i + 1:]:
+                if r in (b"QUIT", b"STAT", b"NOOP", b"CAPA"):
+                    break  # the exchange is over: commands follow
+                if len(r) > 1 and r in out:
+                    f.append("response line %s appears in the trace" % short(r, 60))
+    if case.get("auth_trace", True) and not case.get("auth_not_queued") and \
+            not re.search(rb"(?m)^TRACE > AUTH " + case["auth_wire"].encode() + rb"\b", out):
+        if re.search(rb"(?m)^AUTH ", sent):
+            f.append("no \"AUTH %s\" line in the trace" % case["auth_wire"])
+    return f
+
+
 def short(b, n=120):
     r = repr(bytes(b))
     return r if len(r) <= n else r[:n] + "...(%d octets)" % len(b)
@@ -182,12 +254,12 @@ def short(b, n=120):
 
 def run_one(case, kind, exe, pki, work):
     srv = HostileServer(case, pki).start()
-    tag = "%s.%s" % (case["name"], kind)
+    tag = "%s%s.%s" % (case["name"], "@" + case["variant"] if "variant" in case else "", kind)
     body_path = os.path.join(work, tag + ".body")
     if os.path.exists(body_path):
         os.unlink(body_path)
     argv = client_argv("cli" if kind == "cli" else "drv", exe, case, srv.port, pki, body_path)
-    env = dict(os.environ, POP3_PASSWORD=case.get("password", PASSWORD),
+    env = dict(os.environ, POP3_PASSWORD=case.get("password", PASSWORD), POP3_TOKEN=case.get("token", ""),
                ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=98")
     t0 = time.monotonic()
@@ -247,6 +319,9 @@ def main():
     pki = make_pki(os.path.join(a.work, "pki"))
     lwips = [x.split("=", 1) for x in a.lwip]
     jobs = []
+    # A case with "variants" runs once per variant (its dict overrides the
+    # case's fields); it passes when every variant passed.
+    cases = [dict(c, **v) for c in cases for v in c.get("variants", [{}])]
     for c in cases:
         clients = c.get("clients", ("cli", "posix"))
         for k in clients:
