@@ -70,9 +70,10 @@ static const char *cli_secret_problem(const char *p, size_t len, bool token)
         if (ch == '\r' || ch == '\n') {
             return "contains CR or LF";
         }
-        /* XOAUTH2 separates its fields with 0x01: no control octet in a token. */
-        if (token && (ch < 0x20U || ch == 0x7FU)) {
-            return "contains a control character";
+        /* A bearer token is printable ASCII (RFC 6750 b64token); XOAUTH2 separates its
+         * fields with 0x01 and the core refuses anything else (pop3_auth()). */
+        if (token && (ch <= 0x20U || ch >= 0x7FU)) {
+            return "contains a space, a control character or a non-ASCII octet";
         }
     }
     return NULL;

@@ -101,6 +101,11 @@ usage token-nul "${PLAIN[@]}" -u alice --auth xoauth2 --oauth2-token-file "$W/nu
 expect_err token-nul 'contains NUL'
 printf 'abc\rdef\n' >"$W/cr.file"
 usage token-cr "${PLAIN[@]}" -u alice --auth xoauth2 --oauth2-token-file "$W/cr.file" stat
+printf 'abc def\n' >"$W/space.file"
+usage token-space "${PLAIN[@]}" -u alice --auth oauthbearer --oauth2-token-file "$W/space.file" stat
+expect_err token-space 'contains a space'
+printf 'abc\001def\n' >"$W/ctl.file"
+usage token-ctl "${PLAIN[@]}" -u alice --auth xoauth2 --oauth2-token-file "$W/ctl.file" stat
 printf '\n%s\n' "$TOKEN" >"$W/emptyline.file"
 usage token-first-line-empty "${PLAIN[@]}" -u alice --auth xoauth2 --oauth2-token-file "$W/emptyline.file" stat
 POP3_OAUTH2_TOKEN=$'tok-secret-part\rmore' usage token-env-cr "${PLAIN[@]}" -u alice --auth xoauth2 stat
