@@ -1,0 +1,27 @@
+/* Private interface between the command-mail module's files. Not installed.
+ *
+ *   cmdmail.c        the public API, NV state, replay and seen-UID table -> block, mime
+ *   cmdmail_block.c  the signed block: line parser, canonical form, HMAC  -> (mbedTLS MD)
+ *   cmdmail_mime.c   streaming MIME + transfer-encoding decoder to lines  -> (C library)
+ */
+#ifndef CMDMAIL_INTERNAL_H
+#define CMDMAIL_INTERNAL_H
+
+#include "cmdmail.h"
+
+/*
+ * One decoded line of a text/plain part, without its LF (or CR LF), at most
+ * CMDMAIL_LINE_MAX_LEN octets; a longer line is reported once with too_long
+ * set (and the first CMDMAIL_LINE_MAX_LEN octets). line == NULL: the current
+ * text part ended (a block must not span parts).
+ */
+typedef void (*cmdmail_line_fn)(void *ctx, const char *line, size_t len, bool too_long);
+
+/* Starts a new message: its headers come first. */
+void cmdmail_mime_reset(cmdmail_mime_t *mm);
+/* Message octets (headers, then body; CRLF or LF), split anywhere. */
+void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail_line_fn fn, void *ctx);
+/* The message ended: a last line without LF is delivered, then line == NULL. */
+void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx);
+
+#endif /* CMDMAIL_INTERNAL_H */
