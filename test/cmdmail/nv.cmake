@@ -1,0 +1,41 @@
+# Command-mail tests of the cmd-block branch (included from test/CMakeLists.txt;
+# test/cmdmail/CMakeLists.txt belongs to the module's unit tests):
+#  - cmdmail_nv_powercut: NV faults and power cuts (test_nv_powercut.c), with the
+#    module built here with an 8-entry seen-UID table so the overflow is reached
+#    with a small mailbox and every cut point stays cheap;
+#  - cmdmail_verify: CLI (default configuration) for the daemon tests and vectors;
+#  - cmdmail_vectors: run_vectors.py over test/cmdmail/vectors/ (77 = none: skipped).
+set(_cm_dir ${PROJECT_SOURCE_DIR}/examples/cmdmail)
+file(GLOB _cm_srcs ${_cm_dir}/*.c)
+if(NOT _cm_srcs)
+  message(STATUS "cmdmail: no module sources in ${_cm_dir} yet: its NV/vector tests are not built")
+  return()
+endif()
+
+foreach(_v nv8 default)
+  add_library(cmdmail_test_${_v} STATIC ${_cm_srcs})
+  target_include_directories(cmdmail_test_${_v} PUBLIC ${_cm_dir})
+  target_compile_options(cmdmail_test_${_v} PRIVATE -Wall -Wextra)
+  target_link_libraries(cmdmail_test_${_v} PUBLIC pop3_mbedtls)
+endforeach()
+# PUBLIC: the test sees the same cmdmail_t layout as the module it links.
+target_compile_definitions(cmdmail_test_nv8 PUBLIC CMDMAIL_SEEN_MAX=8U)
+
+add_executable(test_nv_powercut ${CMAKE_CURRENT_LIST_DIR}/test_nv_powercut.c)
+target_include_directories(test_nv_powercut PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_compile_options(test_nv_powercut PRIVATE -Wall -Wextra -Werror)
+target_link_libraries(test_nv_powercut PRIVATE cmdmail_test_nv8)
+add_test(NAME cmdmail_nv_powercut COMMAND test_nv_powercut)
+set_tests_properties(cmdmail_nv_powercut PROPERTIES LABELS cmdmail TIMEOUT 300)
+
+add_executable(cmdmail_verify ${CMAKE_CURRENT_LIST_DIR}/cmdmail_verify.c)
+target_include_directories(cmdmail_verify PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_compile_options(cmdmail_verify PRIVATE -Wall -Wextra -Werror)
+target_link_libraries(cmdmail_verify PRIVATE cmdmail_test_default)
+
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME cmdmail_vectors COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run_vectors.py
+    $<TARGET_FILE:cmdmail_verify> ${CMAKE_CURRENT_LIST_DIR}/vectors)
+  set_tests_properties(cmdmail_vectors PROPERTIES LABELS cmdmail TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
