@@ -4,9 +4,9 @@
 # each target for a bounded time from a scratch copy of its seed corpus.
 #
 #   bash test/fuzz/run.sh [--seconds N] [--build-dir DIR] [--summary FILE]
-#                         [--targets "fuzz_reply fuzz_session fuzz_api"] [--keep-corpus]
+#                         [--targets "fuzz_reply fuzz_session fuzz_api fuzz_cmdmail"] [--keep-corpus]
 #                         [--mbedtls-include DIR --mbedcrypto LIB] [--explore]
-#   N: seconds per target (default 35; the ctest "fuzz" uses 35 x 3 targets).
+#   N: seconds per target (default 26; the ctest "fuzz" uses 26 x 4 targets).
 #   --keep-corpus: fuzz into DIR/corpus/<target> without resetting it to the
 #   seeds first (long runs that resume).
 #   --explore: development only, never for the suite: builds with
@@ -21,10 +21,10 @@
 # 1 otherwise (the crashing input is hexdumped), 77 if clang/libFuzzer is missing.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-seconds=35
+seconds=26
 build=""
 summary=""
-targets="fuzz_reply fuzz_session fuzz_api"
+targets="fuzz_reply fuzz_session fuzz_api fuzz_cmdmail"
 keep=0
 explore=0
 mb_inc=""
