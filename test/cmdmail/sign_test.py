@@ -7,6 +7,7 @@
    written out by hand, equals the Mac line of its vector and the value in FORMAT.md.
 4. Every option combination of the signer verifies as accepted, and a one-octet change
    of any block line of each makes it fail.
+   A message over 1 MiB is "oversized", one of exactly 1 MiB is not.
 5. Refusals exit with 2 and say why; --keygen writes 32 octets with mode 0600.
 """
 import hashlib
@@ -14,6 +15,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -110,6 +112,17 @@ def main():
             check(r.returncode == 1 and b"verdict: accepted" not in r.stdout,
                   "changed octet %d of %r refused" % (pos, lines[i]))
 
+    # Oversized: over 1 MiB as delivered is refused unread; the same block in a message
+    # of exactly 1 MiB is accepted (no committed vector: it would be a 1 MiB file).
+    for size, want in ((1024 * 1024, b"accepted"), (1024 * 1024 + 1, b"oversized")):
+        pad = size - len(msg)
+        out = os.path.join(tmp, "big.eml")
+        with open(out, "wb") as f:
+            f.write(msg + (b"y" * (pad - 2) + b"\r\n"))
+        check(os.path.getsize(out) == size, "big message size")
+        r = run("--verify", out, "--key", key_raw, "--device", "lamp-0042", "--last-seq", "100")
+        check(b"verdict: " + want in r.stdout, "%d octets: %s (%r)" % (size, want, r.stdout))
+
     # 5. Refusals.
     key_hex = os.path.join(tmp, "key.hex")
     with open(key_hex, "w") as f:
@@ -181,6 +194,7 @@ def main():
     check(r.returncode == 0, "a --keygen key signs")
     check(re.search(rb"raw|hex", run("--help").stdout) is not None, "--help names the key forms")
 
+    shutil.rmtree(tmp)
     print("%d failures" % len(failures))
     return 1 if failures else 0
 

@@ -4,7 +4,8 @@
 Deterministic (fixed keys, dates and Message-IDs), so `make_vectors.py --out DIR` must
 reproduce the committed files byte for byte. Each .eml is what RETR delivers: CRLF line
 ends, dot-unstuffed. The cases that a correct signer cannot produce (tampered, two
-blocks, fields out of order, ...) are made by editing a signed message afterwards.
+blocks, fields out of order, MIME structures, ...) are made by editing or wrapping a
+signed message afterwards.
 In NAME.json, seq is the block's Seq when its MAC matched (else null) and cmds are the
 commands to run (only for "accepted"). lf_line_ends.eml alone has LF line ends.
 """
@@ -120,6 +121,47 @@ def cases():
     yield c("relaxed_syntax", relaxed, "accepted", 1017, std)
     yield c("leading_zero_seq", replace_once(valid, b"Seq: 1017", b"Seq: 01017"), "invalid")
     yield c("unterminated", valid[:valid.index(cs.END)], "invalid")
+    # Line length is counted before the quote marks are stripped: 256 octets pass, 257 do not.
+    mac_q256 = b">" * (256 - len(mac_line)) + mac_line
+    yield c("line_256_quoted", replace_once(valid, mac_line, mac_q256), "accepted", 1017, std)
+    yield c("line_257_quoted", replace_once(valid, mac_line, b">" + mac_q256), "invalid")
+    # A block in a header is not a block.
+    hdr = replace_once(unsigned[:start] + b"relay 1 on, please.\r\n" + unsigned[end:], b"MIME-Version",
+                       b"X-Note: " + cs.BEGIN + b"\r\nMIME-Version")
+    yield c("block_in_header", hdr, "unsigned")
+    blk = valid[valid.index(cs.BEGIN):valid.index(cs.END) + len(cs.END) + 2]
+    cut = blk.index(b"Cmd: report")
+
+    def mime(ctype, body, extra=b""):
+        return b"Content-Type: " + ctype + b"\r\n" + extra + b"\r\n" + body
+
+    def multi(bnd, parts):
+        return b"".join(b"--" + bnd + b"\r\n" + p_ for p_ in parts) + b"--" + bnd + b"--\r\n"
+
+    head = valid[:valid.index(b"Content-Type:")]
+    # A block must not span two text/plain parts.
+    yield c("split_across_parts", head + mime(b'multipart/mixed; boundary="s1"', multi(b"s1", [
+        mime(b"text/plain", blk[:cut]), mime(b"text/plain", blk[cut:])])), "invalid")
+    # Three nested multiparts are followed, a fourth is not.
+    def nest(n, inner):
+        for i in range(n, 0, -1):
+            inner = mime(b'multipart/mixed; boundary="d%d"' % i, multi(b"d%d" % i, [inner]))
+        return inner
+    yield c("depth_3", head + nest(3, mime(b"text/plain", blk)), "accepted", 1017, std)
+    yield c("depth_4", head + nest(4, mime(b"text/plain", blk)), "unsigned")
+    # A forwarded message (message/rfc822) is not a text/plain part.
+    yield c("rfc822_part", head + mime(b"multipart/mixed; boundary=f1", multi(b"f1", [
+        mime(b"text/plain", b"Forwarded, see attached.\r\n"),
+        mime(b"message/rfc822", b"Subject: old\r\n\r\n" + blk)])), "unsigned")
+    # The block in the preamble of a multipart is not in a part.
+    yield c("preamble", head + mime(b"multipart/mixed; boundary=p1", blk + multi(b"p1", [
+        mime(b"text/plain", b"nothing here\r\n")])), "unsigned")
+    # Base64 with its lines cut differently and no padding still decodes.
+    b64 = sign(seq=1016, encoding="base64")
+    hb, _, bb = b64.partition(b"\r\n\r\n")
+    flat = bb.replace(b"\r\n", b"").rstrip(b"=")
+    yield c("base64_rewrapped", hb + b"\r\n\r\n" + b"\r\n".join(
+        flat[i:i + 50] for i in range(0, len(flat), 50)) + b"\r\n", "accepted", 1016, std)
 
 
 def main():
