@@ -2,7 +2,8 @@
  *
  *   cmdmail_verify --device ID --key-hex HEX --last-seq N [--now T] [--chunk K] < message.eml
  *
- * Prints "VERDICT SEQ" (cmdmail_verdict_str, the block's Seq or 0), then, if
+ * Prints "VERDICT SEQ" (VERDICT: the enum's name in lower case, one token, e.g.
+ * wrong_device; SEQ: res.seq, the block's Seq or 0), then, if
  * accepted, one command per line; the reason goes to stderr. The state starts
  * at last_seq N: the NV is in RAM, and since its record is private to the
  * module, N is reached through the public API: a block with Seq N signed here
@@ -34,6 +35,13 @@ static bool wr(void *ctx, unsigned slot, const uint8_t *buf, size_t len)
     memcpy(nv->slot[slot], buf, len);
     return true;
 }
+
+/* One token per verdict, from the enum (cmdmail_verdict_str() may contain spaces). */
+static const char *const verdict_token[CMDMAIL_VERDICT_COUNT_] = {
+    [CMDMAIL_ACCEPTED] = "accepted", [CMDMAIL_UNSIGNED] = "unsigned", [CMDMAIL_INVALID] = "invalid",
+    [CMDMAIL_WRONG_DEVICE] = "wrong_device", [CMDMAIL_REPLAYED] = "replayed", [CMDMAIL_EXPIRED] = "expired",
+    [CMDMAIL_OVERSIZED] = "oversized", [CMDMAIL_INCOMPLETE] = "incomplete", [CMDMAIL_NV_ERROR] = "nv_error",
+};
 
 static int64_t now_value;
 static int64_t get_now(void *ctx) { (void)ctx; return now_value; }
@@ -128,7 +136,7 @@ int main(int argc, char **argv)
     }
     memset(&res, 0, sizeof res);
     v = cmdmail_msg_end(&m, true, &res);
-    printf("%s %" PRIu64 "\n", cmdmail_verdict_str(v), res.seq);
+    printf("%s %" PRIu64 "\n", (unsigned)v < CMDMAIL_VERDICT_COUNT_ ? verdict_token[v] : "bad_verdict", res.seq);
     if (v == CMDMAIL_ACCEPTED)
         for (i = 0; i < res.cmd_count; i++) {
             const char *c = cmdmail_cmd(&m, i);

@@ -5,6 +5,8 @@
 
 A vector is NAME.eml (the message) + NAME.json:
 {"key_hex", "device", "last_seq", "now" (null/absent: no clock), "verdict", "seq", "cmds"}.
+"seq" null: not compared (cmdmail.h leaves res.seq of a refused block open: the
+parsed Seq or 0); "cmds" are compared for "accepted" only.
 Each message is fed whole and in pieces of 1 and 7 octets: the outcome must not
 depend on the split. Exit 0 all match, 1 a mismatch, 77 no vector present (skipped).
 """
@@ -45,10 +47,13 @@ def main():
             continue
         with open(emlpath, "rb") as f:
             eml = f.read()
-        want = ["%s %d" % (vec["verdict"], vec.get("seq") or 0)] + \
+        seq = vec.get("seq")
+        want = ["%s %s" % (vec["verdict"], "*" if seq is None else seq)] + \
             (list(vec.get("cmds") or []) if vec["verdict"] == "accepted" else [])
         for chunk in (0, 1, 7):
             rc, got, err = run(tool, vec, eml, chunk)
+            if got and seq is None and got[0].startswith(vec["verdict"] + " "):
+                got = [vec["verdict"] + " *"] + got[1:]
             if rc != 0 or got != want:
                 print("FAIL %s (chunk %d): rc %d, got %r, expected %r (%s)" % (name, chunk, rc, got, want, err))
                 bad += 1
