@@ -87,6 +87,7 @@ enum { K_VALID, K_UNSIGNED, K_TAMPERED, K_WRONGDEV, K_EXPIRED };
 typedef struct msg {
     char uid[24];
     int kind;
+    bool retr_fails_once;   /* the first RETR of this message breaks off half-way */
     uint64_t seq;
     size_t ncmds;
     char cmds[NCMD_MAX][40];
@@ -139,7 +140,7 @@ typedef struct world {
     unsigned exec[NMSG_MAX][NCMD_MAX];
     bool done_ok[NMSG_MAX], reported[NMSG_MAX], nv_error[NMSG_MAX], accepted[NMSG_MAX];
     unsigned redownloaded_refused; /* valid old messages fetched again after an earlier poll and refused */
-    bool polled_once[NMSG_MAX];
+    bool polled_once[NMSG_MAX], retr_failed[NMSG_MAX];
     unsigned reboots, writes_total;
     unsigned steps_polls, writes_polls; /* at the end of the three polls (before the checking ones) */
     unsigned chunk_seed;
@@ -228,6 +229,16 @@ static bool poll(world_t *w, size_t n)
         if (!tick(w)) goto lost;
         cmdmail_msg_begin(&m, mm->uid, strlen(mm->uid));
         if (!tick(w)) goto lost;
+        if (mm->retr_fails_once && !w->retr_failed[i]) {
+            w->retr_failed[i] = true;
+            cmdmail_msg_data(&m, mm->text, mm->len / 2);
+            v = cmdmail_msg_end(&m, false, &r);
+            if (w->nv.dead) goto lost;
+            CHECK(v == CMDMAIL_INCOMPLETE, "%s: broken RETR: %s", mm->uid, cmdmail_verdict_str(v));
+            CHECK(cmdmail_cmd(&m, 0) == NULL, "%s: incomplete, yet a command", mm->uid);
+            CHECK(!cmdmail_seen(&m, mm->uid, strlen(mm->uid)), "%s: incomplete, yet marked seen", mm->uid);
+            continue;
+        }
         for (off = 0; off < mm->len;) { /* pieces of 1..13 octets, varying per run */
             size_t k = 1 + (w->chunk_seed++ * 7u + i) % 13u;
             if (k > mm->len - off) k = mm->len - off;
@@ -403,6 +414,8 @@ int main(void)
     add(K_VALID, 16, 3);
     for (fill = 0; fill < CMDMAIL_SEEN_MAX + 2; fill++) add(K_UNSIGNED, 0, 0);
     add(K_VALID, 18, 1);   /* after the filler: stays the newest UID */
+    add(K_VALID, 19, 1);   /* its first RETR breaks off: accepted on the next poll */
+    box[nbox - 1].retr_fails_once = true;
     poll_len[0] = nbox;
     add(K_VALID, 20, 1);
     add(K_VALID, 10, 2);   /* the first block again under another UID (forwarded): replayed */
@@ -417,7 +430,7 @@ int main(void)
     golden_writes = w.writes_polls;
     golden_steps = w.steps_polls;
     {
-        static const uint64_t want[] = {10, 13, 16, 18, 20, 21};
+        static const uint64_t want[] = {10, 13, 16, 18, 19, 20, 21};
         size_t k;
         for (i = 0; i < nbox; i++) {
             bool expect = false;
