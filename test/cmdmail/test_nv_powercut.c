@@ -82,7 +82,7 @@ static bool nv_write(void *ctx, unsigned slot, const uint8_t *buf, size_t len)
 
 /* ---- the mailbox ---------------------------------------------------------- */
 enum { K_VALID, K_UNSIGNED, K_TAMPERED, K_WRONGDEV, K_EXPIRED };
-#define NMSG_MAX 40
+#define NMSG_MAX (CMDMAIL_SEEN_MAX + 32U)
 #define NCMD_MAX 3
 typedef struct msg {
     char uid[24];
