@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mbedtls/md.h"
+
 #ifdef CMDMAIL_CONFIG_FILE
 #include CMDMAIL_CONFIG_FILE
 #endif
@@ -120,22 +122,31 @@ typedef struct cmdmail_result {
 } cmdmail_result_t;
 
 /** @cond PRIVATE */
+/* Longest raw body line kept to test for a boundary: "--" 70 "--" and padding. */
+#define CMDMAIL_MIME_RAW_MAX 80U
 typedef struct cmdmail_mime {
-    uint8_t state, depth, te, part_kind;
-    size_t line_len;
-    uint8_t qp_pend, b64_n;
+    uint8_t state, kind, depth, te;      /* header/body; text or skipped; boundaries stacked; encoding */
+    uint8_t ctype;                       /* Content-Type of the entity whose headers are read */
+    bool bol, raw_stream, cr_pend, too_long;
+    uint8_t qp_state, qp_x, qp_ws;       /* quoted-printable: after '=', its first digit, spaces after '=' */
+    uint8_t b64_n, b64_pad;
     uint32_t b64_acc;
-    char line[CMDMAIL_LINE_MAX_LEN + 1];
-    char boundary[CMDMAIL_MIME_DEPTH][72];
+    uint16_t line_len;                   /* decoded line (or unfolded header) in line[] */
+    uint8_t raw_len;
+    char line[CMDMAIL_LINE_MAX_LEN];
+    char raw[CMDMAIL_MIME_RAW_MAX];
+    char boundary[CMDMAIL_MIME_DEPTH][70];
     uint8_t boundary_len[CMDMAIL_MIME_DEPTH];
-    bool too_long;
 } cmdmail_mime_t;
 /** @endcond */
 
 /** The context. Treat every field as private. */
 typedef struct cmdmail {
     cmdmail_config_t cfg;
-    uint32_t generation;   /* of the NV slot last written */
+    mbedtls_md_context_t md;   /* HMAC-SHA256, set up by cmdmail_setup() */
+    uint32_t generation;       /* of the NV slot last written or loaded */
+    uint8_t slot;              /* that slot: 0, 1, or 2 = none valid yet */
+    bool ready;                /* cmdmail_setup() succeeded */
     uint64_t last_seq;
     uint64_t pending_seq;
     uint8_t seen[CMDMAIL_SEEN_MAX][8];
@@ -143,14 +154,14 @@ typedef struct cmdmail {
     bool seen_dirty;
     uint64_t msg_octets;
     uint8_t uid_digest[8];
+    bool have_uid, accepted;
     /* the block being read */
     uint8_t block_state;
     uint8_t ncmds;
-    bool have_expires, second_block;
+    bool have_expires, mac_ok;
     uint64_t seq, expires;
     char device[CMDMAIL_DEVICE_MAX_LEN + 1];
     char cmds[CMDMAIL_MAX_CMDS][CMDMAIL_CMD_MAX_LEN + 1];
-    uint8_t mac[32];
     const char *reason;
     cmdmail_mime_t mime;
 } cmdmail_t;

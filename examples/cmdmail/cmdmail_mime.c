@@ -1,0 +1,497 @@
+/* Streaming MIME decoder: message octets in, decoded lines of text/plain parts out.
+ *
+ * Constant memory: one unfolded header line, one raw line prefix (to recognise
+ * boundary lines before their octets are decoded), one decoded line, and the
+ * stack of boundaries. Headers longer than the buffer are cut (a multipart
+ * whose boundary was cut off is skipped: a block can be missed, never forged).
+ */
+#include <string.h>
+
+#include "cmdmail_internal.h"
+
+enum { ST_HDR = 0, ST_BODY };
+enum { K_SKIP = 0, K_TEXT };
+enum { CT_TEXT = 0, CT_MULTI, CT_OTHER };
+enum { TE_ID = 0, TE_QP, TE_B64, TE_BAD };
+
+static bool is_ws(char c) { return c == ' ' || c == '\t'; }
+
+static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+
+/* Case-insensitive: s[0..n) equals the lower-case word w. */
+static bool word_eq(const char *s, size_t n, const char *w)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (w[i] == '\0' || lower(s[i]) != w[i])
+            return false;
+    }
+    return w[n] == '\0';
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && is_ws(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_ws((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* --- decoded lines --------------------------------------------------------- */
+
+static void deliver(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    fn(ctx, mm->line, mm->line_len, mm->too_long);
+    mm->line_len = 0;
+    mm->too_long = false;
+}
+
+/* Leading spaces, tabs and '>' are dropped here already, and spaces or tabs
+ * past the limit are not counted, so that too_long means "longer than the
+ * limit after the block parser's normalisation" (FORMAT.md). */
+static void out_char(cmdmail_mime_t *mm, char c)
+{
+    if (mm->line_len == 0 && !mm->too_long && (is_ws(c) || c == '>'))
+        return;
+    if (mm->line_len < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_len++] = c;
+    else if (!is_ws(c))
+        mm->too_long = true;
+}
+
+static void out_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->cr_pend) {
+        mm->cr_pend = false;
+        if (c == '\n') {
+            deliver(mm, fn, ctx);
+            return;
+        }
+        out_char(mm, '\r');
+    }
+    if (c == '\r')
+        mm->cr_pend = true;
+    else if (c == '\n')
+        deliver(mm, fn, ctx);
+    else
+        out_char(mm, c);
+}
+
+/* --- transfer encodings ------------------------------------------------------ */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS, QP_EQCR };
+
+/* Invalid escapes are passed on as they are ("=" and what followed). */
+static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    switch (mm->qp_state) {
+    case QP_EQ:
+        if (hexval(c) >= 0) {
+            mm->qp_x = (uint8_t)c;
+            mm->qp_state = QP_EQX;
+            return;
+        }
+        if (c == '\n') { /* soft line break */
+            mm->qp_state = QP_NORM;
+            return;
+        }
+        if (c == '\r' || is_ws(c)) { /* "=" CR LF, or transport padding after "=" */
+            mm->qp_state = c == '\r' ? QP_EQCR : QP_EQWS;
+            mm->qp_ws = 0;
+            return;
+        }
+        out_octet(mm, '=', fn, ctx);
+        break;
+    case QP_EQX:
+        mm->qp_state = QP_NORM;
+        if (hexval(c) >= 0) {
+            out_octet(mm, (char)(hexval((char)mm->qp_x) * 16 + hexval(c)), fn, ctx);
+            return;
+        }
+        out_octet(mm, '=', fn, ctx);
+        out_octet(mm, (char)mm->qp_x, fn, ctx);
+        break;
+    case QP_EQWS:
+        if (is_ws(c)) {
+            if (mm->qp_ws < 255U)
+                mm->qp_ws++;
+            return;
+        }
+        if (c == '\r') {
+            mm->qp_state = QP_EQCR;
+            return;
+        }
+        mm->qp_state = QP_NORM;
+        if (c == '\n')
+            return;
+        out_octet(mm, '=', fn, ctx);
+        for (; mm->qp_ws > 0U; mm->qp_ws--) /* the padding was content after all */
+            out_octet(mm, ' ', fn, ctx);
+        out_octet(mm, ' ', fn, ctx);
+        break;
+    case QP_EQCR:
+        mm->qp_state = QP_NORM;
+        if (c == '\n')
+            return;
+        out_octet(mm, '=', fn, ctx);
+        out_octet(mm, '\r', fn, ctx);
+        break;
+    default:
+        break;
+    }
+    mm->qp_state = QP_NORM;
+    if (c == '=')
+        mm->qp_state = QP_EQ;
+    else
+        out_octet(mm, c, fn, ctx);
+}
+
+/* An escape still open when the part ends is kept as it is. */
+static void qp_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->qp_state == QP_EQ || mm->qp_state == QP_EQX)
+        out_octet(mm, '=', fn, ctx);
+    if (mm->qp_state == QP_EQX)
+        out_octet(mm, (char)mm->qp_x, fn, ctx);
+    mm->qp_state = QP_NORM;
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* false: not base64, the part is given up. */
+static bool b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    int v;
+    if (is_ws(c) || c == '\r' || c == '\n')
+        return true;
+    if (c == '=') {
+        if (mm->b64_n == 2U) { /* "xx==": one octet, one more '=' due */
+            out_octet(mm, (char)(mm->b64_acc >> 4), fn, ctx);
+            mm->b64_pad = 1;
+        } else if (mm->b64_n == 3U) {
+            out_octet(mm, (char)(mm->b64_acc >> 10), fn, ctx);
+            out_octet(mm, (char)((mm->b64_acc >> 2) & 0xFFU), fn, ctx);
+        } else if (mm->b64_n == 0U && mm->b64_pad == 1U) {
+            mm->b64_pad = 0;
+        } else {
+            return false;
+        }
+        mm->b64_n = 0;
+        mm->b64_acc = 0;
+        return true;
+    }
+    v = b64val(c);
+    if (v < 0 || mm->b64_pad != 0U)
+        return false;
+    mm->b64_acc = (mm->b64_acc << 6) | (uint32_t)v;
+    if (++mm->b64_n == 4U) {
+        out_octet(mm, (char)(mm->b64_acc >> 16), fn, ctx);
+        out_octet(mm, (char)((mm->b64_acc >> 8) & 0xFFU), fn, ctx);
+        out_octet(mm, (char)(mm->b64_acc & 0xFFU), fn, ctx);
+        mm->b64_n = 0;
+        mm->b64_acc = 0;
+    }
+    return true;
+}
+
+/* The text part ends: what is pending becomes a last line, then line == NULL. */
+static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->te == TE_QP)
+        qp_end(mm, fn, ctx);
+    if (mm->cr_pend) {
+        mm->cr_pend = false;
+        out_char(mm, '\r');
+    }
+    if (mm->line_len > 0U || mm->too_long)
+        deliver(mm, fn, ctx);
+    fn(ctx, NULL, 0, false);
+    mm->kind = K_SKIP;
+}
+
+static void text_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->te == TE_QP) {
+        qp_octet(mm, c, fn, ctx);
+    } else if (mm->te == TE_B64) {
+        if (!b64_octet(mm, c, fn, ctx)) { /* what is pending is dropped too */
+            mm->line_len = 0;
+            mm->too_long = false;
+            mm->cr_pend = false;
+            fn(ctx, NULL, 0, false);
+            mm->kind = K_SKIP;
+        }
+    } else {
+        out_octet(mm, c, fn, ctx);
+    }
+}
+
+/* --- headers ------------------------------------------------------------------ */
+
+static void parse_ctype(cmdmail_mime_t *mm, const char *s, size_t n)
+{
+    size_t i = 0, t;
+    mm->ctype = CT_OTHER;
+    while (i < n && s[i] != ';')
+        i++;
+    t = i;
+    trim(&s, &t);
+    if (word_eq(s, t, "text/plain")) {
+        mm->ctype = CT_TEXT;
+        return;
+    }
+    if (t < 10U || !word_eq(s, 10, "multipart/") || mm->depth >= CMDMAIL_MIME_DEPTH)
+        return;
+    /* parameters: name=value or name="quoted", find boundary */
+    while (i < n) {
+        size_t a0, a1, vlen = 0;
+        char *dst = mm->boundary[mm->depth];
+        bool q = false, isb;
+        i++; /* the ';' */
+        while (i < n && is_ws(s[i]))
+            i++;
+        a0 = i;
+        while (i < n && s[i] != '=' && s[i] != ';')
+            i++;
+        a1 = i;
+        while (a1 > a0 && is_ws(s[a1 - 1]))
+            a1--;
+        if (i >= n || s[i] != '=')
+            continue;
+        i++;
+        while (i < n && is_ws(s[i]))
+            i++;
+        isb = word_eq(s + a0, a1 - a0, "boundary");
+        if (i < n && s[i] == '"') {
+            q = true;
+            i++;
+        }
+        for (; i < n; i++) {
+            char c = s[i];
+            if (q && c == '"') {
+                i++;
+                break;
+            }
+            if (!q && (c == ';' || is_ws(c)))
+                break;
+            if (q && c == '\\' && i + 1 < n)
+                c = s[++i];
+            if (isb) {
+                if (vlen >= 70U)
+                    return; /* RFC 2046: at most 70 */
+                dst[vlen] = c;
+            }
+            vlen++;
+        }
+        while (i < n && s[i] != ';')
+            i++;
+        if (isb) {
+            if (vlen == 0U)
+                return;
+            mm->boundary_len[mm->depth] = (uint8_t)vlen;
+            mm->ctype = CT_MULTI;
+            return;
+        }
+    }
+}
+
+static void header_done(cmdmail_mime_t *mm)
+{
+    const char *s = mm->line;
+    size_t n = mm->line_len, k = 0;
+    while (k < n && s[k] != ':')
+        k++;
+    if (k == n)
+        return;
+    {
+        const char *name = s;
+        size_t nlen = k;
+        const char *v = s + k + 1;
+        size_t vlen = n - k - 1;
+        trim(&name, &nlen);
+        trim(&v, &vlen);
+        if (word_eq(name, nlen, "content-type")) {
+            parse_ctype(mm, v, vlen);
+        } else if (word_eq(name, nlen, "content-transfer-encoding")) {
+            if (word_eq(v, vlen, "quoted-printable"))
+                mm->te = TE_QP;
+            else if (word_eq(v, vlen, "base64"))
+                mm->te = TE_B64;
+            else if (word_eq(v, vlen, "7bit") || word_eq(v, vlen, "8bit") || word_eq(v, vlen, "binary"))
+                mm->te = TE_ID;
+            else
+                mm->te = TE_BAD;
+        }
+    }
+}
+
+static void entity_begin(cmdmail_mime_t *mm)
+{
+    mm->state = ST_HDR;
+    mm->bol = true;
+    mm->line_len = 0;
+    mm->ctype = CT_TEXT;
+    mm->te = TE_ID;
+}
+
+static void body_begin(cmdmail_mime_t *mm)
+{
+    mm->state = ST_BODY;
+    mm->kind = K_SKIP;
+    mm->raw_len = 0;
+    mm->raw_stream = false;
+    mm->line_len = 0;
+    mm->too_long = false;
+    mm->cr_pend = false;
+    mm->qp_state = QP_NORM;
+    mm->b64_n = 0;
+    mm->b64_pad = 0;
+    mm->b64_acc = 0;
+    if (mm->ctype == CT_MULTI)
+        mm->depth++; /* its preamble is skipped */
+    else if (mm->ctype == CT_TEXT && mm->te != TE_BAD)
+        mm->kind = K_TEXT;
+}
+
+static void hdr_octet(cmdmail_mime_t *mm, char c)
+{
+    if (c == '\r')
+        return;
+    if (mm->bol) {
+        if (c == '\n') {
+            if (mm->line_len > 0U)
+                header_done(mm);
+            body_begin(mm);
+            return;
+        }
+        mm->bol = false;
+        if (!is_ws(c)) { /* not a continuation: the previous header is whole */
+            if (mm->line_len > 0U)
+                header_done(mm);
+            mm->line_len = 0;
+        }
+    }
+    if (c == '\n')
+        mm->bol = true;
+    else if (mm->line_len < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_len++] = c;
+}
+
+/* --- body lines ------------------------------------------------------------------ */
+
+/* raw[] holds a whole line: a boundary of an enclosing multipart? */
+static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    size_t n = mm->raw_len;
+    unsigned i;
+    while (n > 0U && (is_ws(mm->raw[n - 1]) || mm->raw[n - 1] == '\r'))
+        n--;
+    if (n < 3U || mm->raw[0] != '-' || mm->raw[1] != '-')
+        return false;
+    for (i = mm->depth; i-- > 0U;) {
+        size_t bl = mm->boundary_len[i];
+        bool close;
+        if (n != 2U + bl && n != 4U + bl)
+            continue;
+        if (memcmp(mm->raw + 2, mm->boundary[i], bl) != 0)
+            continue;
+        close = n == 4U + bl;
+        if (close && (mm->raw[2 + bl] != '-' || mm->raw[3 + bl] != '-'))
+            continue;
+        if (mm->kind == K_TEXT)
+            text_end(mm, fn, ctx);
+        if (close) { /* the epilogue is skipped */
+            mm->depth = (uint8_t)i;
+            mm->kind = K_SKIP;
+        } else {
+            mm->depth = (uint8_t)(i + 1U);
+            entity_begin(mm);
+        }
+        return true;
+    }
+    return false;
+}
+
+static void body_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    size_t i;
+    if (mm->raw_stream) { /* this line is too long or does not start like a boundary */
+        if (mm->kind == K_TEXT)
+            text_octet(mm, c, fn, ctx);
+        if (c == '\n')
+            mm->raw_stream = false;
+        return;
+    }
+    if (c == '\n') {
+        if (!boundary_line(mm, fn, ctx)) {
+            for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
+                text_octet(mm, mm->raw[i], fn, ctx);
+            if (mm->kind == K_TEXT)
+                text_octet(mm, c, fn, ctx);
+        }
+        mm->raw_len = 0;
+        return;
+    }
+    if (mm->raw_len < CMDMAIL_MIME_RAW_MAX && (mm->raw_len > 0U || c == '-')) {
+        mm->raw[mm->raw_len++] = c;
+        return;
+    }
+    for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
+        text_octet(mm, mm->raw[i], fn, ctx);
+    mm->raw_len = 0;
+    mm->raw_stream = true;
+    if (mm->kind == K_TEXT)
+        text_octet(mm, c, fn, ctx);
+}
+
+void cmdmail_mime_reset(cmdmail_mime_t *mm)
+{
+    memset(mm, 0, sizeof(*mm));
+    entity_begin(mm);
+}
+
+void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail_line_fn fn, void *ctx)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        if (mm->state == ST_HDR)
+            hdr_octet(mm, data[i]);
+        else if (mm->kind == K_SKIP && mm->depth == 0U)
+            return; /* nothing can follow that is delivered */
+        else
+            body_octet(mm, data[i], fn, ctx);
+    }
+}
+
+void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->state == ST_BODY && (mm->raw_len > 0U || mm->raw_stream))
+        body_octet(mm, '\n', fn, ctx); /* the last line, without its LF */
+    if (mm->state == ST_BODY && mm->kind == K_TEXT)
+        text_end(mm, fn, ctx);
+}
