@@ -38,7 +38,10 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32); }
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | ((uint64_t)get32(p + 4) << 32);
+}
 
 /* CRC-32 (IEEE 802.3, reflected), bitwise: a table would cost 1 KB of flash. */
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
@@ -60,7 +63,10 @@ static uint32_t record_crc(const uint8_t *r)
 }
 
 /* Whether a was written after b (generations wrap). */
-static bool newer(uint32_t a, uint32_t b) { return (uint32_t)(a - b) - 1U < 0x7FFFFFFFU; }
+static bool newer(uint32_t a, uint32_t b)
+{
+    return (uint32_t)(a - b) - 1U < 0x7FFFFFFFU;
+}
 
 static bool record_valid(const uint8_t *r)
 {
@@ -140,9 +146,9 @@ static void seen_add(cmdmail_t *m)
 
 const char *cmdmail_verdict_str(cmdmail_verdict_t v)
 {
-    static const char *const names[CMDMAIL_VERDICT_COUNT_] = {
-        "accepted", "unsigned", "invalid", "wrong device", "replayed",
-        "expired", "oversized", "incomplete", "NV error"};
+    static const char *const names[CMDMAIL_VERDICT_COUNT_] = {"accepted",     "unsigned",   "invalid",
+                                                              "wrong device", "replayed",   "expired",
+                                                              "oversized",    "incomplete", "NV error"};
     return (unsigned)v < (unsigned)CMDMAIL_VERDICT_COUNT_ ? names[v] : "?";
 }
 
@@ -158,9 +164,8 @@ static bool device_id_ok(const char *id)
     size_t i;
     for (i = 0; id[i] != '\0'; i++) {
         char c = id[i];
-        if (i >= CMDMAIL_DEVICE_MAX_LEN ||
-            !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
+        if (i >= CMDMAIL_DEVICE_MAX_LEN || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                             (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return false;
     }
     return i > 0U;
@@ -181,7 +186,8 @@ bool cmdmail_setup(cmdmail_t *m, const cmdmail_config_t *cfg, cmdmail_result_t *
     m->cfg = *cfg;
     if (mbedtls_md_setup(&m->md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) != 0)
         return false;
-    if (!cfg->nv.read(cfg->nv.ctx, 0, r[0], sizeof(r[0])) || !cfg->nv.read(cfg->nv.ctx, 1, r[1], sizeof(r[1])))
+    if (!cfg->nv.read(cfg->nv.ctx, 0, r[0], sizeof(r[0])) ||
+        !cfg->nv.read(cfg->nv.ctx, 1, r[1], sizeof(r[1])))
         return false;
     v0 = record_valid(r[0]);
     v1 = record_valid(r[1]);

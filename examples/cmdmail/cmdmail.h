@@ -22,7 +22,27 @@
  * Guarantee: a block's commands run at most once (its Seq is persisted before
  * they are handed out) and are never lost silently: a power cut between
  * cmdmail_msg_end() and cmdmail_commands_done() leaves a pending Seq that
- * cmdmail_setup() reports on the next boot (res_pending).
+ * cmdmail_setup() reports on the next boot (res->pending_seq).
+ *
+ * Every NV write carries the whole state (last_seq, pending_seq, seen UIDs)
+ * into the slot not holding the current state, with generation + 1; a cut
+ * write leaves that slot invalid (CRC) and the other one loaded. A power cut:
+ *  - before verify (during RETR, or in cmdmail_msg_end() before its write):
+ *    nothing was written and nothing ran; the message is not seen, so it is
+ *    fetched and verified again, and runs then.
+ *  - during the write in cmdmail_msg_end(): either the old state (as above)
+ *    or the new one (as below).
+ *  - after persist (cmdmail_msg_end() returned ACCEPTED), before or during the
+ *    commands: last_seq = pending_seq = Seq and the UID seen are durable; the
+ *    next cmdmail_setup() reports pending_seq = Seq. The commands ran wholly,
+ *    partly or not at all; they never run again (the Seq is a replay now).
+ *  - during cmdmail_commands_done(): the same, or as after done.
+ *  - after done: pending_seq = 0; nothing is reported; the Seq stays refused.
+ *  - during cmdmail_flush(): the seen UIDs of this poll are lost or written;
+ *    lost ones are fetched again and refused (REPLAYED, UNSIGNED, ...).
+ *    A flush writes last_seq and pending_seq unchanged, so either slot has them.
+ * The seen set holds CMDMAIL_SEEN_MAX digests; when full the oldest goes,
+ * which costs a download again, never a second run (the Seq check refuses it).
  */
 #ifndef CMDMAIL_H
 #define CMDMAIL_H
@@ -187,8 +207,10 @@ void cmdmail_msg_data(cmdmail_t *m, const char *data, size_t len);
 /**
  * The message ended. @p complete: RETR reported POP3_OK. For
  * CMDMAIL_ACCEPTED the new last Seq and a pending mark are written to NV
- * before this returns (CMDMAIL_NV_ERROR if that failed). Every other verdict
- * but INCOMPLETE marks the UID as seen (persisted by cmdmail_flush()).
+ * before this returns, with the UID marked seen (CMDMAIL_NV_ERROR if that
+ * failed: nothing runs, the UID is not marked, the message is tried again).
+ * Every other verdict but INCOMPLETE marks the UID as seen (persisted by
+ * cmdmail_flush()).
  */
 cmdmail_verdict_t cmdmail_msg_end(cmdmail_t *m, bool complete, cmdmail_result_t *res);
 /** Command @p i of the accepted block (NUL-terminated), or NULL. */

@@ -13,9 +13,15 @@
 /* block_state: outside, expecting a field (in order), or finished. */
 enum { BS_NONE = 0, BS_DEVICE, BS_SEQ, BS_EXP, BS_CMD1, BS_CMD, BS_END, BS_DONE, BS_INVALID };
 
-static bool is_ws(char c) { return c == ' ' || c == '\t'; }
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
 
 static bool name_eq(const char *s, size_t n, const char *w)
 {
@@ -88,8 +94,8 @@ static bool device_ok(const char *v, size_t n)
         return false;
     for (i = 0; i < n; i++) {
         char c = v[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-'))
             return false;
     }
     return true;
@@ -127,29 +133,41 @@ static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, si
     char num[20];
     uint8_t st = m->block_state;
     if (name_eq(name, nlen, "device") && st == BS_DEVICE) {
-        if (!device_ok(v, n))
-            { invalid(m, "bad Device value"); return; }
+        if (!device_ok(v, n)) {
+            invalid(m, "bad Device value");
+            return;
+        }
         memcpy(m->device, v, n);
         m->device[n] = '\0';
         m->block_state = mac_feed(m, "device:", v, n) ? BS_SEQ : BS_INVALID;
     } else if (name_eq(name, nlen, "seq") && st == BS_SEQ) {
-        if (!parse_dec(v, n, false, &m->seq) || m->seq == 0U)
-            { invalid(m, "bad Seq value"); return; }
+        if (!parse_dec(v, n, false, &m->seq) || m->seq == 0U) {
+            invalid(m, "bad Seq value");
+            return;
+        }
         m->block_state = mac_feed(m, "seq:", v, n) ? BS_EXP : BS_INVALID;
     } else if (name_eq(name, nlen, "expires") && st == BS_EXP) {
-        if (!parse_dec(v, n, true, &m->expires))
-            { invalid(m, "bad Expires value"); return; }
+        if (!parse_dec(v, n, true, &m->expires)) {
+            invalid(m, "bad Expires value");
+            return;
+        }
         m->have_expires = true;
         m->block_state = mac_feed(m, "expires:", num, fmt_dec(m->expires, num)) ? BS_CMD1 : BS_INVALID;
     } else if (name_eq(name, nlen, "cmd") && (st == BS_EXP || st == BS_CMD1 || st == BS_CMD)) {
         size_t i;
-        if (m->ncmds >= CMDMAIL_MAX_CMDS)
-            { invalid(m, "too many Cmd lines"); return; }
-        if (n == 0U || n > CMDMAIL_CMD_MAX_LEN)
-            { invalid(m, "bad Cmd length"); return; }
+        if (m->ncmds >= CMDMAIL_MAX_CMDS) {
+            invalid(m, "too many Cmd lines");
+            return;
+        }
+        if (n == 0U || n > CMDMAIL_CMD_MAX_LEN) {
+            invalid(m, "bad Cmd length");
+            return;
+        }
         for (i = 0; i < n; i++) {
-            if (v[i] < 0x20 || v[i] > 0x7E)
-                { invalid(m, "bad Cmd octet"); return; }
+            if (v[i] < 0x20 || v[i] > 0x7E) {
+                invalid(m, "bad Cmd octet");
+                return;
+            }
         }
         memcpy(m->cmds[m->ncmds], v, n);
         m->cmds[m->ncmds++][n] = '\0';
@@ -158,9 +176,15 @@ static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, si
         check_mac(m, v, n);
     } else if (name_eq(name, nlen, "device") || name_eq(name, nlen, "seq") ||
                name_eq(name, nlen, "expires") || name_eq(name, nlen, "cmd") || name_eq(name, nlen, "mac")) {
-        { invalid(m, "field out of order or repeated"); return; }
+        {
+            invalid(m, "field out of order or repeated");
+            return;
+        }
     } else {
-        { invalid(m, "unknown field"); return; }
+        {
+            invalid(m, "unknown field");
+            return;
+        }
     }
     if (m->block_state == BS_INVALID && m->reason == NULL)
         m->reason = "HMAC error";
@@ -170,8 +194,10 @@ static void block_begin(cmdmail_t *m)
 {
     static const char v1[] = "pop3-command-v1\n";
     if (mbedtls_md_hmac_starts(&m->md, m->cfg.key, m->cfg.key_len) != 0 ||
-        mbedtls_md_hmac_update(&m->md, (const unsigned char *)v1, sizeof(v1) - 1U) != 0)
-        { invalid(m, "HMAC error"); return; }
+        mbedtls_md_hmac_update(&m->md, (const unsigned char *)v1, sizeof(v1) - 1U) != 0) {
+        invalid(m, "HMAC error");
+        return;
+    }
     m->block_state = BS_DEVICE;
 }
 
@@ -211,17 +237,23 @@ void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
     if (!open || len == 0U)
         return; /* text around the block; empty lines inside it */
     if (len == sizeof(END_LINE) - 1U && memcmp(line, END_LINE, len) == 0) {
-        if (m->block_state != BS_END)
-            { invalid(m, "END before Mac"); return; }
+        if (m->block_state != BS_END) {
+            invalid(m, "END before Mac");
+            return;
+        }
         m->block_state = BS_DONE;
         return;
     }
-    if (m->block_state == BS_END)
-        { invalid(m, "line after Mac"); return; }
+    if (m->block_state == BS_END) {
+        invalid(m, "line after Mac");
+        return;
+    }
     for (k = 0; k < len && line[k] != ':'; k++)
         ;
-    if (k == len || k == 0U)
-        { invalid(m, "not a field line"); return; }
+    if (k == len || k == 0U) {
+        invalid(m, "not a field line");
+        return;
+    }
     /* the value: outer blanks removed, inner runs of blanks become one space */
     for (i = k + 1U; i < len; i++) {
         if (is_ws(line[i])) {

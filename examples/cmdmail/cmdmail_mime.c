@@ -14,9 +14,15 @@ enum { K_SKIP = 0, K_TEXT };
 enum { CT_TEXT = 0, CT_MULTI, CT_OTHER };
 enum { TE_ID = 0, TE_QP, TE_B64, TE_BAD };
 
-static bool is_ws(char c) { return c == ' ' || c == '\t'; }
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
-static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
 
 /* Case-insensitive: s[0..n) equals the lower-case word w. */
 static bool word_eq(const char *s, size_t n, const char *w)

@@ -10,12 +10,12 @@
 #include "cmdmail_macs.h"
 
 static int failures;
-#define CHECK(c)                                                        \
-    do {                                                                \
-        if (!(c)) {                                                     \
-            printf("FAIL %s:%d: %s [%s]\n", __FILE__, __LINE__, #c, cur); \
-            failures++;                                                 \
-        }                                                               \
+#define CHECK(c)                                                                                             \
+    do {                                                                                                     \
+        if (!(c)) {                                                                                          \
+            printf("FAIL %s:%d: %s [%s]\n", __FILE__, __LINE__, #c, cur);                                    \
+            failures++;                                                                                      \
+        }                                                                                                    \
     } while (0)
 static const char *cur = "";
 
@@ -83,7 +83,8 @@ static bool setup(cmdmail_t *m, ram_nv_t *nv, bool with_clock, cmdmail_result_t 
 }
 
 /* mode: 0 whole, 1..len-1 split there, len+1 one octet at a time */
-static cmdmail_verdict_t feed(cmdmail_t *m, const char *uid, const char *msg, size_t mode, cmdmail_result_t *res)
+static cmdmail_verdict_t feed(cmdmail_t *m, const char *uid, const char *msg, size_t mode,
+                              cmdmail_result_t *res)
 {
     size_t len = strlen(msg), i;
     cmdmail_msg_begin(m, uid, uid ? strlen(uid) : 0);
@@ -133,8 +134,9 @@ static void expect(const char *name, const char *msg, cmdmail_verdict_t want, co
 #define E "-----END POP3 COMMAND-----\n"
 #define BASIC B "Device: lamp-0042\nSeq: 1017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\n" E
 #define H "From: op@example.org\nSubject: cmd\n\n"
-#define MP(ct1, body1) \
-    "Content-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\nContent-Type: " ct1 "\r\n\r\n" body1 "--zz--\r\n"
+#define MP(ct1, body1)                                                                                       \
+    "Content-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n--zz\r\nContent-Type: " ct1 "\r\n\r\n" body1      \
+    "--zz--\r\n"
 
 static void b64(const char *in, char *out) /* the tests' own encoder, 60 columns */
 {
@@ -166,17 +168,22 @@ static void messages(void)
     int i;
     expect("plain LF", H BASIC, CMDMAIL_ACCEPTED, "relay 1 on", 2);
     expect("CRLF, greeting, footer, trailing blanks",
-           "Subject: x\r\n\r\nHello,\r\n\r\n-----BEGIN POP3 COMMAND-----  \r\nDevice: lamp-0042 \t\r\nSeq: 1017\r\n\r\n"
-           "Cmd: relay 1 on\r\nCmd: report   \r\nMac: " MAC_BASIC "\r\n-----END POP3 COMMAND-----\r\n-- \r\nfooter\r\n",
+           "Subject: x\r\n\r\nHello,\r\n\r\n-----BEGIN POP3 COMMAND-----  \r\nDevice: lamp-0042 \t\r\nSeq: "
+           "1017\r\n\r\n"
+           "Cmd: relay 1 on\r\nCmd: report   \r\nMac: " MAC_BASIC
+           "\r\n-----END POP3 COMMAND-----\r\n-- \r\nfooter\r\n",
            CMDMAIL_ACCEPTED, "relay 1 on", 2);
-    expect("quoted", H "> " B ">> Device: lamp-0042\n> > Seq: 1017\n>\n> Cmd: relay 1 on\n>Cmd: report\n> Mac: " MAC_BASIC
-                       "\n> " E,
+    expect("quoted",
+           H "> " B
+             ">> Device: lamp-0042\n> > Seq: 1017\n>\n> Cmd: relay 1 on\n>Cmd: report\n> Mac: " MAC_BASIC
+             "\n> " E,
            CMDMAIL_ACCEPTED, "relay 1 on", 2);
     expect("names in any case, blanks collapsed",
-           H B "DEVICE:lamp-0042\nseq:    1024\ncmd:  set \t a    b  \nmAc: " MAC_SPACES "\n" E, CMDMAIL_ACCEPTED,
-           "set a b", 1);
+           H B "DEVICE:lamp-0042\nseq:    1024\ncmd:  set \t a    b  \nmAc: " MAC_SPACES "\n" E,
+           CMDMAIL_ACCEPTED, "set a b", 1);
     expect("quoted-printable with soft breaks",
-           "Content-Transfer-Encoding: quoted-printable\r\n\r\n-----BEGIN POP3 COMMAND=\r\n-----\r\nDevice=3A lamp-0042\r\n"
+           "Content-Transfer-Encoding: quoted-printable\r\n\r\n-----BEGIN POP3 "
+           "COMMAND=\r\n-----\r\nDevice=3A lamp-0042\r\n"
            "Seq: 10=\r\n17\r\nCmd: relay 1 on=20=20\r\nCmd: report\r\nMac: 3a570f4344b0cfd231556a83f1=\r\n"
            "adfa2442aea08e55ad575204014875bd7e0802\r\n-----END POP3 COMMAND-----\r\n",
            CMDMAIL_ACCEPTED, "relay 1 on", 2);
@@ -186,22 +193,26 @@ static void messages(void)
     enc[100] = '*';
     snprintf(buf, sizeof(buf), "Content-Transfer-Encoding: base64\r\n\r\n%s", enc);
     expect("broken base64 in the block", buf, CMDMAIL_INVALID, NULL, 0);
-    snprintf(buf, sizeof(buf),
-             "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\nContent-Type: multipart/alternative; "
-             "boundary=i\r\n\r\n--i\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--i\r\nContent-Type: text/plain; "
-             "charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s--i--\r\n--o\r\nContent-Type: "
-             "application/pdf\r\n\r\nJVBERi0=\r\n--o--\r\n",
-             enc);
+    snprintf(
+        buf, sizeof(buf),
+        "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\nContent-Type: multipart/alternative; "
+        "boundary=i\r\n\r\n--i\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--i\r\nContent-Type: "
+        "text/plain; "
+        "charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s--i--\r\n--o\r\nContent-Type: "
+        "application/pdf\r\n\r\nJVBERi0=\r\n--o--\r\n",
+        enc);
     expect("broken base64 in a nested text/plain part", buf, CMDMAIL_INVALID, NULL, 0);
     b64(BASIC, enc);
-    snprintf(buf, sizeof(buf),
-             "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\nContent-Type: multipart/alternative; "
-             "boundary=i\r\n\r\n--i\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: "
-             "base64\r\n\r\n%s--i\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--i--\r\n--o--\r\n",
-             enc);
+    snprintf(
+        buf, sizeof(buf),
+        "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n--o\r\nContent-Type: multipart/alternative; "
+        "boundary=i\r\n\r\n--i\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: "
+        "base64\r\n\r\n%s--i\r\nContent-Type: text/html\r\n\r\n<p>x</p>\r\n--i--\r\n--o--\r\n",
+        enc);
     expect("nested multipart, block in the text/plain part", buf, CMDMAIL_ACCEPTED, "relay 1 on", 2);
     expect("block in a text/html part", MP("text/html", BASIC), CMDMAIL_UNSIGNED, NULL, 0);
-    expect("block in an attachment", MP("application/octet-stream; name=cmd.txt", BASIC), CMDMAIL_UNSIGNED, NULL, 0);
+    expect("block in an attachment", MP("application/octet-stream; name=cmd.txt", BASIC), CMDMAIL_UNSIGNED,
+           NULL, 0);
     expect("block in the headers", "X-Cmd: " BASIC "\n\nhello\n", CMDMAIL_UNSIGNED, NULL, 0);
     expect("block cut by a part boundary",
            "Content-Type: multipart/mixed; boundary=zz\n\n--zz\n\n" B "Device: lamp-0042\nSeq: 1017\n--zz\n\n"
@@ -224,7 +235,8 @@ static void messages(void)
     snprintf(buf, sizeof(buf), H ">>>>   " B "X: %.250s   \t\n", line);
     expect("256-octet line after normalisation is a block line", buf, CMDMAIL_INVALID, NULL, 0);
     expect("broken quoted-printable changes the command",
-           "Content-Transfer-Encoding: quoted-printable\n\n" B "Device: lamp-0042\nSeq: 1017\nCmd: relay 1 on=Z\n"
+           "Content-Transfer-Encoding: quoted-printable\n\n" B
+           "Device: lamp-0042\nSeq: 1017\nCmd: relay 1 on=Z\n"
            "Cmd: report\nMac: " MAC_BASIC "\n" E,
            CMDMAIL_INVALID, NULL, 0);
 }
@@ -235,38 +247,49 @@ static void fields(void)
     static char buf[2048];
     char up[65], x128[129];
     int i;
-    expect("Device with a bad octet", F("lamp/0042", "Seq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Device of 33 octets", F("abcdefghijabcdefghijabcdefghijabc", "Seq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E),
+    expect("Device with a bad octet", F("lamp/0042", "Seq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E),
            CMDMAIL_INVALID, 0, 0);
+    expect("Device of 33 octets",
+           F("abcdefghijabcdefghijabcdefghijabc", "Seq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID,
+           0, 0);
     expect("Device empty", F("", "Seq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
     expect("Seq 0", F("lamp-0042", "Seq: 0\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Seq leading zero", F("lamp-0042", "Seq: 01017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\n" E),
+    expect("Seq leading zero",
+           F("lamp-0042", "Seq: 01017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\n" E),
            CMDMAIL_INVALID, 0, 0);
-    expect("Seq with a sign", F("lamp-0042", "Seq: +1017\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Seq 2^63", F("lamp-0042", "Seq: 9223372036854775808\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID,
+    expect("Seq with a sign", F("lamp-0042", "Seq: +1017\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID,
            0, 0);
+    expect("Seq 2^63", F("lamp-0042", "Seq: 9223372036854775808\nCmd: x\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
     expect("Seq 2^63-1", F("lamp-0042", "Seq: 9223372036854775807\nCmd: report\nMac: " MAC_MAXSEQ "\n" E),
            CMDMAIL_ACCEPTED, "report", 1);
     expect("Seq missing", F("lamp-0042", "Cmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Device not first", H B "Seq: 1017\nDevice: lamp-0042\nCmd: x\nMac: " MAC_BASIC "\n" E, CMDMAIL_INVALID,
-           0, 0);
+    expect("Device not first", H B "Seq: 1017\nDevice: lamp-0042\nCmd: x\nMac: " MAC_BASIC "\n" E,
+           CMDMAIL_INVALID, 0, 0);
     expect("Device repeated", F("lamp-0042", "Device: lamp-0042\nSeq: 1\nCmd: x\nMac: " MAC_BASIC "\n" E),
            CMDMAIL_INVALID, 0, 0);
-    expect("Expires after Cmd", F("lamp-0042", "Seq: 1020\nCmd: report\nExpires: 1798761599\nMac: " MAC_EXP_FUTURE "\n" E),
+    expect("Expires after Cmd",
+           F("lamp-0042", "Seq: 1020\nCmd: report\nExpires: 1798761599\nMac: " MAC_EXP_FUTURE "\n" E),
            CMDMAIL_INVALID, 0, 0);
-    expect("Expires not decimal", F("lamp-0042", "Seq: 1020\nExpires: 17987615x9\nCmd: report\nMac: " MAC_EXP_FUTURE "\n" E),
+    expect("Expires not decimal",
+           F("lamp-0042", "Seq: 1020\nExpires: 17987615x9\nCmd: report\nMac: " MAC_EXP_FUTURE "\n" E),
            CMDMAIL_INVALID, 0, 0);
     expect("Expires with leading zeros (canonical without)",
-           F("lamp-0042", "Seq: 1020\nExpires: 001798761599\nCmd: report\nMac: " MAC_EXP_FUTURE "\n" E), CMDMAIL_ACCEPTED,
-           "report", 1);
+           F("lamp-0042", "Seq: 1020\nExpires: 001798761599\nCmd: report\nMac: " MAC_EXP_FUTURE "\n" E),
+           CMDMAIL_ACCEPTED, "report", 1);
     expect("no Cmd", F("lamp-0042", "Seq: 1017\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Expires and no Cmd", F("lamp-0042", "Seq: 1020\nExpires: 1798761599\nMac: " MAC_EXP_FUTURE "\n" E),
-           CMDMAIL_INVALID, 0, 0);
-    expect("8 Cmd", F("lamp-0042", "Seq: 1023\nCmd: c0\nCmd: c1\nCmd: c2\nCmd: c3\nCmd: c4\nCmd: c5\nCmd: c6\nCmd: c7\n"
-                                   "Mac: " MAC_EIGHT "\n" E),
+    expect("Expires and no Cmd",
+           F("lamp-0042", "Seq: 1020\nExpires: 1798761599\nMac: " MAC_EXP_FUTURE "\n" E), CMDMAIL_INVALID, 0,
+           0);
+    expect("8 Cmd",
+           F("lamp-0042",
+             "Seq: 1023\nCmd: c0\nCmd: c1\nCmd: c2\nCmd: c3\nCmd: c4\nCmd: c5\nCmd: c6\nCmd: c7\n"
+             "Mac: " MAC_EIGHT "\n" E),
            CMDMAIL_ACCEPTED, "c0", 8);
-    expect("9 Cmd", F("lamp-0042", "Seq: 1023\nCmd: c0\nCmd: c1\nCmd: c2\nCmd: c3\nCmd: c4\nCmd: c5\nCmd: c6\nCmd: c7\n"
-                                   "Cmd: c8\nMac: " MAC_EIGHT "\n" E),
+    expect("9 Cmd",
+           F("lamp-0042",
+             "Seq: 1023\nCmd: c0\nCmd: c1\nCmd: c2\nCmd: c3\nCmd: c4\nCmd: c5\nCmd: c6\nCmd: c7\n"
+             "Cmd: c8\nMac: " MAC_EIGHT "\n" E),
            CMDMAIL_INVALID, 0, 0);
     memset(x128, 'x', 128);
     x128[128] = '\0';
@@ -274,14 +297,19 @@ static void fields(void)
     expect("Cmd of 128 octets", buf, CMDMAIL_ACCEPTED, x128, 1);
     snprintf(buf, sizeof(buf), F("lamp-0042", "Seq: 1025\nCmd: %sx\nMac: " MAC_LONGCMD "\n" E), x128);
     expect("Cmd of 129 octets", buf, CMDMAIL_INVALID, 0, 0);
-    expect("Cmd empty", F("lamp-0042", "Seq: 1017\nCmd:   \nCmd: report\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Cmd not ASCII", F("lamp-0042", "Seq: 1017\nCmd: relay 1 \xc3\xa9\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID,
-           0, 0);
-    expect("unknown field", F("lamp-0042", "Seq: 1017\nNote: hi\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("not a field line", F("lamp-0042", "Seq: 1017\nrelay 1 on\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("blank before the colon", F("lamp-0042", "Seq : 1017\nCmd: x\nMac: " MAC_BASIC "\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("Mac of 63 digits", F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: 3a570f4344b0cfd231556a83f1"
-                                              "adfa2442aea08e55ad575204014875bd7e080\n" E),
+    expect("Cmd empty", F("lamp-0042", "Seq: 1017\nCmd:   \nCmd: report\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
+    expect("Cmd not ASCII", F("lamp-0042", "Seq: 1017\nCmd: relay 1 \xc3\xa9\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
+    expect("unknown field", F("lamp-0042", "Seq: 1017\nNote: hi\nCmd: x\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
+    expect("not a field line", F("lamp-0042", "Seq: 1017\nrelay 1 on\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
+    expect("blank before the colon", F("lamp-0042", "Seq : 1017\nCmd: x\nMac: " MAC_BASIC "\n" E),
+           CMDMAIL_INVALID, 0, 0);
+    expect("Mac of 63 digits",
+           F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: 3a570f4344b0cfd231556a83f1"
+                          "adfa2442aea08e55ad575204014875bd7e080\n" E),
            CMDMAIL_INVALID, 0, 0);
     for (i = 0; i < 64; i++) {
         char c = MAC_BASIC[i];
@@ -293,17 +321,21 @@ static void fields(void)
     up[10] = up[10] == '0' ? '1' : '0';
     snprintf(buf, sizeof(buf), F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: %s\n" E), up);
     expect("Mac one digit off", buf, CMDMAIL_INVALID, 0, 0);
-    expect("a command changed", F("lamp-0042", "Seq: 1017\nCmd: relay 1 off\nCmd: report\nMac: " MAC_BASIC "\n" E),
+    expect("a command changed",
+           F("lamp-0042", "Seq: 1017\nCmd: relay 1 off\nCmd: report\nMac: " MAC_BASIC "\n" E),
            CMDMAIL_INVALID, 0, 0);
-    expect("line after Mac", F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\nCmd: x\n" E),
+    expect("line after Mac",
+           F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\nCmd: x\n" E),
            CMDMAIL_INVALID, 0, 0);
     expect("END missing", F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\nCmd: report\nMac: " MAC_BASIC "\n"),
            CMDMAIL_INVALID, 0, 0);
     expect("END before Mac", F("lamp-0042", "Seq: 1017\nCmd: relay 1 on\n" E), CMDMAIL_INVALID, 0, 0);
-    expect("other key", F("lamp-0042", "Seq: 1022\nCmd: report\nMac: " MAC_WRONG_KEY "\n" E), CMDMAIL_INVALID, 0, 0);
+    expect("other key", F("lamp-0042", "Seq: 1022\nCmd: report\nMac: " MAC_WRONG_KEY "\n" E), CMDMAIL_INVALID,
+           0, 0);
     expect("other device", H B "Device: lamp-0043\nSeq: 1021\nCmd: report\nMac: " MAC_OTHER_DEV "\n" E,
            CMDMAIL_WRONG_DEVICE, 0, 0);
-    expect("BEGIN text not exact", H "-----BEGIN POP3 COMMAND ----\nDevice: lamp-0042\n", CMDMAIL_UNSIGNED, 0, 0);
+    expect("BEGIN text not exact", H "-----BEGIN POP3 COMMAND ----\nDevice: lamp-0042\n", CMDMAIL_UNSIGNED, 0,
+           0);
 }
 
 #define NEXT H B "Device: lamp-0042\nSeq: 1018\nCmd: report\nMac: " MAC_NEXT "\n" E
@@ -353,7 +385,8 @@ static void policy(void)
     CHECK(cmdmail_seen(&m, "o1", 2));
     /* just at the limit it is scanned */
     cmdmail_msg_begin(&m, "o2", 2);
-    cmdmail_msg_data(&m, EXP("1020", "1798761599", MAC_EXP_FUTURE), strlen(EXP("1020", "1798761599", MAC_EXP_FUTURE)));
+    cmdmail_msg_data(&m, EXP("1020", "1798761599", MAC_EXP_FUTURE),
+                     strlen(EXP("1020", "1798761599", MAC_EXP_FUTURE)));
     for (i = 0; i < 3; i++)
         cmdmail_msg_data(&m, big, sizeof(big));
     cmdmail_msg_data(&m, big, sizeof(big) - strlen(EXP("1020", "1798761599", MAC_EXP_FUTURE)));
@@ -363,7 +396,8 @@ static void policy(void)
         size_t j;
         CHECK(cmdmail_verdict_str((cmdmail_verdict_t)i)[0] != '?');
         for (j = 0; j < i; j++)
-            CHECK(strcmp(cmdmail_verdict_str((cmdmail_verdict_t)i), cmdmail_verdict_str((cmdmail_verdict_t)j)) != 0);
+            CHECK(strcmp(cmdmail_verdict_str((cmdmail_verdict_t)i),
+                         cmdmail_verdict_str((cmdmail_verdict_t)j)) != 0);
     }
     CHECK(strcmp(cmdmail_verdict_str(CMDMAIL_VERDICT_COUNT_), "?") == 0);
     printf("ok   policy (expiry, replay, incomplete, oversized) if no FAIL above\n");
@@ -418,7 +452,8 @@ static void nv_state(void)
     CHECK(cmdmail_cmd(&m, 0) == NULL && !cmdmail_seen(&m, "u-cut", 5) && res.last_seq == 1018);
     cmdmail_free(&m);
     CHECK(setup(&m, &nv, false, &res) && res.last_seq == 1018 && res.pending_seq == 0);
-    CHECK(feed(&m, "u-cut", EXP("1019", "1000", MAC_EXP_PAST), 0, &res) == CMDMAIL_ACCEPTED); /* tried again */
+    CHECK(feed(&m, "u-cut", EXP("1019", "1000", MAC_EXP_PAST), 0, &res) ==
+          CMDMAIL_ACCEPTED); /* tried again */
     cmdmail_free(&m);
     /* both slots broken: a fresh state */
     memset(nv.slot[0], 0, sizeof(nv.slot[0]));

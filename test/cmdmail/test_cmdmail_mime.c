@@ -76,13 +76,15 @@ int main(void)
     check("no headers at all", "\nbody\n", "body|#");
     check("folded Content-Type", "Content-Type: text/html;\r\n charset=us-ascii\r\n\r\nhtml\r\n", "");
     check("unfolded Content-Type text/plain",
-          "Content-Type:\r\n text/plain;\r\n\tcharset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n",
+          "Content-Type:\r\n text/plain;\r\n\tcharset=utf-8\r\nContent-Transfer-Encoding: "
+          "quoted-printable\r\n\r\na=3Db\r\n",
           "a=b|#");
     check("qp soft breaks and escapes",
           "Content-Transfer-Encoding: Quoted-Printable\n\nab=\ncd=\r\nef=20\nx=4a=4B\n", "abcdef |xJK|#");
-    check("qp invalid escapes kept", "Content-Transfer-Encoding: quoted-printable\n\na=zz=4\nb=\n", "a=zz=4|b|#");
-    check("qp '=' with padding before line end", "Content-Transfer-Encoding: quoted-printable\n\na= \t\nb=  x\n",
-          "ab=  x|#");
+    check("qp invalid escapes kept", "Content-Transfer-Encoding: quoted-printable\n\na=zz=4\nb=\n",
+          "a=zz=4|b|#");
+    check("qp '=' with padding before line end",
+          "Content-Transfer-Encoding: quoted-printable\n\na= \t\nb=  x\n", "ab=  x|#");
     check("qp escape open at the end", "Content-Transfer-Encoding: quoted-printable\n\nab=4", "ab=4|#");
     check("base64", "Content-Transfer-Encoding: base64\n\naGVs\nbG8K d29y\r\nbGQ=\n", "hello|world|#");
     check("base64 two pads", "Content-Transfer-Encoding: base64\n\nYWJjZA==\n", "abcd|#");
@@ -94,11 +96,12 @@ int main(void)
           "--b1\r\nContent-Type: text/html\r\n\r\nhtml\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
           "\r\nbin\r\n--b1\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--b1--\r\nepilogue\r\n",
           "one|#two|#");
-    check("nested multipart, base64 inside, padding after boundary",
-          "Content-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative;\n"
-          " boundary=\"in ner\"\n\n--in ner  \nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
-          "aGk=\n--in ner\nContent-Type: text/html\n\n<p>hi</p>\n--in ner--\n--outer\n\nlast\n--outer--",
-          "hi|#last|#");
+    check(
+        "nested multipart, base64 inside, padding after boundary",
+        "Content-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative;\n"
+        " boundary=\"in ner\"\n\n--in ner  \nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        "aGk=\n--in ner\nContent-Type: text/html\n\n<p>hi</p>\n--in ner--\n--outer\n\nlast\n--outer--",
+        "hi|#last|#");
     check("outer boundary closes inner parts",
           "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed; boundary=i\n\n"
           "--i\n\ninner\n--o\n\nafter\n--o--\n",
