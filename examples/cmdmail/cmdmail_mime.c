@@ -164,16 +164,6 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
         out_octet(mm, c, fn, ctx);
 }
 
-/* An escape still open when the part ends is kept as it is. */
-static void qp_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
-{
-    if (mm->qp_state == QP_EQ || mm->qp_state == QP_EQX)
-        out_octet(mm, '=', fn, ctx);
-    if (mm->qp_state == QP_EQX)
-        out_octet(mm, (char)mm->qp_x, fn, ctx);
-    mm->qp_state = QP_NORM;
-}
-
 static int b64val(char c)
 {
     if (c >= 'A' && c <= 'Z')
@@ -228,8 +218,8 @@ static bool b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 /* The text part ends: what is pending becomes a last line, then line == NULL. */
 static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->te == TE_QP)
-        qp_end(mm, fn, ctx);
+    /* no quoted-printable escape is open here: the LF before a boundary, or
+     * the one cmdmail_mime_end() adds, has closed it */
     if (mm->cr_pend) {
         mm->cr_pend = false;
         out_char(mm, '\r');

@@ -356,6 +356,8 @@ static void policy(void)
     CHECK(res.seq == 1019 && res.last_seq == 0);
     clock_now = -1; /* clock unknown: Expires not checked */
     CHECK(feed(&m, "e2", EXP("1019", "1000", MAC_EXP_PAST), 0, &res) == CMDMAIL_ACCEPTED);
+    clock_now = 1798761600; /* one second late */
+    CHECK(feed(&m, "e3", EXP("1020", "1798761599", MAC_EXP_FUTURE), 0, &res) == CMDMAIL_EXPIRED);
     clock_now = 1798761599; /* the last second it is valid */
     CHECK(feed(&m, "e3", EXP("1020", "1798761599", MAC_EXP_FUTURE), 0, &res) == CMDMAIL_ACCEPTED);
     CHECK(cmdmail_commands_done(&m));
@@ -403,10 +405,38 @@ static void policy(void)
     printf("ok   policy (expiry, replay, incomplete, oversized) if no FAIL above\n");
 }
 
+static uint32_t gen_of_rec(const uint8_t *r)
+{
+    const uint8_t *p = r + 8;
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static uint32_t gen_of(const ram_nv_t *nv, int slot)
 {
     const uint8_t *p = nv->slot[slot] + 8;
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The record layout of cmdmail.c's comment, checked with the test's own CRC-32. */
+static void check_record(const uint8_t *r, uint32_t gen, uint64_t last)
+{
+    uint32_t crc = 0xFFFFFFFFu, stored;
+    uint64_t l = 0;
+    size_t i;
+    int b;
+    for (i = 0; i < CMDMAIL_NV_RECORD_LEN; i++) {
+        if (i >= 28 && i < 32)
+            continue;
+        crc ^= r[i];
+        for (b = 0; b < 8; b++)
+            crc = (crc & 1u) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+    }
+    stored = (uint32_t)r[28] | (uint32_t)r[29] << 8 | (uint32_t)r[30] << 16 | (uint32_t)r[31] << 24;
+    for (i = 0; i < 8; i++)
+        l |= (uint64_t)r[12 + i] << (8 * i);
+    CHECK(memcmp(r, "CMDm", 4) == 0 && r[4] == 1);
+    CHECK(stored == ~crc);
+    CHECK(gen_of_rec(r) == gen && l == last);
 }
 
 static void nv_state(void)
@@ -422,12 +452,14 @@ static void nv_state(void)
     CHECK(cmdmail_flush(&m) && nv.writes == 0); /* nothing changed: no write */
     CHECK(feed(&m, "u-accepted", H BASIC, 0, &res) == CMDMAIL_ACCEPTED);
     CHECK(nv.writes == 1 && nv.last_slot == 0 && gen_of(&nv, 0) == 1);
+    check_record(nv.slot[0], 1, 1017);
     cmdmail_free(&m);
     /* power cut during the commands: the next boot reports the pending Seq */
     CHECK(setup(&m, &nv, false, &res));
     CHECK(res.pending_seq == 1017 && res.last_seq == 1017);
     CHECK(cmdmail_seen(&m, "u-accepted", 10));
     CHECK(cmdmail_commands_done(&m) && nv.writes == 2 && nv.last_slot == 1 && gen_of(&nv, 1) == 2);
+    check_record(nv.slot[1], 2, 1017);
     cmdmail_free(&m);
     CHECK(setup(&m, &nv, false, &res));
     CHECK(res.pending_seq == 0 && res.last_seq == 1017);
