@@ -7,7 +7,7 @@
  *
  * Life of one poll:
  * @verbatim
- *   cmdmail_init(&m); cmdmail_setup(&m, &cfg)      once: loads the NV state
+ *   cmdmail_init(&m); cmdmail_setup(&m, &cfg, &res)  once: loads the NV state
  *   for each message (UIDL first):
  *     cmdmail_seen(&m, uid)   -> skip it (already handled), else RETR:
  *     cmdmail_msg_begin(&m, uid)

@@ -24,13 +24,13 @@ static const uint8_t KEY[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 
 
 typedef struct {
     uint8_t slot[2][CMDMAIL_NV_RECORD_LEN];
-    int writes, last_slot, fail_writes;
+    int writes, last_slot, fail_writes, fail_reads;
 } ram_nv_t;
 
 static bool nv_read(void *ctx, unsigned slot, uint8_t *buf, size_t len)
 {
     ram_nv_t *nv = ctx;
-    if (slot > 1 || len != CMDMAIL_NV_RECORD_LEN)
+    if (slot > 1 || len != CMDMAIL_NV_RECORD_LEN || nv->fail_reads)
         return false;
     memcpy(buf, nv->slot[slot], len);
     return true;
@@ -536,6 +536,9 @@ static void bad_setup(void)
     cfg.nv.write = NULL;
     CHECK(!cmdmail_setup(&m, &cfg, NULL));
     cfg.nv.write = nv_write;
+    nv.fail_reads = 1;
+    CHECK(!cmdmail_setup(&m, &cfg, NULL)); /* an NV read error is not a first boot */
+    nv.fail_reads = 0;
     CHECK(cmdmail_setup(&m, &cfg, NULL));
     cmdmail_free(&m);
 }
