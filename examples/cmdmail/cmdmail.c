@@ -147,8 +147,8 @@ static void seen_add(cmdmail_t *m)
 const char *cmdmail_verdict_str(cmdmail_verdict_t v)
 {
     static const char *const names[CMDMAIL_VERDICT_COUNT_] = {"accepted",     "unsigned",   "invalid",
-                                                              "wrong device", "replayed",   "expired",
-                                                              "oversized",    "incomplete", "NV error"};
+                                                              "wrong_device", "replayed",   "expired",
+                                                              "oversized",    "incomplete", "nv_error"};
     return (unsigned)v < (unsigned)CMDMAIL_VERDICT_COUNT_ ? names[v] : "?";
 }
 

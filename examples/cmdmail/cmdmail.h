@@ -146,12 +146,14 @@ typedef struct cmdmail_result {
 #define CMDMAIL_MIME_RAW_MAX 80U
 typedef struct cmdmail_mime {
     uint8_t state, kind, depth, te;      /* header/body; text or skipped; boundaries stacked; encoding */
-    uint8_t ctype;                       /* Content-Type of the entity whose headers are read */
-    bool bol, raw_stream, cr_pend, too_long;
-    uint8_t qp_state, qp_x, qp_ws;       /* quoted-printable: after '=', its first digit, spaces after '=' */
+    uint8_t ctype, hseen;                /* Content-Type of the entity whose headers are read; headers had */
+    bool bol, raw_stream, cr_pend;
+    bool qp_cr, qp_run;                  /* quoted-printable: CR seen; in a run of blanks */
+    uint8_t qp_state, qp_x;              /* after '=', its first digit */
+    uint16_t qp_eq, qp_ws;               /* line_n at the '=' and at the run of blanks */
     uint8_t b64_n, b64_pad;
     uint32_t b64_acc;
-    uint16_t line_len;                   /* decoded line (or unfolded header) in line[] */
+    uint16_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
     uint8_t raw_len;
     char line[CMDMAIL_LINE_MAX_LEN];
     char raw[CMDMAIL_MIME_RAW_MAX];

@@ -46,12 +46,12 @@ static bool mac_feed(cmdmail_t *m, const char *name, const char *v, size_t n)
            mbedtls_md_hmac_update(&m->md, (const unsigned char *)"\n", 1) == 0;
 }
 
-/* Decimal, no sign, at most 2^63-1; leading zeros only if @p zeros. */
-static bool parse_dec(const char *v, size_t n, bool zeros, uint64_t *out)
+/* Decimal, no sign, at most 2^63-1, no leading zero. */
+static bool parse_dec(const char *v, size_t n, uint64_t *out)
 {
     uint64_t x = 0;
     size_t i;
-    if (n == 0U || (!zeros && v[0] == '0' && n > 1U))
+    if (n == 0U || (v[0] == '0' && n > 1U))
         return false;
     for (i = 0; i < n; i++) {
         unsigned d;
@@ -64,19 +64,6 @@ static bool parse_dec(const char *v, size_t n, bool zeros, uint64_t *out)
     }
     *out = x;
     return true;
-}
-
-static size_t fmt_dec(uint64_t x, char *buf) /* buf: 20 octets */
-{
-    char tmp[20];
-    size_t n = 0, i;
-    do {
-        tmp[n++] = (char)('0' + (x % 10U));
-        x /= 10U;
-    } while (x != 0U);
-    for (i = 0; i < n; i++)
-        buf[i] = tmp[n - 1U - i];
-    return n;
 }
 
 static int hexval(char c)
@@ -130,7 +117,6 @@ static void check_mac(cmdmail_t *m, const char *v, size_t n)
 /* One field line "Name: value" of an open block, value normalised into v. */
 static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, size_t n)
 {
-    char num[20];
     uint8_t st = m->block_state;
     if (name_eq(name, nlen, "device") && st == BS_DEVICE) {
         if (!device_ok(v, n)) {
@@ -141,18 +127,18 @@ static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, si
         m->device[n] = '\0';
         m->block_state = mac_feed(m, "device:", v, n) ? BS_SEQ : BS_INVALID;
     } else if (name_eq(name, nlen, "seq") && st == BS_SEQ) {
-        if (!parse_dec(v, n, false, &m->seq) || m->seq == 0U) {
+        if (!parse_dec(v, n, &m->seq) || m->seq == 0U) {
             invalid(m, "bad Seq value");
             return;
         }
         m->block_state = mac_feed(m, "seq:", v, n) ? BS_EXP : BS_INVALID;
     } else if (name_eq(name, nlen, "expires") && st == BS_EXP) {
-        if (!parse_dec(v, n, true, &m->expires)) {
+        if (!parse_dec(v, n, &m->expires) || m->expires == 0U) {
             invalid(m, "bad Expires value");
             return;
         }
         m->have_expires = true;
-        m->block_state = mac_feed(m, "expires:", num, fmt_dec(m->expires, num)) ? BS_CMD1 : BS_INVALID;
+        m->block_state = mac_feed(m, "expires:", v, n) ? BS_CMD1 : BS_INVALID;
     } else if (name_eq(name, nlen, "cmd") && (st == BS_EXP || st == BS_CMD1 || st == BS_CMD)) {
         size_t i;
         if (m->ncmds >= CMDMAIL_MAX_CMDS) {

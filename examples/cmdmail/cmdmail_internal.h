@@ -12,11 +12,9 @@
 /*
  * One decoded line of a text/plain part, without its LF (or CR LF), at most
  * CMDMAIL_LINE_MAX_LEN octets; a longer line is reported once with too_long
- * set (and the first CMDMAIL_LINE_MAX_LEN octets). The decoder already drops
- * the line's leading run of spaces, tabs and '>' and does not count spaces
- * or tabs past the limit, so too_long means "too long after FORMAT.md's
- * normalisation". line == NULL: the current text part ended (a block must
- * not span parts).
+ * set (and the first CMDMAIL_LINE_MAX_LEN octets); the length is counted
+ * before the block parser's normalisation (FORMAT.md). line == NULL: the
+ * current text part ended (a block must not span parts).
  */
 typedef void (*cmdmail_line_fn)(void *ctx, const char *line, size_t len, bool too_long);
 

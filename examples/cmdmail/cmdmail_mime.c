@@ -47,24 +47,21 @@ static void trim(const char **s, size_t *n)
 
 /* --- decoded lines --------------------------------------------------------- */
 
+/* line_n counts the whole decoded line; only its first CMDMAIL_LINE_MAX_LEN
+ * octets are kept. Quoted-printable may take back octets (line_n = a mark). */
 static void deliver(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
-    fn(ctx, mm->line, mm->line_len, mm->too_long);
-    mm->line_len = 0;
-    mm->too_long = false;
+    bool too_long = mm->line_n > CMDMAIL_LINE_MAX_LEN;
+    fn(ctx, mm->line, too_long ? CMDMAIL_LINE_MAX_LEN : mm->line_n, too_long);
+    mm->line_n = 0;
 }
 
-/* Leading spaces, tabs and '>' are dropped here already, and spaces or tabs
- * past the limit are not counted, so that too_long means "longer than the
- * limit after the block parser's normalisation" (FORMAT.md). */
 static void out_char(cmdmail_mime_t *mm, char c)
 {
-    if (mm->line_len == 0 && !mm->too_long && (is_ws(c) || c == '>'))
-        return;
-    if (mm->line_len < CMDMAIL_LINE_MAX_LEN)
-        mm->line[mm->line_len++] = c;
-    else if (!is_ws(c))
-        mm->too_long = true;
+    if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_n] = c;
+    if (mm->line_n < UINT16_MAX)
+        mm->line_n++;
 }
 
 static void out_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
@@ -97,71 +94,67 @@ static int hexval(char c)
     return -1;
 }
 
-enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS, QP_EQCR };
+enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS };
 
-/* Invalid escapes are passed on as they are ("=" and what followed). */
+/* Quoted-printable, per encoded line as RFC 2045 says: its trailing spaces
+ * and tabs are removed, then a last '=' is a soft break; "=XX" is an octet and
+ * any other '=' is kept. Octets go to the line as they come and are taken
+ * back (line_n = mark) when they turn out to be padding or an escape. */
 static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    switch (mm->qp_state) {
-    case QP_EQ:
-        if (hexval(c) >= 0) {
-            mm->qp_x = (uint8_t)c;
-            mm->qp_state = QP_EQX;
-            return;
-        }
-        if (c == '\n') { /* soft line break */
+    if (mm->qp_cr) { /* CR LF ends the encoded line; a lone CR is text */
+        mm->qp_cr = false;
+        if (c != '\n') {
             mm->qp_state = QP_NORM;
-            return;
+            mm->qp_run = false;
+            out_char(mm, '\r');
         }
-        if (c == '\r' || is_ws(c)) { /* "=" CR LF, or transport padding after "=" */
-            mm->qp_state = c == '\r' ? QP_EQCR : QP_EQWS;
-            mm->qp_ws = 0;
-            return;
-        }
-        out_octet(mm, '=', fn, ctx);
-        break;
-    case QP_EQX:
-        mm->qp_state = QP_NORM;
-        if (hexval(c) >= 0) {
-            out_octet(mm, (char)(hexval((char)mm->qp_x) * 16 + hexval(c)), fn, ctx);
-            return;
-        }
-        out_octet(mm, '=', fn, ctx);
-        out_octet(mm, (char)mm->qp_x, fn, ctx);
-        break;
-    case QP_EQWS:
-        if (is_ws(c)) {
-            if (mm->qp_ws < 255U)
-                mm->qp_ws++;
-            return;
-        }
-        if (c == '\r') {
-            mm->qp_state = QP_EQCR;
-            return;
+    } else if (c == '\r') {
+        mm->qp_cr = true;
+        return;
+    }
+    if (c == '\n') {
+        if (mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) {
+            mm->line_n = mm->qp_eq; /* soft break: "=" and its padding go */
+        } else {
+            if (mm->qp_run)
+                mm->line_n = mm->qp_ws;
+            deliver(mm, fn, ctx);
         }
         mm->qp_state = QP_NORM;
-        if (c == '\n')
-            return;
-        out_octet(mm, '=', fn, ctx);
-        for (; mm->qp_ws > 0U; mm->qp_ws--) /* the padding was content after all */
-            out_octet(mm, ' ', fn, ctx);
-        out_octet(mm, ' ', fn, ctx);
-        break;
-    case QP_EQCR:
+        mm->qp_run = false;
+        return;
+    }
+    if (mm->qp_state == QP_EQ && hexval(c) >= 0) {
+        mm->qp_x = (uint8_t)c;
+        mm->qp_state = QP_EQX;
+        out_char(mm, c);
+        return;
+    }
+    if (mm->qp_state == QP_EQX && hexval(c) >= 0) {
+        mm->line_n = mm->qp_eq;
         mm->qp_state = QP_NORM;
-        if (c == '\n')
-            return;
-        out_octet(mm, '=', fn, ctx);
-        out_octet(mm, '\r', fn, ctx);
-        break;
-    default:
-        break;
+        out_octet(mm, (char)(hexval((char)mm->qp_x) * 16 + hexval(c)), fn, ctx);
+        return;
+    }
+    if ((mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) && is_ws(c)) {
+        mm->qp_state = QP_EQWS;
+        out_char(mm, c);
+        return;
     }
     mm->qp_state = QP_NORM;
-    if (c == '=')
+    if (is_ws(c)) {
+        if (!mm->qp_run)
+            mm->qp_ws = mm->line_n;
+        mm->qp_run = true;
+    } else {
+        mm->qp_run = false;
+    }
+    if (c == '=') {
+        mm->qp_eq = mm->line_n;
         mm->qp_state = QP_EQ;
-    else
-        out_octet(mm, c, fn, ctx);
+    }
+    out_char(mm, c);
 }
 
 static int b64val(char c)
@@ -179,31 +172,23 @@ static int b64val(char c)
     return -1;
 }
 
-/* false: not base64, the part is given up. */
-static bool b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+/* Base64 (FORMAT.md): characters outside the alphabet are ignored and the
+ * first '=' ends the data; an unpadded tail gives its complete octets. */
+static void b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    int v;
-    if (is_ws(c) || c == '\r' || c == '\n')
-        return true;
+    int v = b64val(c);
+    if (mm->b64_pad != 0U)
+        return;
     if (c == '=') {
-        if (mm->b64_n == 2U) { /* "xx==": one octet, one more '=' due */
-            out_octet(mm, (char)(mm->b64_acc >> 4), fn, ctx);
-            mm->b64_pad = 1;
-        } else if (mm->b64_n == 3U) {
-            out_octet(mm, (char)(mm->b64_acc >> 10), fn, ctx);
+        if (mm->b64_n >= 2U)
+            out_octet(mm, (char)((mm->b64_acc >> (mm->b64_n == 2U ? 4U : 10U)) & 0xFFU), fn, ctx);
+        if (mm->b64_n == 3U)
             out_octet(mm, (char)((mm->b64_acc >> 2) & 0xFFU), fn, ctx);
-        } else if (mm->b64_n == 0U && mm->b64_pad == 1U) {
-            mm->b64_pad = 0;
-        } else {
-            return false;
-        }
-        mm->b64_n = 0;
-        mm->b64_acc = 0;
-        return true;
+        mm->b64_pad = 1;
+        return;
     }
-    v = b64val(c);
-    if (v < 0 || mm->b64_pad != 0U)
-        return false;
+    if (v < 0)
+        return;
     mm->b64_acc = (mm->b64_acc << 6) | (uint32_t)v;
     if (++mm->b64_n == 4U) {
         out_octet(mm, (char)(mm->b64_acc >> 16), fn, ctx);
@@ -212,19 +197,20 @@ static bool b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
         mm->b64_n = 0;
         mm->b64_acc = 0;
     }
-    return true;
 }
 
 /* The text part ends: what is pending becomes a last line, then line == NULL. */
 static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
-    /* no quoted-printable escape is open here: the LF before a boundary, or
-     * the one cmdmail_mime_end() adds, has closed it */
+    /* the LF before a boundary, or the one cmdmail_mime_end() adds, has ended
+     * any quoted-printable line */
+    if (mm->te == TE_B64 && mm->b64_pad == 0U)
+        b64_octet(mm, '=', fn, ctx); /* an unpadded tail */
     if (mm->cr_pend) {
         mm->cr_pend = false;
         out_char(mm, '\r');
     }
-    if (mm->line_len > 0U || mm->too_long)
+    if (mm->line_n > 0U)
         deliver(mm, fn, ctx);
     fn(ctx, NULL, 0, false);
     mm->kind = K_SKIP;
@@ -232,19 +218,12 @@ static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 
 static void text_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->te == TE_QP) {
+    if (mm->te == TE_QP)
         qp_octet(mm, c, fn, ctx);
-    } else if (mm->te == TE_B64) {
-        if (!b64_octet(mm, c, fn, ctx)) { /* what is pending is dropped too */
-            mm->line_len = 0;
-            mm->too_long = false;
-            mm->cr_pend = false;
-            fn(ctx, NULL, 0, false);
-            mm->kind = K_SKIP;
-        }
-    } else {
+    else if (mm->te == TE_B64)
+        b64_octet(mm, c, fn, ctx);
+    else
         out_octet(mm, c, fn, ctx);
-    }
 }
 
 /* --- headers ------------------------------------------------------------------ */
@@ -319,7 +298,7 @@ static void parse_ctype(cmdmail_mime_t *mm, const char *s, size_t n)
 static void header_done(cmdmail_mime_t *mm)
 {
     const char *s = mm->line;
-    size_t n = mm->line_len, k = 0;
+    size_t n = mm->line_n, k = 0;
     while (k < n && s[k] != ':')
         k++;
     if (k == n)
@@ -331,9 +310,12 @@ static void header_done(cmdmail_mime_t *mm)
         size_t vlen = n - k - 1;
         trim(&name, &nlen);
         trim(&v, &vlen);
-        if (word_eq(name, nlen, "content-type")) {
+        /* the first of a repeated header counts */
+        if (word_eq(name, nlen, "content-type") && (mm->hseen & 1U) == 0U) {
+            mm->hseen |= 1U;
             parse_ctype(mm, v, vlen);
-        } else if (word_eq(name, nlen, "content-transfer-encoding")) {
+        } else if (word_eq(name, nlen, "content-transfer-encoding") && (mm->hseen & 2U) == 0U) {
+            mm->hseen |= 2U;
             if (word_eq(v, vlen, "quoted-printable"))
                 mm->te = TE_QP;
             else if (word_eq(v, vlen, "base64"))
@@ -350,9 +332,10 @@ static void entity_begin(cmdmail_mime_t *mm)
 {
     mm->state = ST_HDR;
     mm->bol = true;
-    mm->line_len = 0;
+    mm->line_n = 0;
     mm->ctype = CT_TEXT;
     mm->te = TE_ID;
+    mm->hseen = 0;
 }
 
 static void body_begin(cmdmail_mime_t *mm)
@@ -361,9 +344,10 @@ static void body_begin(cmdmail_mime_t *mm)
     mm->kind = K_SKIP;
     mm->raw_len = 0;
     mm->raw_stream = false;
-    mm->line_len = 0;
-    mm->too_long = false;
+    mm->line_n = 0;
     mm->cr_pend = false;
+    mm->qp_cr = false;
+    mm->qp_run = false;
     mm->qp_state = QP_NORM;
     mm->b64_n = 0;
     mm->b64_pad = 0;
@@ -380,22 +364,22 @@ static void hdr_octet(cmdmail_mime_t *mm, char c)
         return;
     if (mm->bol) {
         if (c == '\n') {
-            if (mm->line_len > 0U)
+            if (mm->line_n > 0U)
                 header_done(mm);
             body_begin(mm);
             return;
         }
         mm->bol = false;
         if (!is_ws(c)) { /* not a continuation: the previous header is whole */
-            if (mm->line_len > 0U)
+            if (mm->line_n > 0U)
                 header_done(mm);
-            mm->line_len = 0;
+            mm->line_n = 0;
         }
     }
     if (c == '\n')
         mm->bol = true;
-    else if (mm->line_len < CMDMAIL_LINE_MAX_LEN)
-        mm->line[mm->line_len++] = c;
+    else if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_n++] = c;
 }
 
 /* --- body lines ------------------------------------------------------------------ */

@@ -72,7 +72,10 @@ int main(void)
     check("plain LF", "Subject: x\n\nhello\nworld\n", "hello|world|#");
     check("plain CRLF, last line without LF", "Subject: x\r\n\r\nhello\r\nworld", "hello|world|#");
     check("bare CR kept", "A: b\r\n\r\na\rb\r\n", "a\rb|#");
-    check("quotes and leading blanks dropped", "A: b\n\n> > x\n\t y \n", "x|y |#");
+    check("quotes and blanks left to the block parser", "A: b\n\n> > x\n\t y \n", "> > x|\t y |#");
+    check("qp: trailing blanks of encoded lines go, blanks before a soft break stay",
+          "Content-Transfer-Encoding: quoted-printable\r\n\r\na  \r\nb \t=\r\nc= \t\r\nd=20\r\n",
+          "a|b \tcd |#");
     check("no headers at all", "\nbody\n", "body|#");
     check("folded Content-Type", "Content-Type: text/html;\r\n charset=us-ascii\r\n\r\nhtml\r\n", "");
     check("unfolded Content-Type text/plain",
@@ -88,8 +91,10 @@ int main(void)
     check("qp escape open at the end", "Content-Transfer-Encoding: quoted-printable\n\nab=4", "ab=4|#");
     check("base64", "Content-Transfer-Encoding: base64\n\naGVs\nbG8K d29y\r\nbGQ=\n", "hello|world|#");
     check("base64 two pads", "Content-Transfer-Encoding: base64\n\nYWJjZA==\n", "abcd|#");
-    check("base64 invalid character", "Content-Transfer-Encoding: base64\n\naGVsbG8Kd29y*bGQ=\n", "hello|#");
-    check("base64 bad padding", "Content-Transfer-Encoding: base64\n\nYQ=Q\n", "#");
+    check("base64 ignores characters outside its alphabet",
+          "Content-Transfer-Encoding: base64\n\naGVsbG8Kd29y*bG.Q=\n", "hello|world|#");
+    check("base64 ends at the first =", "Content-Transfer-Encoding: base64\n\nYQ=QUJD\n", "a|#");
+    check("base64 unpadded tail", "Content-Transfer-Encoding: base64\n\nYWJjZA\n", "abcd|#");
     check("unknown encoding not delivered", "Content-Transfer-Encoding: x-uuencode\n\nabc\n", "");
     check("multipart, text/plain parts only",
           "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\n\r\none\r\n"
@@ -138,10 +143,10 @@ int main(void)
         char *w = want;
         for (i = 0; i < 256; i++)
             *w++ = (char)('a' + i % 26);
-        w += sprintf(w, "~|short|");
-        for (i = 0; i < 256; i++)
+        w += sprintf(w, "~|short|>>  "); /* quotes and blanks count: 265 octets */
+        for (i = 0; i < 252; i++)
             *w++ = 'y';
-        sprintf(w, "|#");
+        sprintf(w, "~|#");
         check("over-long lines", big, want);
     }
     /* a very long base64 line streams: constant memory, no limit on raw lines */
