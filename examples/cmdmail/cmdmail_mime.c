@@ -12,7 +12,7 @@
 enum { ST_HDR = 0, ST_BODY };
 enum { K_SKIP = 0, K_TEXT };
 enum { CT_TEXT = 0, CT_MULTI, CT_OTHER };
-enum { TE_ID = 0, TE_QP, TE_B64, TE_BAD };
+enum { TE_ID = 0, TE_QP, TE_B64 };
 
 static bool is_ws(char c)
 {
@@ -228,70 +228,52 @@ static void text_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx
 
 /* --- headers ------------------------------------------------------------------ */
 
+/* Content-Type as the signing tool reads it: ';'-separated, the first item
+ * the type (empty: text/plain), then name=value; a value in double quotes
+ * loses them. RFC 2046 boundaries contain no ';', '"' or '\'. */
 static void parse_ctype(cmdmail_mime_t *mm, const char *s, size_t n)
 {
-    size_t i = 0, t;
-    mm->ctype = CT_OTHER;
+    size_t i = 0, j;
+    bool multi;
     while (i < n && s[i] != ';')
         i++;
-    t = i;
-    trim(&s, &t);
-    if (word_eq(s, t, "text/plain")) {
-        mm->ctype = CT_TEXT;
-        return;
+    {
+        const char *t = s;
+        size_t tn = i;
+        trim(&t, &tn);
+        multi = tn >= 10U && word_eq(t, 10, "multipart/");
+        mm->ctype = (tn == 0U || word_eq(t, tn, "text/plain")) ? CT_TEXT : multi ? CT_MULTI : CT_OTHER;
     }
-    if (t < 10U || !word_eq(s, 10, "multipart/") || mm->depth >= CMDMAIL_MIME_DEPTH)
+    if (!multi)
         return;
-    /* parameters: name=value or name="quoted", find boundary */
+    mm->ctype = CT_OTHER; /* unless a usable boundary follows */
     while (i < n) {
-        size_t a0, a1, vlen = 0;
-        char *dst = mm->boundary[mm->depth];
-        bool q = false, isb;
-        i++; /* the ';' */
-        while (i < n && is_ws(s[i]))
-            i++;
-        a0 = i;
-        while (i < n && s[i] != '=' && s[i] != ';')
-            i++;
-        a1 = i;
-        while (a1 > a0 && is_ws(s[a1 - 1]))
-            a1--;
-        if (i >= n || s[i] != '=')
+        const char *name = s + ++i, *v;
+        size_t nn, vn;
+        bool eq;
+        for (j = i; j < n && s[j] != ';'; j++)
+            ;
+        for (nn = 0; i + nn < j && s[i + nn] != '='; nn++)
+            ;
+        eq = i + nn < j;
+        v = name + nn + 1;
+        vn = eq ? j - i - nn - 1 : 0U;
+        i = j;
+        trim(&name, &nn);
+        trim(&v, &vn);
+        if (!eq || !word_eq(name, nn, "boundary"))
             continue;
-        i++;
-        while (i < n && is_ws(s[i]))
-            i++;
-        isb = word_eq(s + a0, a1 - a0, "boundary");
-        if (i < n && s[i] == '"') {
-            q = true;
-            i++;
+        if (vn >= 2U && v[0] == '"' && v[vn - 1] == '"') {
+            v++;
+            vn -= 2U;
         }
-        for (; i < n; i++) {
-            char c = s[i];
-            if (q && c == '"') {
-                i++;
-                break;
-            }
-            if (!q && (c == ';' || is_ws(c)))
-                break;
-            if (q && c == '\\' && i + 1 < n)
-                c = s[++i];
-            if (isb) {
-                if (vlen >= 70U)
-                    return; /* RFC 2046: at most 70 */
-                dst[vlen] = c;
-            }
-            vlen++;
+        if (vn == 0U || vn > 70U || mm->depth >= CMDMAIL_MIME_DEPTH) { /* the last boundary counts */
+            mm->ctype = CT_OTHER;
+            continue;
         }
-        while (i < n && s[i] != ';')
-            i++;
-        if (isb) {
-            if (vlen == 0U)
-                return;
-            mm->boundary_len[mm->depth] = (uint8_t)vlen;
-            mm->ctype = CT_MULTI;
-            return;
-        }
+        memcpy(mm->boundary[mm->depth], v, vn);
+        mm->boundary_len[mm->depth] = (uint8_t)vn;
+        mm->ctype = CT_MULTI;
     }
 }
 
@@ -320,10 +302,8 @@ static void header_done(cmdmail_mime_t *mm)
                 mm->te = TE_QP;
             else if (word_eq(v, vlen, "base64"))
                 mm->te = TE_B64;
-            else if (word_eq(v, vlen, "7bit") || word_eq(v, vlen, "8bit") || word_eq(v, vlen, "binary"))
+            else /* 7bit, 8bit, binary; and unknown ones, as the signing tool reads them */
                 mm->te = TE_ID;
-            else
-                mm->te = TE_BAD;
         }
     }
 }
@@ -336,6 +316,9 @@ static void entity_begin(cmdmail_mime_t *mm)
     mm->ctype = CT_TEXT;
     mm->te = TE_ID;
     mm->hseen = 0;
+    mm->cr_pend = false;
+    mm->raw_len = 0;
+    mm->raw_stream = false;
 }
 
 static void body_begin(cmdmail_mime_t *mm)
@@ -354,32 +337,8 @@ static void body_begin(cmdmail_mime_t *mm)
     mm->b64_acc = 0;
     if (mm->ctype == CT_MULTI)
         mm->depth++; /* its preamble is skipped */
-    else if (mm->ctype == CT_TEXT && mm->te != TE_BAD)
+    else if (mm->ctype == CT_TEXT)
         mm->kind = K_TEXT;
-}
-
-static void hdr_octet(cmdmail_mime_t *mm, char c)
-{
-    if (c == '\r')
-        return;
-    if (mm->bol) {
-        if (c == '\n') {
-            if (mm->line_n > 0U)
-                header_done(mm);
-            body_begin(mm);
-            return;
-        }
-        mm->bol = false;
-        if (!is_ws(c)) { /* not a continuation: the previous header is whole */
-            if (mm->line_n > 0U)
-                header_done(mm);
-            mm->line_n = 0;
-        }
-    }
-    if (c == '\n')
-        mm->bol = true;
-    else if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
-        mm->line[mm->line_n++] = c;
 }
 
 /* --- body lines ------------------------------------------------------------------ */
@@ -389,7 +348,9 @@ static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
     size_t n = mm->raw_len;
     unsigned i;
-    while (n > 0U && (is_ws(mm->raw[n - 1]) || mm->raw[n - 1] == '\r'))
+    if (n > 0U && mm->raw[n - 1] == '\r') /* the CR of CR LF, then transport padding */
+        n--;
+    while (n > 0U && is_ws(mm->raw[n - 1]))
         n--;
     if (n < 3U || mm->raw[0] != '-' || mm->raw[1] != '-')
         return false;
@@ -408,6 +369,7 @@ static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
         if (close) { /* the epilogue is skipped */
             mm->depth = (uint8_t)i;
             mm->kind = K_SKIP;
+            mm->state = ST_BODY;
         } else {
             mm->depth = (uint8_t)(i + 1U);
             entity_begin(mm);
@@ -415,6 +377,53 @@ static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
         return true;
     }
     return false;
+}
+
+/* A delimiter ends a part even where its headers were expected (they never
+ * ended): each physical header line is kept in raw[] too, to be tested. */
+static void hdr_char(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->bol) {
+        if (c == '\n') {
+            if (mm->line_n > 0U)
+                header_done(mm);
+            body_begin(mm);
+            return;
+        }
+        mm->bol = false;
+        if (!is_ws(c)) { /* not a continuation: the previous header is whole */
+            if (mm->line_n > 0U)
+                header_done(mm);
+            mm->line_n = 0;
+        }
+    }
+    if (c == '\n') {
+        mm->bol = true;
+        if (mm->depth > 0U && !mm->raw_stream && boundary_line(mm, fn, ctx))
+            mm->line_n = 0; /* a new part's headers, or the epilogue */
+        mm->raw_len = 0;
+        mm->raw_stream = false;
+        return;
+    }
+    if (mm->raw_len < CMDMAIL_MIME_RAW_MAX)
+        mm->raw[mm->raw_len++] = c;
+    else
+        mm->raw_stream = true;
+    if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_n++] = c;
+}
+
+static void hdr_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->cr_pend) { /* only the CR of CR LF goes */
+        mm->cr_pend = false;
+        if (c != '\n')
+            hdr_char(mm, '\r', fn, ctx);
+    }
+    if (c == '\r')
+        mm->cr_pend = true;
+    else
+        hdr_char(mm, c, fn, ctx);
 }
 
 static void body_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
@@ -460,7 +469,7 @@ void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail
     size_t i;
     for (i = 0; i < len; i++) {
         if (mm->state == ST_HDR)
-            hdr_octet(mm, data[i]);
+            hdr_octet(mm, data[i], fn, ctx);
         else if (mm->kind == K_SKIP && mm->depth == 0U)
             return; /* nothing can follow that is delivered */
         else

@@ -95,7 +95,7 @@ int main(void)
           "Content-Transfer-Encoding: base64\n\naGVsbG8Kd29y*bG.Q=\n", "hello|world|#");
     check("base64 ends at the first =", "Content-Transfer-Encoding: base64\n\nYQ=QUJD\n", "a|#");
     check("base64 unpadded tail", "Content-Transfer-Encoding: base64\n\nYWJjZA\n", "abcd|#");
-    check("unknown encoding not delivered", "Content-Transfer-Encoding: x-uuencode\n\nabc\n", "");
+    check("unknown encoding: as is", "Content-Transfer-Encoding: x-uuencode\n\nabc\n", "abc|#");
     check("multipart, text/plain parts only",
           "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\n\r\none\r\n"
           "--b1\r\nContent-Type: text/html\r\n\r\nhtml\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
