@@ -124,6 +124,18 @@ int main(void)
     check("dash lines that are not boundaries",
           "Content-Type: multipart/mixed; boundary=b\n\n--b\n\n--bx\n-- b\n--b--x\n-----BEGIN\n--b--\n",
           "--bx|-- b|--b--x|-----BEGIN|#");
+    check("a delimiter ends headers that never ended",
+          "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nno blank "
+          "line\r\n"
+          "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: old\r\n\r\nold "
+          "text\r\n--b\r\n\r\nnew\r\n--b--\r\n",
+          "new|#");
+    check("a close delimiter in headers starts the epilogue",
+          "Content-Type: multipart/mixed; boundary=b\n\n--b\nX: y\n--b--\nContent-Type: "
+          "text/plain\n\nepilogue\n",
+          "");
+    check("empty type is text/plain, a bare CR in a header is kept",
+          "Content-Type: ; charset=x\nContent-Transfer-Encoding: base64\r\r\n\nYWJj\n", "YWJj|#");
     check("text part ending in a soft break",
           "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\n"
           "ab=\n--b\n\ncd\n--b--\n",
