@@ -173,8 +173,8 @@ static bool device_id_ok(const char *id)
 
 bool cmdmail_setup(cmdmail_t *m, const cmdmail_config_t *cfg, cmdmail_result_t *res)
 {
-    uint8_t r[2][CMDMAIL_NV_RECORD_LEN];
-    bool v0, v1;
+    uint8_t r[CMDMAIL_NV_RECORD_LEN]; /* one slot at a time: stack matters on the target */
+    unsigned i;
     if (res != NULL)
         memset(res, 0, sizeof(*res));
     if (m == NULL || cfg == NULL || cfg->device_id == NULL || !device_id_ok(cfg->device_id) ||
@@ -186,17 +186,13 @@ bool cmdmail_setup(cmdmail_t *m, const cmdmail_config_t *cfg, cmdmail_result_t *
     m->cfg = *cfg;
     if (mbedtls_md_setup(&m->md, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), 1) != 0)
         return false;
-    if (!cfg->nv.read(cfg->nv.ctx, 0, r[0], sizeof(r[0])) ||
-        !cfg->nv.read(cfg->nv.ctx, 1, r[1], sizeof(r[1])))
-        return false;
-    v0 = record_valid(r[0]);
-    v1 = record_valid(r[1]);
-    if (v0 && (!v1 || !newer(get32(r[1] + 8), get32(r[0] + 8)))) {
-        record_load(m, r[0]);
-        m->slot = 0;
-    } else if (v1) {
-        record_load(m, r[1]);
-        m->slot = 1;
+    for (i = 0; i < 2U; i++) { /* the valid slot with the higher generation; slot 0 on a tie */
+        if (!cfg->nv.read(cfg->nv.ctx, i, r, sizeof(r)))
+            return false;
+        if (record_valid(r) && (m->slot == 2U || newer(get32(r + 8), m->generation))) {
+            record_load(m, r);
+            m->slot = (uint8_t)i;
+        }
     }
     m->ready = true;
     if (res != NULL) {
