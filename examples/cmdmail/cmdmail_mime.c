@@ -206,10 +206,7 @@ static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
      * any quoted-printable line */
     if (mm->te == TE_B64 && mm->b64_pad == 0U)
         b64_octet(mm, '=', fn, ctx); /* an unpadded tail */
-    if (mm->cr_pend) {
-        mm->cr_pend = false;
-        out_char(mm, '\r');
-    }
+    mm->cr_pend = false;             /* a CR at the very end is dropped as before an LF */
     if (mm->line_n > 0U)
         deliver(mm, fn, ctx);
     fn(ctx, NULL, 0, false);

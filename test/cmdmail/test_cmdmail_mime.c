@@ -94,6 +94,7 @@ int main(void)
     check("base64 ignores characters outside its alphabet",
           "Content-Transfer-Encoding: base64\n\naGVsbG8Kd29y*bG.Q=\n", "hello|world|#");
     check("base64 ends at the first =", "Content-Transfer-Encoding: base64\n\nYQ=QUJD\n", "a|#");
+    check("base64 ending in CR", "Content-Transfer-Encoding: base64\n\nYWINCmMN\n", "ab|c|#");
     check("base64 unpadded tail", "Content-Transfer-Encoding: base64\n\nYWJjZA\n", "abcd|#");
     check("unknown encoding: as is", "Content-Transfer-Encoding: x-uuencode\n\nabc\n", "abc|#");
     check("multipart, text/plain parts only",
