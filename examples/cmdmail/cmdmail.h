@@ -7,7 +7,7 @@
  *
  * Life of one poll:
  * @verbatim
- *   cmdmail_init(&m); cmdmail_setup(&m, &cfg)      once: loads the NV state
+ *   cmdmail_init(&m); cmdmail_setup(&m, &cfg, &res)  once: loads the NV state
  *   for each message (UIDL first):
  *     cmdmail_seen(&m, uid)   -> skip it (already handled), else RETR:
  *     cmdmail_msg_begin(&m, uid)
@@ -22,7 +22,27 @@
  * Guarantee: a block's commands run at most once (its Seq is persisted before
  * they are handed out) and are never lost silently: a power cut between
  * cmdmail_msg_end() and cmdmail_commands_done() leaves a pending Seq that
- * cmdmail_setup() reports on the next boot (res_pending).
+ * cmdmail_setup() reports on the next boot (res->pending_seq).
+ *
+ * Every NV write carries the whole state (last_seq, pending_seq, seen UIDs)
+ * into the slot not holding the current state, with generation + 1; a cut
+ * write leaves that slot invalid (CRC) and the other one loaded. A power cut:
+ *  - before verify (during RETR, or in cmdmail_msg_end() before its write):
+ *    nothing was written and nothing ran; the message is not seen, so it is
+ *    fetched and verified again, and runs then.
+ *  - during the write in cmdmail_msg_end(): either the old state (as above)
+ *    or the new one (as below).
+ *  - after persist (cmdmail_msg_end() returned ACCEPTED), before or during the
+ *    commands: last_seq = pending_seq = Seq and the UID seen are durable; the
+ *    next cmdmail_setup() reports pending_seq = Seq. The commands ran wholly,
+ *    partly or not at all; they never run again (the Seq is a replay now).
+ *  - during cmdmail_commands_done(): the same, or as after done.
+ *  - after done: pending_seq = 0; nothing is reported; the Seq stays refused.
+ *  - during cmdmail_flush(): the seen UIDs of this poll are lost or written;
+ *    lost ones are fetched again and refused (REPLAYED, UNSIGNED, ...).
+ *    A flush writes last_seq and pending_seq unchanged, so either slot has them.
+ * The seen set holds CMDMAIL_SEEN_MAX digests; when full the oldest goes,
+ * which costs a download again, never a second run (the Seq check refuses it).
  */
 #ifndef CMDMAIL_H
 #define CMDMAIL_H
@@ -30,6 +50,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mbedtls/md.h"
 
 #ifdef CMDMAIL_CONFIG_FILE
 #include CMDMAIL_CONFIG_FILE
@@ -120,22 +142,33 @@ typedef struct cmdmail_result {
 } cmdmail_result_t;
 
 /** @cond PRIVATE */
+/* Longest raw body line kept to test for a boundary: "--" 70 "--" and padding. */
+#define CMDMAIL_MIME_RAW_MAX 80U
 typedef struct cmdmail_mime {
-    uint8_t state, depth, te, part_kind;
-    size_t line_len;
-    uint8_t qp_pend, b64_n;
+    uint8_t state, kind, depth, te;      /* header/body; text or skipped; boundaries stacked; encoding */
+    uint8_t ctype, hseen;                /* Content-Type of the entity whose headers are read; headers had */
+    bool bol, raw_stream, cr_pend;
+    bool qp_cr, qp_run;                  /* quoted-printable: CR seen; in a run of blanks */
+    uint8_t qp_state, qp_x;              /* after '=', its first digit */
+    uint16_t qp_eq, qp_ws;               /* line_n at the '=' and at the run of blanks */
+    uint8_t b64_n, b64_pad;
     uint32_t b64_acc;
-    char line[CMDMAIL_LINE_MAX_LEN + 1];
-    char boundary[CMDMAIL_MIME_DEPTH][72];
+    uint16_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
+    uint8_t raw_len;
+    char line[CMDMAIL_LINE_MAX_LEN];
+    char raw[CMDMAIL_MIME_RAW_MAX];
+    char boundary[CMDMAIL_MIME_DEPTH][70];
     uint8_t boundary_len[CMDMAIL_MIME_DEPTH];
-    bool too_long;
 } cmdmail_mime_t;
 /** @endcond */
 
 /** The context. Treat every field as private. */
 typedef struct cmdmail {
     cmdmail_config_t cfg;
-    uint32_t generation;   /* of the NV slot last written */
+    mbedtls_md_context_t md;   /* HMAC-SHA256, set up by cmdmail_setup() */
+    uint32_t generation;       /* of the NV slot last written or loaded */
+    uint8_t slot;              /* that slot: 0, 1, or 2 = none valid yet */
+    bool ready;                /* cmdmail_setup() succeeded */
     uint64_t last_seq;
     uint64_t pending_seq;
     uint8_t seen[CMDMAIL_SEEN_MAX][8];
@@ -143,14 +176,14 @@ typedef struct cmdmail {
     bool seen_dirty;
     uint64_t msg_octets;
     uint8_t uid_digest[8];
+    bool have_uid, accepted;
     /* the block being read */
     uint8_t block_state;
     uint8_t ncmds;
-    bool have_expires, second_block;
+    bool have_expires, mac_ok;
     uint64_t seq, expires;
     char device[CMDMAIL_DEVICE_MAX_LEN + 1];
     char cmds[CMDMAIL_MAX_CMDS][CMDMAIL_CMD_MAX_LEN + 1];
-    uint8_t mac[32];
     const char *reason;
     cmdmail_mime_t mime;
 } cmdmail_t;
@@ -176,8 +209,10 @@ void cmdmail_msg_data(cmdmail_t *m, const char *data, size_t len);
 /**
  * The message ended. @p complete: RETR reported POP3_OK. For
  * CMDMAIL_ACCEPTED the new last Seq and a pending mark are written to NV
- * before this returns (CMDMAIL_NV_ERROR if that failed). Every other verdict
- * but INCOMPLETE marks the UID as seen (persisted by cmdmail_flush()).
+ * before this returns, with the UID marked seen (CMDMAIL_NV_ERROR if that
+ * failed: nothing runs, the UID is not marked, the message is tried again).
+ * Every other verdict but INCOMPLETE marks the UID as seen (persisted by
+ * cmdmail_flush()).
  */
 cmdmail_verdict_t cmdmail_msg_end(cmdmail_t *m, bool complete, cmdmail_result_t *res);
 /** Command @p i of the accepted block (NUL-terminated), or NULL. */

@@ -12,8 +12,9 @@
 /*
  * One decoded line of a text/plain part, without its LF (or CR LF), at most
  * CMDMAIL_LINE_MAX_LEN octets; a longer line is reported once with too_long
- * set (and the first CMDMAIL_LINE_MAX_LEN octets). line == NULL: the current
- * text part ended (a block must not span parts).
+ * set (and the first CMDMAIL_LINE_MAX_LEN octets); the length is counted
+ * before the block parser's normalisation (FORMAT.md). line == NULL: the
+ * current text part ended (a block must not span parts).
  */
 typedef void (*cmdmail_line_fn)(void *ctx, const char *line, size_t len, bool too_long);
 
@@ -23,5 +24,14 @@ void cmdmail_mime_reset(cmdmail_mime_t *mm);
 void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail_line_fn fn, void *ctx);
 /* The message ended: a last line without LF is delivered, then line == NULL. */
 void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx);
+
+/* The block parser (cmdmail_block.c), fed the lines of one message. */
+enum { CMDMAIL_BLOCK_NONE = 0, CMDMAIL_BLOCK_VALID, CMDMAIL_BLOCK_INVALID };
+void cmdmail_block_reset(cmdmail_t *m);
+/* A cmdmail_line_fn; ctx is the cmdmail_t. */
+void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long);
+/* After the last line: NONE (no block), VALID (MAC matched; fields in m), or
+ * INVALID (m->reason says why). */
+int cmdmail_block_finish(cmdmail_t *m);
 
 #endif /* CMDMAIL_INTERNAL_H */

@@ -1,0 +1,483 @@
+/* Streaming MIME decoder: message octets in, decoded lines of text/plain parts out.
+ *
+ * Constant memory: one unfolded header line, one raw line prefix (to recognise
+ * boundary lines before their octets are decoded), one decoded line, and the
+ * stack of boundaries. Headers longer than the buffer are cut (a multipart
+ * whose boundary was cut off is skipped: a block can be missed, never forged).
+ */
+#include <string.h>
+
+#include "cmdmail_internal.h"
+
+enum { ST_HDR = 0, ST_BODY };
+enum { K_SKIP = 0, K_TEXT };
+enum { CT_TEXT = 0, CT_MULTI, CT_OTHER };
+enum { TE_ID = 0, TE_QP, TE_B64 };
+
+static bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive: s[0..n) equals the lower-case word w. */
+static bool word_eq(const char *s, size_t n, const char *w)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (w[i] == '\0' || lower(s[i]) != w[i])
+            return false;
+    }
+    return w[n] == '\0';
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && is_ws(**s)) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && is_ws((*s)[*n - 1]))
+        (*n)--;
+}
+
+/* --- decoded lines --------------------------------------------------------- */
+
+/* line_n counts the whole decoded line; only its first CMDMAIL_LINE_MAX_LEN
+ * octets are kept. Quoted-printable may take back octets (line_n = a mark). */
+static void deliver(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    bool too_long = mm->line_n > CMDMAIL_LINE_MAX_LEN;
+    fn(ctx, mm->line, too_long ? CMDMAIL_LINE_MAX_LEN : mm->line_n, too_long);
+    mm->line_n = 0;
+}
+
+static void out_char(cmdmail_mime_t *mm, char c)
+{
+    if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_n] = c;
+    if (mm->line_n < UINT16_MAX)
+        mm->line_n++;
+}
+
+static void out_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->cr_pend) {
+        mm->cr_pend = false;
+        if (c == '\n') {
+            deliver(mm, fn, ctx);
+            return;
+        }
+        out_char(mm, '\r');
+    }
+    if (c == '\r')
+        mm->cr_pend = true;
+    else if (c == '\n')
+        deliver(mm, fn, ctx);
+    else
+        out_char(mm, c);
+}
+
+/* --- transfer encodings ------------------------------------------------------ */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS };
+
+/* Quoted-printable, per encoded line as RFC 2045 says: its trailing spaces
+ * and tabs are removed, then a last '=' is a soft break; "=XX" is an octet and
+ * any other '=' is kept. Octets go to the line as they come and are taken
+ * back (line_n = mark) when they turn out to be padding or an escape. */
+static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->qp_cr) { /* CR LF ends the encoded line; a lone CR is text */
+        mm->qp_cr = false;
+        if (c != '\n') {
+            mm->qp_state = QP_NORM;
+            mm->qp_run = false;
+            out_char(mm, '\r');
+        }
+    } else if (c == '\r') {
+        mm->qp_cr = true;
+        return;
+    }
+    if (c == '\n') {
+        if (mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) {
+            mm->line_n = mm->qp_eq; /* soft break: "=" and its padding go */
+        } else {
+            if (mm->qp_run)
+                mm->line_n = mm->qp_ws;
+            deliver(mm, fn, ctx);
+        }
+        mm->qp_state = QP_NORM;
+        mm->qp_run = false;
+        return;
+    }
+    if (mm->qp_state == QP_EQ && hexval(c) >= 0) {
+        mm->qp_x = (uint8_t)c;
+        mm->qp_state = QP_EQX;
+        out_char(mm, c);
+        return;
+    }
+    if (mm->qp_state == QP_EQX && hexval(c) >= 0) {
+        mm->line_n = mm->qp_eq;
+        mm->qp_state = QP_NORM;
+        out_octet(mm, (char)(hexval((char)mm->qp_x) * 16 + hexval(c)), fn, ctx);
+        return;
+    }
+    if ((mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) && is_ws(c)) {
+        mm->qp_state = QP_EQWS;
+        out_char(mm, c);
+        return;
+    }
+    mm->qp_state = QP_NORM;
+    if (is_ws(c)) {
+        if (!mm->qp_run)
+            mm->qp_ws = mm->line_n;
+        mm->qp_run = true;
+    } else {
+        mm->qp_run = false;
+    }
+    if (c == '=') {
+        mm->qp_eq = mm->line_n;
+        mm->qp_state = QP_EQ;
+    }
+    out_char(mm, c);
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Base64 (FORMAT.md): characters outside the alphabet are ignored and the
+ * first '=' ends the data; an unpadded tail gives its complete octets. */
+static void b64_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    int v = b64val(c);
+    if (mm->b64_pad != 0U)
+        return;
+    if (c == '=') {
+        if (mm->b64_n >= 2U)
+            out_octet(mm, (char)((mm->b64_acc >> (mm->b64_n == 2U ? 4U : 10U)) & 0xFFU), fn, ctx);
+        if (mm->b64_n == 3U)
+            out_octet(mm, (char)((mm->b64_acc >> 2) & 0xFFU), fn, ctx);
+        mm->b64_pad = 1;
+        return;
+    }
+    if (v < 0)
+        return;
+    mm->b64_acc = (mm->b64_acc << 6) | (uint32_t)v;
+    if (++mm->b64_n == 4U) {
+        out_octet(mm, (char)(mm->b64_acc >> 16), fn, ctx);
+        out_octet(mm, (char)((mm->b64_acc >> 8) & 0xFFU), fn, ctx);
+        out_octet(mm, (char)(mm->b64_acc & 0xFFU), fn, ctx);
+        mm->b64_n = 0;
+        mm->b64_acc = 0;
+    }
+}
+
+/* The text part ends: what is pending becomes a last line, then line == NULL. */
+static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    /* the LF before a boundary, or the one cmdmail_mime_end() adds, has ended
+     * any quoted-printable line */
+    if (mm->te == TE_B64 && mm->b64_pad == 0U)
+        b64_octet(mm, '=', fn, ctx); /* an unpadded tail */
+    mm->cr_pend = false;             /* a CR at the very end is dropped as before an LF */
+    if (mm->line_n > 0U)
+        deliver(mm, fn, ctx);
+    fn(ctx, NULL, 0, false);
+    mm->kind = K_SKIP;
+}
+
+static void text_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->te == TE_QP)
+        qp_octet(mm, c, fn, ctx);
+    else if (mm->te == TE_B64)
+        b64_octet(mm, c, fn, ctx);
+    else
+        out_octet(mm, c, fn, ctx);
+}
+
+/* --- headers ------------------------------------------------------------------ */
+
+/* Content-Type as the signing tool reads it: ';'-separated, the first item
+ * the type (empty: text/plain), then name=value; a value in double quotes
+ * loses them. RFC 2046 boundaries contain no ';', '"' or '\'. */
+static void parse_ctype(cmdmail_mime_t *mm, const char *s, size_t n)
+{
+    size_t i = 0, j;
+    bool multi;
+    while (i < n && s[i] != ';')
+        i++;
+    {
+        const char *t = s;
+        size_t tn = i;
+        trim(&t, &tn);
+        multi = tn >= 10U && word_eq(t, 10, "multipart/");
+        mm->ctype = (tn == 0U || word_eq(t, tn, "text/plain")) ? CT_TEXT : multi ? CT_MULTI : CT_OTHER;
+    }
+    if (!multi)
+        return;
+    mm->ctype = CT_OTHER; /* unless a usable boundary follows */
+    while (i < n) {
+        const char *name = s + ++i, *v;
+        size_t nn, vn;
+        bool eq;
+        for (j = i; j < n && s[j] != ';'; j++)
+            ;
+        for (nn = 0; i + nn < j && s[i + nn] != '='; nn++)
+            ;
+        eq = i + nn < j;
+        v = name + nn + 1;
+        vn = eq ? j - i - nn - 1 : 0U;
+        i = j;
+        trim(&name, &nn);
+        trim(&v, &vn);
+        if (!eq || !word_eq(name, nn, "boundary"))
+            continue;
+        if (vn >= 2U && v[0] == '"' && v[vn - 1] == '"') {
+            v++;
+            vn -= 2U;
+        }
+        if (vn == 0U || vn > 70U || mm->depth >= CMDMAIL_MIME_DEPTH) { /* the last boundary counts */
+            mm->ctype = CT_OTHER;
+            continue;
+        }
+        memcpy(mm->boundary[mm->depth], v, vn);
+        mm->boundary_len[mm->depth] = (uint8_t)vn;
+        mm->ctype = CT_MULTI;
+    }
+}
+
+static void header_done(cmdmail_mime_t *mm)
+{
+    const char *s = mm->line;
+    size_t n = mm->line_n, k = 0;
+    while (k < n && s[k] != ':')
+        k++;
+    if (k == n)
+        return;
+    {
+        const char *name = s;
+        size_t nlen = k;
+        const char *v = s + k + 1;
+        size_t vlen = n - k - 1;
+        trim(&name, &nlen);
+        trim(&v, &vlen);
+        /* the first of a repeated header counts */
+        if (word_eq(name, nlen, "content-type") && (mm->hseen & 1U) == 0U) {
+            mm->hseen |= 1U;
+            parse_ctype(mm, v, vlen);
+        } else if (word_eq(name, nlen, "content-transfer-encoding") && (mm->hseen & 2U) == 0U) {
+            mm->hseen |= 2U;
+            if (word_eq(v, vlen, "quoted-printable"))
+                mm->te = TE_QP;
+            else if (word_eq(v, vlen, "base64"))
+                mm->te = TE_B64;
+            else /* 7bit, 8bit, binary; and unknown ones, as the signing tool reads them */
+                mm->te = TE_ID;
+        }
+    }
+}
+
+static void entity_begin(cmdmail_mime_t *mm)
+{
+    mm->state = ST_HDR;
+    mm->bol = true;
+    mm->line_n = 0;
+    mm->ctype = CT_TEXT;
+    mm->te = TE_ID;
+    mm->hseen = 0;
+    mm->cr_pend = false;
+    mm->raw_len = 0;
+    mm->raw_stream = false;
+}
+
+static void body_begin(cmdmail_mime_t *mm)
+{
+    mm->state = ST_BODY;
+    mm->kind = K_SKIP;
+    mm->raw_len = 0;
+    mm->raw_stream = false;
+    mm->line_n = 0;
+    mm->cr_pend = false;
+    mm->qp_cr = false;
+    mm->qp_run = false;
+    mm->qp_state = QP_NORM;
+    mm->b64_n = 0;
+    mm->b64_pad = 0;
+    mm->b64_acc = 0;
+    if (mm->ctype == CT_MULTI)
+        mm->depth++; /* its preamble is skipped */
+    else if (mm->ctype == CT_TEXT)
+        mm->kind = K_TEXT;
+}
+
+/* --- body lines ------------------------------------------------------------------ */
+
+/* raw[] holds a whole line: a boundary of an enclosing multipart? */
+static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    size_t n = mm->raw_len;
+    unsigned i;
+    if (n > 0U && mm->raw[n - 1] == '\r') /* the CR of CR LF, then transport padding */
+        n--;
+    while (n > 0U && is_ws(mm->raw[n - 1]))
+        n--;
+    if (n < 3U || mm->raw[0] != '-' || mm->raw[1] != '-')
+        return false;
+    for (i = mm->depth; i-- > 0U;) {
+        size_t bl = mm->boundary_len[i];
+        bool close;
+        if (n != 2U + bl && n != 4U + bl)
+            continue;
+        if (memcmp(mm->raw + 2, mm->boundary[i], bl) != 0)
+            continue;
+        close = n == 4U + bl;
+        if (close && (mm->raw[2 + bl] != '-' || mm->raw[3 + bl] != '-'))
+            continue;
+        if (mm->kind == K_TEXT)
+            text_end(mm, fn, ctx);
+        if (close) { /* the epilogue is skipped */
+            mm->depth = (uint8_t)i;
+            mm->kind = K_SKIP;
+            mm->state = ST_BODY;
+        } else {
+            mm->depth = (uint8_t)(i + 1U);
+            entity_begin(mm);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* A delimiter ends a part even where its headers were expected (they never
+ * ended): each physical header line is kept in raw[] too, to be tested. */
+static void hdr_char(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->bol) {
+        if (c == '\n') {
+            if (mm->line_n > 0U)
+                header_done(mm);
+            body_begin(mm);
+            return;
+        }
+        mm->bol = false;
+        if (!is_ws(c)) { /* not a continuation: the previous header is whole */
+            if (mm->line_n > 0U)
+                header_done(mm);
+            mm->line_n = 0;
+        }
+    }
+    if (c == '\n') {
+        mm->bol = true;
+        if (mm->depth > 0U && !mm->raw_stream && boundary_line(mm, fn, ctx))
+            mm->line_n = 0; /* a new part's headers, or the epilogue */
+        mm->raw_len = 0;
+        mm->raw_stream = false;
+        return;
+    }
+    if (mm->raw_len < CMDMAIL_MIME_RAW_MAX)
+        mm->raw[mm->raw_len++] = c;
+    else
+        mm->raw_stream = true;
+    if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
+        mm->line[mm->line_n++] = c;
+}
+
+static void hdr_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->cr_pend) { /* only the CR of CR LF goes */
+        mm->cr_pend = false;
+        if (c != '\n')
+            hdr_char(mm, '\r', fn, ctx);
+    }
+    if (c == '\r')
+        mm->cr_pend = true;
+    else
+        hdr_char(mm, c, fn, ctx);
+}
+
+static void body_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
+{
+    size_t i;
+    if (mm->raw_stream) { /* this line is too long or does not start like a boundary */
+        if (mm->kind == K_TEXT)
+            text_octet(mm, c, fn, ctx);
+        if (c == '\n')
+            mm->raw_stream = false;
+        return;
+    }
+    if (c == '\n') {
+        if (!boundary_line(mm, fn, ctx)) {
+            for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
+                text_octet(mm, mm->raw[i], fn, ctx);
+            if (mm->kind == K_TEXT)
+                text_octet(mm, c, fn, ctx);
+        }
+        mm->raw_len = 0;
+        return;
+    }
+    if (mm->raw_len < CMDMAIL_MIME_RAW_MAX && (mm->raw_len > 0U || c == '-')) {
+        mm->raw[mm->raw_len++] = c;
+        return;
+    }
+    for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
+        text_octet(mm, mm->raw[i], fn, ctx);
+    mm->raw_len = 0;
+    mm->raw_stream = true;
+    if (mm->kind == K_TEXT)
+        text_octet(mm, c, fn, ctx);
+}
+
+void cmdmail_mime_reset(cmdmail_mime_t *mm)
+{
+    memset(mm, 0, sizeof(*mm));
+    entity_begin(mm);
+}
+
+void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail_line_fn fn, void *ctx)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        if (mm->state == ST_HDR)
+            hdr_octet(mm, data[i], fn, ctx);
+        else if (mm->kind == K_SKIP && mm->depth == 0U)
+            return; /* nothing can follow that is delivered */
+        else
+            body_octet(mm, data[i], fn, ctx);
+    }
+}
+
+void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    if (mm->state == ST_BODY && (mm->raw_len > 0U || mm->raw_stream))
+        body_octet(mm, '\n', fn, ctx); /* the last line, without its LF */
+    if (mm->state == ST_BODY && mm->kind == K_TEXT)
+        text_end(mm, fn, ctx);
+}

@@ -1,0 +1,181 @@
+/* The streaming MIME decoder (cmdmail_mime.c) alone: each message is fed
+ * whole, in two pieces at every offset, and one octet at a time; the lines
+ * it delivers must be the expected ones every time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdmail_internal.h"
+
+static int failures;
+
+typedef struct {
+    char out[8192];
+    size_t n;
+} sink_t;
+
+/* "line|" per line, "line~|" for too_long, "#" for the end of a text part. */
+static void collect(void *ctx, const char *line, size_t len, bool too_long)
+{
+    sink_t *s = ctx;
+    if (line == NULL) {
+        s->out[s->n++] = '#';
+        return;
+    }
+    if (s->n + len + 3 >= sizeof(s->out))
+        abort();
+    memcpy(s->out + s->n, line, len);
+    s->n += len;
+    if (too_long)
+        s->out[s->n++] = '~';
+    s->out[s->n++] = '|';
+}
+
+static void run(const char *msg, size_t len, size_t split, int bytewise, sink_t *s)
+{
+    cmdmail_mime_t mm;
+    size_t i;
+    memset(s, 0, sizeof(*s));
+    cmdmail_mime_reset(&mm);
+    if (bytewise) {
+        for (i = 0; i < len; i++)
+            cmdmail_mime_feed(&mm, msg + i, 1, collect, s);
+    } else {
+        cmdmail_mime_feed(&mm, msg, split, collect, s);
+        cmdmail_mime_feed(&mm, msg + split, len - split, collect, s);
+    }
+    cmdmail_mime_end(&mm, collect, s);
+    s->out[s->n] = '\0';
+}
+
+static void check(const char *name, const char *msg, const char *want)
+{
+    static sink_t s;
+    size_t len = strlen(msg), k;
+    for (k = 0; k <= len + 1; k++) {
+        run(msg, len, k > len ? 0 : k, k > len, &s);
+        if (strcmp(s.out, want) != 0) {
+            printf("FAIL %s (%s %zu):\n  got  [%s]\n  want [%s]\n", name, k > len ? "bytewise" : "split", k,
+                   s.out, want);
+            failures++;
+            return;
+        }
+    }
+    printf("ok   %s\n", name);
+}
+
+int main(void)
+{
+    char big[1200], *p;
+    int i;
+
+    check("plain LF", "Subject: x\n\nhello\nworld\n", "hello|world|#");
+    check("plain CRLF, last line without LF", "Subject: x\r\n\r\nhello\r\nworld", "hello|world|#");
+    check("bare CR kept", "A: b\r\n\r\na\rb\r\n", "a\rb|#");
+    check("quotes and blanks left to the block parser", "A: b\n\n> > x\n\t y \n", "> > x|\t y |#");
+    check("qp: trailing blanks of encoded lines go, blanks before a soft break stay",
+          "Content-Transfer-Encoding: quoted-printable\r\n\r\na  \r\nb \t=\r\nc= \t\r\nd=20\r\n",
+          "a|b \tcd |#");
+    check("no headers at all", "\nbody\n", "body|#");
+    check("folded Content-Type", "Content-Type: text/html;\r\n charset=us-ascii\r\n\r\nhtml\r\n", "");
+    check("unfolded Content-Type text/plain",
+          "Content-Type:\r\n text/plain;\r\n\tcharset=utf-8\r\nContent-Transfer-Encoding: "
+          "quoted-printable\r\n\r\na=3Db\r\n",
+          "a=b|#");
+    check("qp soft breaks and escapes",
+          "Content-Transfer-Encoding: Quoted-Printable\n\nab=\ncd=\r\nef=20\nx=4a=4B\n", "abcdef |xJK|#");
+    check("qp invalid escapes kept", "Content-Transfer-Encoding: quoted-printable\n\na=zz=4\nb=\n",
+          "a=zz=4|b|#");
+    check("qp '=' with padding before line end",
+          "Content-Transfer-Encoding: quoted-printable\n\na= \t\nb=  x\n", "ab=  x|#");
+    check("qp escape open at the end", "Content-Transfer-Encoding: quoted-printable\n\nab=4", "ab=4|#");
+    check("base64", "Content-Transfer-Encoding: base64\n\naGVs\nbG8K d29y\r\nbGQ=\n", "hello|world|#");
+    check("base64 two pads", "Content-Transfer-Encoding: base64\n\nYWJjZA==\n", "abcd|#");
+    check("base64 ignores characters outside its alphabet",
+          "Content-Transfer-Encoding: base64\n\naGVsbG8Kd29y*bG.Q=\n", "hello|world|#");
+    check("base64 ends at the first =", "Content-Transfer-Encoding: base64\n\nYQ=QUJD\n", "a|#");
+    check("base64 ending in CR", "Content-Transfer-Encoding: base64\n\nYWINCmMN\n", "ab|c|#");
+    check("base64 unpadded tail", "Content-Transfer-Encoding: base64\n\nYWJjZA\n", "abcd|#");
+    check("unknown encoding: as is", "Content-Transfer-Encoding: x-uuencode\n\nabc\n", "abc|#");
+    check("multipart, text/plain parts only",
+          "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\npreamble\r\n--b1\r\n\r\none\r\n"
+          "--b1\r\nContent-Type: text/html\r\n\r\nhtml\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
+          "\r\nbin\r\n--b1\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--b1--\r\nepilogue\r\n",
+          "one|#two|#");
+    check(
+        "nested multipart, base64 inside, padding after boundary",
+        "Content-Type: multipart/mixed; boundary=outer\n\n--outer\nContent-Type: multipart/alternative;\n"
+        " boundary=\"in ner\"\n\n--in ner  \nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n"
+        "aGk=\n--in ner\nContent-Type: text/html\n\n<p>hi</p>\n--in ner--\n--outer\n\nlast\n--outer--",
+        "hi|#last|#");
+    check("outer boundary closes inner parts",
+          "Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: multipart/mixed; boundary=i\n\n"
+          "--i\n\ninner\n--o\n\nafter\n--o--\n",
+          "inner|#after|#");
+    check("depth 3 followed, depth 4 skipped",
+          "Content-Type: multipart/mixed; boundary=a\n\n--a\nContent-Type: multipart/mixed; boundary=b\n\n"
+          "--b\nContent-Type: multipart/mixed; boundary=c\n\n--c\n\nthree\n--c\n"
+          "Content-Type: multipart/mixed; boundary=d\n\n--d\n\nfour\n--d--\n--c--\n--b--\n--a--\n",
+          "three|#");
+    check("multipart without boundary skipped", "Content-Type: multipart/mixed\n\n--x\n\ntext\n", "");
+    check("boundary of 71 octets refused",
+          "Content-Type: multipart/mixed; boundary="
+          "12345678901234567890123456789012345678901234567890123456789012345678901\n\ntext\n",
+          "");
+    check("dash lines that are not boundaries",
+          "Content-Type: multipart/mixed; boundary=b\n\n--b\n\n--bx\n-- b\n--b--x\n-----BEGIN\n--b--\n",
+          "--bx|-- b|--b--x|-----BEGIN|#");
+    check("a delimiter ends headers that never ended",
+          "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\nno blank "
+          "line\r\n"
+          "--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: old\r\n\r\nold "
+          "text\r\n--b\r\n\r\nnew\r\n--b--\r\n",
+          "new|#");
+    check("a close delimiter in headers starts the epilogue",
+          "Content-Type: multipart/mixed; boundary=b\n\n--b\nX: y\n--b--\nContent-Type: "
+          "text/plain\n\nepilogue\n",
+          "");
+    check("empty type is text/plain, a bare CR in a header is kept",
+          "Content-Type: ; charset=x\nContent-Transfer-Encoding: base64\r\r\n\nYWJj\n", "YWJj|#");
+    check("text part ending in a soft break",
+          "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\n"
+          "ab=\n--b\n\ncd\n--b--\n",
+          "ab|#cd|#");
+
+    /* over-long lines: reported once, cut; trailing blanks past the limit do not count */
+    p = big;
+    p += sprintf(p, "A: b\n\n");
+    for (i = 0; i < 300; i++)
+        *p++ = (char)('a' + i % 26);
+    p += sprintf(p, "\nshort\n>>  ");
+    for (i = 0; i < 256; i++)
+        *p++ = 'y';
+    p += sprintf(p, "    \t\n");
+    {
+        static char want[1200];
+        char *w = want;
+        for (i = 0; i < 256; i++)
+            *w++ = (char)('a' + i % 26);
+        w += sprintf(w, "~|short|>>  "); /* quotes and blanks count: 265 octets */
+        for (i = 0; i < 252; i++)
+            *w++ = 'y';
+        sprintf(w, "~|#");
+        check("over-long lines", big, want);
+    }
+    /* a very long base64 line streams: constant memory, no limit on raw lines */
+    p = big;
+    p += sprintf(p, "Content-Transfer-Encoding: base64\n\n");
+    for (i = 0; i < 250; i++)
+        p += sprintf(p, "QUJD");
+    sprintf(p, "Cg==\n");
+    {
+        static char want[1200];
+        char *w = want;
+        for (i = 0; i < 256; i++)
+            *w++ = (char)('A' + i % 3);
+        sprintf(w, "~|#");
+        check("long base64 line", big, want);
+    }
+    printf("%d failure(s)\n", failures);
+    return failures != 0;
+}
