@@ -5,7 +5,7 @@
 #    with a small mailbox and every cut point stays cheap, and again with the
 #    module's default configuration (cmdmail_nv_powercut_default);
 #  - cmdmail_verify: CLI (default configuration) for the daemon tests and vectors;
-#  - cmdmail_vectors: run_vectors.py over test/cmdmail/vectors/ (77 = none: skipped).
+#  - cmdmail_verify_vectors: run_vectors.py over test/cmdmail/vectors/ (77 = none: skipped).
 set(_cm_dir ${PROJECT_SOURCE_DIR}/examples/cmdmail)
 file(GLOB _cm_srcs ${_cm_dir}/*.c)
 if(NOT _cm_srcs)
@@ -50,7 +50,7 @@ target_link_libraries(cmdmail_verify PRIVATE ${_cm_default})
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
-  add_test(NAME cmdmail_vectors COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run_vectors.py
+  add_test(NAME cmdmail_verify_vectors COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/run_vectors.py
     $<TARGET_FILE:cmdmail_verify> ${CMAKE_CURRENT_LIST_DIR}/vectors)
-  set_tests_properties(cmdmail_vectors PROPERTIES LABELS cmdmail TIMEOUT 120 SKIP_RETURN_CODE 77)
+  set_tests_properties(cmdmail_verify_vectors PROPERTIES LABELS cmdmail TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()
