@@ -134,7 +134,7 @@ typedef struct cmdmail_config {
 
 /** Result of cmdmail_setup() and cmdmail_msg_end(). */
 typedef struct cmdmail_result {
-    uint64_t seq;          /**< The block's Seq (0 if none was parsed). */
+    uint64_t seq;          /**< The block's Seq as parsed, also when the block was refused (0 if none was parsed). */
     uint64_t last_seq;     /**< Last accepted Seq after this message. */
     size_t cmd_count;      /**< CMDMAIL_ACCEPTED: commands to run. */
     uint64_t pending_seq;  /**< cmdmail_setup(): a Seq whose commands may not have run (power cut), else 0. */
