@@ -229,8 +229,7 @@ void pop3_send_stream(pop3_client_t *c)
     pop3_arm(c, c->cfg.reply_timeout_ms);
     c->out_stream = true;
     c->out_len = 0;
-    pop3_wipe(piece_area(c), POP3_SASL_PIECE_LEN);
-    stream_next(c);
+    stream_next(c); /* wipes the piece area, then fills it */
     pop3_flush(c);
 }
 #endif

@@ -304,23 +304,20 @@ size_t pop3_sasl_trace_text(const pop3_client_t *c, char *buf)
 
 /* ---- choosing and starting ------------------------------------------------------- */
 
-/* Whether the credentials can drive @p m (POP3_SASL_BEST skips those they cannot). */
-static bool usable(const pop3_sasl_state_t *s, unsigned m)
+/* Whether the credentials can drive @p m: CRAM-MD5 and SCRAM read the password
+ * whole as the HMAC key; SCRAM needs a nonce source and takes no authzid here. */
+static bool creds_fit(const pop3_sasl_creds_t *cr, size_t secret_len, unsigned m)
 {
-    const pop3_sasl_creds_t *cr = s->creds;
-
-    if (!compiled_in(m) || is_oauth(m) != cr->is_token) {
+    if ((m == POP3_SASL_CRAM_MD5 || is_scram(m)) && secret_len > POP3_SASL_PASSWORD_MAX_LEN) {
         return false;
     }
-    if (m == POP3_SASL_CRAM_MD5 || is_scram(m)) {
-        if (s->secret_len > POP3_SASL_PASSWORD_MAX_LEN) {
-            return false;
-        }
-        if (is_scram(m) && (cr->rng == NULL || str_len(cr->authzid) > 0)) {
-            return false;
-        }
-    }
-    return true;
+    return !is_scram(m) || (cr->rng != NULL && str_len(cr->authzid) == 0);
+}
+
+/* What POP3_SASL_BEST may pick: compiled in, of the secret's family, and fitting. */
+static bool usable(const pop3_sasl_state_t *s, unsigned m)
+{
+    return compiled_in(m) && is_oauth(m) == s->creds->is_token && creds_fit(s->creds, s->secret_len, m);
 }
 
 /* No NUL, CR or LF; in a token (RFC 6750's b64token) not even a space or another
@@ -389,11 +386,8 @@ pop3_status_t pop3_sasl_prepare(pop3_client_t *c, pop3_sasl_mech_t mech, const p
     if (len == 0) {
         return POP3_ERR_BAD_ARG;
     }
-    if ((mech == POP3_SASL_CRAM_MD5 || is_scram(mech)) && len > POP3_SASL_PASSWORD_MAX_LEN) {
-        return POP3_ERR_BAD_ARG; /* read whole as the HMAC key */
-    }
-    if (is_scram(mech) && (cr->rng == NULL || str_len(cr->authzid) > 0)) {
-        return POP3_ERR_BAD_ARG;
+    if (!creds_fit(cr, len, mech)) {
+        return POP3_ERR_BAD_ARG; /* a named mechanism these credentials cannot drive */
     }
     memset(s, 0, sizeof *s);
     s->creds = cr;
