@@ -17,6 +17,8 @@ static bool cut_here(rig_t *r, rig_ev_t kind)
     r->ev_count[kind]++;
     if (r->cut_at == 0 || r->events != r->cut_at)
         return false;
+    if (r->link_cut && kind != EV_SEND && kind != EV_REPLY && kind != EV_REPLY_MID)
+        return false; /* a connection cannot be lost inside an NV write or a command */
     r->cut_kind = kind;
     r->cut_done = true;
     return true;
@@ -69,8 +71,13 @@ static bool nv_write(void *ctx, unsigned slot, const uint8_t *buf, size_t len)
 static long t_send(void *ctx, const uint8_t *data, size_t len)
 {
     rig_t *r = ctx;
-    if (cut_here(r, EV_SEND))
-        power_cut(r);
+    if (cut_here(r, EV_SEND)) {
+        if (!r->link_cut)
+            power_cut(r);
+        r->link_lost = true;
+        ps_drop(&r->srv);
+        return -1; /* the connection broke: the line never arrives */
+    }
     return ps_send(&r->srv, data, len);
 }
 
@@ -233,6 +240,17 @@ static bool deliver(rig_t *r, size_t from, size_t to, const char *reply)
     return true;
 }
 
+/* The cut event of a reply: the power goes (no return), or the link. */
+static bool link_lost(rig_t *r)
+{
+    if (!r->link_cut)
+        power_cut(r);
+    r->link_lost = true;
+    ps_drop(&r->srv);
+    pop3_on_closed(&r->c, POP3_ERR_TRANSPORT);
+    return true;
+}
+
 const cmdmail_poll_stats_t *rig_poll(rig_t *r)
 {
     static char reply[PS_OUT_CAP];
@@ -250,6 +268,7 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r)
     r->end_calls = 0;
     memset(&r->end, 0, sizeof(r->end));
     r->stalled = false;
+    r->link_lost = false;
     r->login_called = false;
     r->closed = false;
     r->rng = r->split * 2654435761U + 1U;
@@ -284,14 +303,18 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r)
         /* The whole reply leaves the server now; the client reads it in pieces. */
         memcpy(reply, ps_pending_data(&r->srv), n);
         ps_consumed(&r->srv, n);
-        if (cut_here(r, EV_REPLY))
-            power_cut(r);
+        if (cut_here(r, EV_REPLY) && link_lost(r))
+            break;
         if (!deliver(r, 0, n / 2, reply))
             break;
-        if (n >= 2 && cut_here(r, EV_REPLY_MID))
-            power_cut(r);
+        if (n >= 2 && cut_here(r, EV_REPLY_MID) && link_lost(r))
+            break;
         if (!deliver(r, n / 2, n, reply))
             break;
+    }
+    if (r->link_lost) {
+        r->link_end_calls = r->end_calls;
+        r->link_end = r->end;
     }
     if (!cmdmail_poll_finished(&r->p))
         r->stalled = true;

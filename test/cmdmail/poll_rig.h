@@ -4,7 +4,8 @@
  * pieces chosen by a seed. Every step that a power cut can hit is an event
  * (numbered from 1 in one rig's life); when the numbered event is reached the
  * rig cuts the power: it leaves NV as a real cut would and longjmps to the
- * caller's jmp_buf, so nothing after that point runs. */
+ * caller's jmp_buf, so nothing after that point runs. Or, with link_cut, the
+ * connection is lost at that event and the device lives on. */
 #ifndef POLL_RIG_H
 #define POLL_RIG_H
 
@@ -83,6 +84,12 @@ typedef struct rig {
     unsigned cut_at;        /* event number that cuts the power; 0: none */
     rig_ev_t cut_kind;
     bool cut_done;
+    /* link_cut: at event cut_at the connection is lost instead (send fails, or
+     * the reply stops); NV and run events are then not cut points */
+    bool link_cut;
+    bool link_lost;             /* it happened in the last poll (cut_done: in this life) */
+    unsigned link_end_calls;    /* on_end calls of the poll that lost the link */
+    cmdmail_poll_stats_t link_end;
     jmp_buf *power;
     char trace[4096];       /* the last lines of the protocol trace, for failure reports */
     size_t trace_len;

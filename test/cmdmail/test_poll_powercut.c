@@ -15,6 +15,9 @@
  *  - the last poll downloads and runs nothing; last_seq is the highest Seq;
  *  - with both delete policies the server ends empty; with keep it keeps
  *    everything; with delete-accepted refused messages stay.
+ * The same sweep again with the connection lost (instead of the power) at
+ * every send and reply event: the poll ends once with a failure, the device
+ * lives on, and every valid block runs wholly, once (nothing pending).
  * Replies are cut into pieces chosen by k, so every run splits differently. */
 #include <stdio.h>
 #include <string.h>
@@ -23,14 +26,14 @@
 
 static int failures;
 static unsigned cur_k;
-static const char *cur_pol;
+static const char *cur_pol, *cur_what = "power cut";
 #define CHECK(c)                                                                                             \
     do {                                                                                                     \
         if (!(c)) {                                                                                          \
             failures++;                                                                                      \
             if (failures <= 30)                                                                              \
-                printf("FAIL %s:%d: %s [policy %s, cut at event %u (%s)]\n", __FILE__, __LINE__, #c,        \
-                       cur_pol, cur_k, rig_ev_name(R.cut_kind));                                             \
+                printf("FAIL %s:%d: %s [policy %s, %s at event %u (%s)]\n", __FILE__, __LINE__, #c, cur_pol, \
+                       cur_what, cur_k, rig_ev_name(R.cut_kind));                                           \
         }                                                                                                    \
     } while (0)
 
@@ -49,31 +52,48 @@ static const pm_msg_t *valid_block(uint64_t seq)
     return NULL;
 }
 
-/* One life of the device up to the cut at event k (0: no cut); true if the cut came. */
-static bool life_until_cut(unsigned k, cmdmail_poll_policy_t pol)
+/* The poll that lost its link ended once, with a failure. */
+static void check_link_poll(void)
+{
+    if (!R.link_lost)
+        return;
+    CHECK(R.link_end_calls == 1);
+    CHECK(R.link_end.status != POP3_OK);
+    CHECK(!R.stalled);
+}
+
+/* One life of the device up to the cut at event k (0: no cut); true if the
+ * cut came. link: the connection is lost at k instead, and the life goes on. */
+static bool life_until_cut(unsigned k, cmdmail_poll_policy_t pol, bool link)
 {
     rig_init(&R, BOX, NBOX, pol);
     R.split = k;
     R.cut_at = k;
+    R.link_cut = link;
     R.power = &power;
     if (setjmp(power) == 0) {
         CHECK(rig_boot(&R));
         rig_poll(&R);
+        check_link_poll();
         rig_poll(&R);
+        check_link_poll();
+        CHECK(link || !R.cut_done); /* a power cut never returns here */
     }
     rig_power_off(&R);
     R.cut_at = 0;
     return R.cut_done;
 }
 
-static void check_after(cmdmail_poll_policy_t pol)
+static void check_after(cmdmail_poll_policy_t pol, bool link)
 {
     uint64_t pending;
     unsigned i, before;
-    /* reboot after the cut */
+    /* reboot after the cut (after a lost link: a clean restart) */
     CHECK(rig_boot(&R));
     pending = R.boot_pending;
     CHECK(pending == 0 || valid_block(pending) != NULL);
+    if (link)
+        CHECK(pending == 0); /* no power cut: every accepted block ran wholly */
     rig_poll(&R);
     CHECK(!R.stalled && R.end_calls == 1 && R.end.status == POP3_OK && !R.end.nv_error);
     before = R.nran;
@@ -131,40 +151,48 @@ int main(void)
 {
     static const struct { const char *name; cmdmail_poll_policy_t pol; } pols[] = {
         {"keep", {false, false}}, {"delete-accepted", {true, false}}, {"delete-all", {true, true}}};
-    unsigned pi, k, total = 0, kinds[EV_COUNT] = {0}, e, left_on_server = 0;
+    unsigned pi, k, total = 0, links = 0, kinds[EV_COUNT] = {0}, e, left_on_server = 0, mode;
     for (pi = 0; pi < sizeof(pols) / sizeof(pols[0]); pi++) {
         unsigned events;
         cur_pol = pols[pi].name;
+        cur_what = "no cut";
         cur_k = 0;
         /* the life without a cut: how many events it has, and that it is right */
-        if (life_until_cut(0, pols[pi].pol))
+        if (life_until_cut(0, pols[pi].pol, false))
             CHECK(!"a cut came uninvited");
         events = R.events;
-        check_after(pols[pi].pol);
-        for (k = 1; k <= events; k++) {
-            int bad = failures;
-            cur_k = k;
-            if (!life_until_cut(k, pols[pi].pol)) {
-                CHECK(!"the cut event was not reached");
-                continue;
+        check_after(pols[pi].pol, false);
+        for (mode = 0; mode < 2; mode++) {
+            cur_what = mode == 0 ? "power cut" : "connection lost";
+            for (k = 1; k <= events; k++) {
+                int bad = failures;
+                cur_k = k;
+                if (!life_until_cut(k, pols[pi].pol, mode == 1)) {
+                    CHECK(mode == 1); /* a lost link only at a send or a reply */
+                    continue;
+                }
+                if (mode == 0) {
+                    kinds[R.cut_kind]++;
+                    total++;
+                } else {
+                    links++;
+                }
+                check_after(pols[pi].pol, mode == 1);
+                if (mode == 0 && pols[pi].pol.delete_accepted && !pols[pi].pol.delete_refused) {
+                    unsigned i;
+                    for (i = 0; i < NBOX; i++)
+                        left_on_server += BOX[i].verdict == CMDMAIL_ACCEPTED && ps_has(&R.srv, BOX[i].uid);
+                }
+                if (failures != bad && R.trace_len > 0 && failures <= 30)
+                    printf("--- last trace lines ---\n%s------\n", R.trace);
             }
-            kinds[R.cut_kind]++;
-            total++;
-            check_after(pols[pi].pol);
-            if (pols[pi].pol.delete_accepted && !pols[pi].pol.delete_refused) {
-                unsigned i;
-                for (i = 0; i < NBOX; i++)
-                    left_on_server += BOX[i].verdict == CMDMAIL_ACCEPTED && ps_has(&R.srv, BOX[i].uid);
-            }
-            if (failures != bad && R.trace_len > 0 && failures <= 30)
-                printf("--- last trace lines ---\n%s------\n", R.trace);
         }
         printf("policy %s: %u events in a life of boot, poll, poll\n", pols[pi].name, events);
     }
     printf("power cut at %u points (", total);
     for (e = 0; e < EV_COUNT; e++)
         printf("%s%s %u", e ? ", " : "", rig_ev_name((rig_ev_t)e), kinds[e]);
-    printf("): %s\n", failures ? "INVARIANTS BROKEN" : "all invariants held");
+    printf("), connection lost at %u points: %s\n", links, failures ? "INVARIANTS BROKEN" : "all invariants held");
     printf("delete-accepted only: %u accepted messages left on the server after a cut before QUIT "
            "(seen, so never fetched or deleted again)\n",
            left_on_server);
