@@ -118,6 +118,21 @@ def cut():
     return b
 
 
+def late():
+    """Mail that arrives between two polls."""
+    b = Box("LATE")
+    b.valid(200, ["late arrival"])
+    return b
+
+
+def over():
+    """More messages than the seen-UID table holds (CMDMAIL_SEEN_MAX 64 by default)."""
+    b = Box("OVER")
+    for i in range(70):
+        b.valid(5000 + i, ["o %d" % i])
+    return b
+
+
 def c_str(s):
     out, line = [], ""
     for ch in s:
@@ -144,7 +159,7 @@ def main():
            "    const char *cmds[CMDMAIL_MAX_CMDS];", "} pm_msg_t;",
            "static const uint8_t PM_KEY[32] = {%s};" % ", ".join(str(x) for x in KEY),
            '#define PM_DEVICE "%s"' % DEVICE]
-    for box in (mixed(), big(), cut()):
+    for box in (mixed(), big(), cut(), late(), over()):
         out.append("static const pm_msg_t PM_%s[] = {" % box.name)
         for uid, text, verdict, seq, cmds in box.msgs:
             cl = ", ".join('"%s"' % c for c in cmds) if cmds else "NULL"

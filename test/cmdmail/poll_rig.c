@@ -115,10 +115,44 @@ static void h_run(void *ctx, uint64_t seq, size_t index, const char *cmd)
         power_cut(r);
 }
 
+/* Between the client and the poll: keeps a copy of the body, then hands it on. */
+static pop3_cb_action_t h_body(void *ctx, const char *data, size_t len)
+{
+    rig_t *r = cmdmail_poll_ctx(ctx);
+    if (r->body_len + len <= sizeof(r->body)) {
+        memcpy(r->body + r->body_len, data, len);
+        r->body_len += len;
+    } else {
+        r->body_overflow = true;
+    }
+    return r->poll_on_body(ctx, data, len);
+}
+
+/* A whole RETR must have delivered the message exactly (dot-unstuffed). */
+static void check_body(rig_t *r, const cmdmail_poll_msg_t *m)
+{
+    unsigned i;
+    for (i = 0; i < r->nbox; i++) {
+        const char *t = r->box[i]->text;
+        if (strlen(r->box[i]->uid) != m->uid_len || memcmp(r->box[i]->uid, m->uid, m->uid_len) != 0)
+            continue;
+        if (!r->body_overflow && r->body_len == strlen(t) && memcmp(r->body, t, r->body_len) == 0)
+            r->bodies_ok++;
+        else
+            r->bodies_bad++;
+        return;
+    }
+    r->bodies_bad++; /* a UID that is not in the box */
+}
+
 static void h_message(void *ctx, const cmdmail_poll_msg_t *m)
 {
     rig_t *r = ctx;
     rig_seen_t *s;
+    if (m->retr_status == POP3_OK)
+        check_body(r, m);
+    r->body_len = 0;
+    r->body_overflow = false;
     if (r->nseen >= RIG_MAX_SEEN)
         return;
     s = &r->seen[r->nseen++];
@@ -165,10 +199,14 @@ void rig_init(rig_t *r, const pm_msg_t *box, unsigned n, cmdmail_poll_policy_t p
     memset(r->nv, 0xFF, sizeof(r->nv)); /* erased flash */
     ps_init(&r->srv, "device", "s3cret");
     for (i = 0; i < n; i++)
-        ps_add(&r->srv, box[i].uid, box[i].text);
-    r->box = box;
-    r->nbox = n;
+        rig_add(r, &box[i]);
     r->policy = policy;
+}
+
+void rig_add(rig_t *r, const pm_msg_t *m)
+{
+    ps_add(&r->srv, m->uid, m->text);
+    r->box[r->nbox++] = m;
 }
 
 bool rig_boot(rig_t *r)
@@ -187,6 +225,8 @@ bool rig_boot(rig_t *r)
     if (!cmdmail_setup(&r->cm, &cfg, &res))
         return false;
     r->boot_pending = res.pending_seq;
+    if (res.pending_seq != 0 && r->npendings < sizeof(r->pendings) / sizeof(r->pendings[0]))
+        r->pendings[r->npendings++] = res.pending_seq;
     r->boot_last = res.last_seq;
     return true;
 }
@@ -286,6 +326,10 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r)
     cc.allow_plaintext_login = true;
     cc.callbacks.on_trace = h_trace;
     cmdmail_poll_callbacks(&r->p, &cc.callbacks);
+    r->poll_on_body = cc.callbacks.on_body;
+    cc.callbacks.on_body = h_body;
+    r->body_len = 0;
+    r->body_overflow = false;
     if (pop3_init(&r->c, &cc) != POP3_OK) {
         r->stalled = true;
         return &r->end;
@@ -340,4 +384,13 @@ unsigned rig_ran_count(const rig_t *r, uint64_t seq)
     for (i = 0; i < r->nran; i++)
         k += r->ran[i].seq == seq;
     return k;
+}
+
+bool rig_was_pending(const rig_t *r, uint64_t seq)
+{
+    unsigned i;
+    for (i = 0; i < r->npendings; i++)
+        if (r->pendings[i] == seq)
+            return true;
+    return false;
 }

@@ -44,7 +44,7 @@ typedef struct rig_seen {
 
 typedef struct rig {
     ps_server_t srv;
-    const pm_msg_t *box;
+    const pm_msg_t *box[PS_MAX_MSGS]; /* what the server was given */
     unsigned nbox;
     cmdmail_poll_policy_t policy;
     /* NV */
@@ -91,12 +91,23 @@ typedef struct rig {
     unsigned link_end_calls;    /* on_end calls of the poll that lost the link */
     cmdmail_poll_stats_t link_end;
     jmp_buf *power;
+    /* the body of each RETR as the client delivered it, compared with the box */
+    pop3_cb_action_t (*poll_on_body)(void *ctx, const char *data, size_t len);
+    char body[PS_OUT_CAP];
+    size_t body_len;
+    bool body_overflow;
+    unsigned bodies_ok, bodies_bad;
+    /* every pending_seq a cmdmail_setup() reported in this life */
+    uint64_t pendings[8];
+    unsigned npendings;
     char trace[4096];       /* the last lines of the protocol trace, for failure reports */
     size_t trace_len;
 } rig_t;
 
 /* A fresh world: empty NV, the server holding box[0..n-1], nothing run. */
 void rig_init(rig_t *r, const pm_msg_t *box, unsigned n, cmdmail_poll_policy_t policy);
+/* New mail on the server. */
+void rig_add(rig_t *r, const pm_msg_t *m);
 /* cmdmail_init + cmdmail_setup from NV; false if setup failed. */
 bool rig_boot(rig_t *r);
 /* One whole poll (connect .. on_end); returns its stats (also in r->end). */
@@ -104,8 +115,11 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r);
 /* After a power cut (or at the end): the device's RAM is gone, the connection too. */
 void rig_power_off(rig_t *r);
 const char *rig_ev_name(rig_ev_t e);
-/* Messages of the box with this verdict the last poll reported for uid. */
+/* What the last poll reported for uid, or NULL. */
 const rig_seen_t *rig_seen_uid(const rig_t *r, const char *uid);
+/* Commands of block seq run in this life. */
 unsigned rig_ran_count(const rig_t *r, uint64_t seq);
+/* Whether a cmdmail_setup() of this life reported seq as pending. */
+bool rig_was_pending(const rig_t *r, uint64_t seq);
 
 #endif

@@ -132,11 +132,18 @@ static void transaction(ps_server_t *s, const char *verb, const char *arg)
         put(s, tmp, strlen(tmp));
     } else if ((strcmp(verb, "LIST") == 0 || strcmp(verb, "UIDL") == 0) && arg[0] == '\0') {
         bool uidl = verb[0] == 'U';
+        unsigned k;
         s->uidls += uidl;
+        if (uidl && s->uidl_err) {
+            puts_(s, "-ERR [SYS/TEMP] no listing now\r\n");
+            return;
+        }
         puts_(s, "+OK\r\n");
-        for (i = 0; i < s->nmap; i++) {
-            const ps_msg_t *m = &s->msg[s->map[i]];
+        for (k = 0; k < s->nmap; k++) {
+            const ps_msg_t *m;
             char tmp[120];
+            i = uidl && s->uidl_reverse ? s->nmap - 1U - k : k;
+            m = &s->msg[s->map[i]];
             if (s->marked[i])
                 continue;
             if (uidl)
@@ -162,7 +169,7 @@ static void transaction(ps_server_t *s, const char *verb, const char *arg)
             s->retrs++;
         }
     } else if (strcmp(verb, "DELE") == 0) {
-        if (idx < 0) {
+        if (idx < 0 || (unsigned)idx + 1U == s->dele_err) {
             puts_(s, "-ERR no such message\r\n");
         } else {
             s->marked[num - 1] = true;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PS_MAX_MSGS 48
+#define PS_MAX_MSGS 96
 #define PS_OUT_CAP (64U * 1024U)
 
 typedef struct ps_msg {
@@ -29,6 +29,9 @@ typedef struct ps_server {
     unsigned n;
     const char *user, *pass;
     unsigned retr_err; /* maildrop index + 1 whose RETR gets -ERR; 0: none */
+    unsigned dele_err; /* maildrop index + 1 whose DELE gets -ERR; 0: none */
+    bool uidl_err;     /* UIDL gets -ERR */
+    bool uidl_reverse; /* the UIDL listing comes highest number first */
     /* the session */
     ps_state_t state;
     unsigned map[PS_MAX_MSGS]; /* session message number - 1 -> maildrop index */

@@ -6,8 +6,11 @@
  * exactly the valid commands run, once, in order; each message's verdict;
  * the stats of every poll exactly; the policies (keep, delete accepted,
  * delete refused, both) over two polls and a reboot; a mailbox larger than
- * CMDMAIL_POLL_BATCH; -ERR to one RETR; the connection lost inside a RETR;
- * login refused; an NV write that fails. Replies reach the client whole in
+ * CMDMAIL_POLL_BATCH, listed in order and in reverse; new mail between
+ * polls; more mail than the seen-UID table; -ERR to one RETR, to a DELE, to
+ * UIDL; the connection lost inside a RETR; login refused; an NV write that
+ * fails; every whole RETR delivers its message octet for octet (the server
+ * dot-stuffs, the client unstuffs). Replies reach the client whole in
  * two halves, or in random pieces (1 to 900 octets) from several seeds. */
 #include <stdio.h>
 #include <string.h>
@@ -62,18 +65,21 @@ static void check_stats(const rig_t *r, const want_t *w)
         CHECK_EQ(s->failed_cmd, w->failed_cmd);
     CHECK_EQ(s->nv_error, w->nv_error);
     CHECK(memcmp(s, cmdmail_poll_stats(&r->p), sizeof(*s)) == 0);
+    CHECK_EQ(r->bodies_bad, 0); /* every whole RETR delivered its message exactly */
+    CHECK_EQ(r->srv.protocol_errors, 0);
     if (failures > 0 && failures <= 40 && r->trace_len > 0)
         printf("--- last trace lines ---\n%s------\n", r->trace);
 }
 
+#define ALL (~0U)
 /* The run log holds, from entry `from` on, exactly the commands of the valid
- * blocks of box[] whose index is set in `which` (bit i: box[i]), in order. */
-static void check_ran(const rig_t *r, unsigned from, const pm_msg_t *box, unsigned n, uint64_t which)
+ * blocks of box[0..n-1] but box[skip], in order. */
+static void check_ran(const rig_t *r, unsigned from, const pm_msg_t *box, unsigned n, unsigned skip)
 {
     unsigned i, j, k = from;
     CHECK(!r->ran_overflow);
     for (i = 0; i < n; i++) {
-        if (box[i].verdict != CMDMAIL_ACCEPTED || !(which >> i & 1U))
+        if (box[i].verdict != CMDMAIL_ACCEPTED || i == skip)
             continue;
         for (j = 0; j < box[i].ncmds; j++, k++) {
             if (k >= r->nran) {
@@ -171,8 +177,8 @@ static void test_policies(const pm_msg_t *box, unsigned n, const char *name)
             rig_poll(&R);
             check_stats(&R, &w);
             check_seen(&R, box, n);
-            check_ran(&R, 0, box, n, ~0ULL);
-            CHECK_EQ(R.srv.protocol_errors, 0);
+            check_ran(&R, 0, box, n, ALL);
+            CHECK_EQ(R.bodies_ok, n);
             for (i = 0; i < n; i++) {
                 CHECK_EQ(ps_has(&R.srv, box[i].uid), !deletes(pol, box[i].verdict));
                 left += !deletes(pol, box[i].verdict);
@@ -185,6 +191,15 @@ static void test_policies(const pm_msg_t *box, unsigned n, const char *name)
             CHECK_EQ(R.boot_pending, 0);
             CHECK_EQ(R.boot_last, max_seq(box, n));
             check_quiet_poll(&R, left);
+            /* new mail: only it is fetched */
+            rig_add(&R, &PM_LATE[0]);
+            {
+                want_t w2 = {left + 1, left, 1, 1, 0, 1, pol.delete_accepted, POP3_OK, POP3_CMD_CONNECT, false};
+                rig_poll(&R);
+                check_stats(&R, &w2);
+                CHECK(R.nseen == 1 && strcmp(R.seen[0].uid, PM_LATE[0].uid) == 0);
+                CHECK(R.nran == count_cmds(box, n) + 1 && R.ran[R.nran - 1].seq == 200);
+            }
             rig_power_off(&R);
             if ((unsigned)failures == bad)
                 printf("ok   %s\n", ctx);
@@ -211,7 +226,7 @@ static void test_big(void)
         for (i = 0; i < R.nseen; i++)
             for (j = i + 1; j < R.nseen; j++)
                 CHECK(strcmp(R.seen[i].uid, R.seen[j].uid) != 0);
-        check_ran(&R, 0, PM_BIG, n, ~0ULL);
+        check_ran(&R, 0, PM_BIG, n, ALL);
         /* one UIDL per batch: ceil(n / BATCH) listings */
         CHECK_EQ(R.srv.uidls, (n + CMDMAIL_POLL_BATCH - 1) / CMDMAIL_POLL_BATCH);
         CHECK_EQ(R.srv.retrs, n);
@@ -222,6 +237,102 @@ static void test_big(void)
         if ((unsigned)failures == bad)
             printf("ok   %s\n", ctx);
     }
+}
+
+/* The server lists UIDL highest number first: still each once, lowest first. */
+static void test_uidl_reverse(void)
+{
+    unsigned n = PM_BIG_N, acc = count_verdict(PM_BIG, n, true), bad = (unsigned)failures;
+    want_t w = {n, 0, n, acc, n - acc, count_cmds(PM_BIG, n), 0, POP3_OK, POP3_CMD_CONNECT, false};
+    snprintf(ctx, sizeof(ctx), "UIDL listed in reverse, %u messages", n);
+    rig_init(&R, PM_BIG, n, KEEP);
+    R.split = 11;
+    R.srv.uidl_reverse = true;
+    boot(&R);
+    rig_poll(&R);
+    check_stats(&R, &w);
+    check_seen(&R, PM_BIG, n);
+    check_ran(&R, 0, PM_BIG, n, ALL);
+    rig_power_off(&R);
+    if ((unsigned)failures == bad)
+        printf("ok   %s\n", ctx);
+}
+
+/* -ERR to UIDL: nothing fetched, the poll says why, QUIT still goes. */
+static void test_uidl_err(void)
+{
+    want_t w = {0, 0, 0, 0, 0, 0, 0, POP3_ERR_SERVER, POP3_CMD_UIDL, false};
+    unsigned bad = (unsigned)failures;
+    snprintf(ctx, sizeof(ctx), "-ERR to UIDL");
+    rig_init(&R, PM_MIXED, PM_MIXED_N, DELETE_ALL);
+    R.srv.uidl_err = true;
+    boot(&R);
+    rig_poll(&R);
+    check_stats(&R, &w);
+    CHECK_EQ(R.srv.retrs, 0);
+    CHECK(strcmp(R.srv.last_cmd, "QUIT") == 0);
+    CHECK_EQ(R.nran, 0);
+    rig_power_off(&R);
+    if ((unsigned)failures == bad)
+        printf("ok   %s\n", ctx);
+}
+
+/* -ERR to one DELE (both delete policies): the poll goes on; the message, seen,
+ * is deleted by the next poll without being fetched again. */
+static void test_dele_err(void)
+{
+    const pm_msg_t *box = PM_MIXED;
+    unsigned n = PM_MIXED_N, acc = count_verdict(box, n, true), bad = (unsigned)failures;
+    want_t w = {n, 0, n, acc, n - acc, count_cmds(box, n), n - 1, POP3_OK, POP3_CMD_CONNECT, false};
+    want_t w2 = {1, 1, 0, 0, 0, 0, 1, POP3_OK, POP3_CMD_CONNECT, false};
+    snprintf(ctx, sizeof(ctx), "-ERR to DELE 1");
+    rig_init(&R, box, n, DELETE_ALL);
+    R.srv.dele_err = 1;
+    boot(&R);
+    rig_poll(&R);
+    check_stats(&R, &w);
+    CHECK_EQ(ps_count(&R.srv), 1);
+    CHECK(ps_has(&R.srv, box[0].uid));
+    R.srv.dele_err = 0;
+    rig_poll(&R);
+    check_stats(&R, &w2);
+    CHECK_EQ(ps_count(&R.srv), 0);
+    check_ran(&R, 0, box, n, ALL);
+    rig_power_off(&R);
+    if ((unsigned)failures == bad)
+        printf("ok   %s\n", ctx);
+}
+
+/* More messages than the seen-UID table: a later poll downloads the forgotten
+ * ones again and refuses them as replays; nothing runs twice. */
+static void test_seen_overflow(void)
+{
+#if PM_OVER_N > CMDMAIL_SEEN_MAX
+    const pm_msg_t *box = PM_OVER;
+    unsigned n = PM_OVER_N, extra = PM_OVER_N - CMDMAIL_SEEN_MAX, i, round, bad = (unsigned)failures;
+    want_t w = {n, 0, n, n, 0, n, 0, POP3_OK, POP3_CMD_CONNECT, false};
+    want_t w2 = {n, n - extra, extra, 0, extra, 0, 0, POP3_OK, POP3_CMD_CONNECT, false};
+    snprintf(ctx, sizeof(ctx), "%u messages, seen table of %u", n, (unsigned)CMDMAIL_SEEN_MAX);
+    rig_init(&R, box, n, KEEP);
+    R.split = 13;
+    boot(&R);
+    rig_poll(&R);
+    check_stats(&R, &w);
+    check_ran(&R, 0, box, n, ALL);
+    for (round = 0; round < 2; round++) { /* each poll forgets the next oldest ones */
+        rig_poll(&R);
+        check_stats(&R, &w2);
+        CHECK_EQ(R.nseen, extra);
+        for (i = 0; i < R.nseen; i++) {
+            CHECK(strcmp(R.seen[i].uid, box[round * extra + i].uid) == 0);
+            CHECK_EQ(R.seen[i].verdict, CMDMAIL_REPLAYED);
+        }
+        CHECK_EQ(R.nran, n);
+    }
+    rig_power_off(&R);
+    if ((unsigned)failures == bad)
+        printf("ok   %s\n", ctx);
+#endif
 }
 
 /* -ERR to the RETR of box[bad_idx] (a valid block): it is INCOMPLETE, the others are handled. */
@@ -245,7 +356,7 @@ static void test_retr_err(unsigned bad_idx, cmdmail_verdict_t next_poll)
         CHECK_EQ(R.seen[i].verdict, i == bad_idx ? CMDMAIL_INCOMPLETE : box[i].verdict);
         CHECK_EQ(R.seen[i].retr_status, i == bad_idx ? POP3_ERR_SERVER : POP3_OK);
     }
-    check_ran(&R, 0, box, n, ~(1ULL << bad_idx));
+    check_ran(&R, 0, box, n, bad_idx);
     /* The server reads it again: only that message is fetched (the others are seen). */
     R.srv.retr_err = 0;
     rig_poll(&R);
@@ -254,9 +365,9 @@ static void test_retr_err(unsigned bad_idx, cmdmail_verdict_t next_poll)
     CHECK(s != NULL && s->verdict == next_poll);
     CHECK_EQ(R.end.fetched, 1);
     if (next_poll == CMDMAIL_ACCEPTED)
-        check_ran(&R, 0, box, n, ~0ULL);
+        check_ran(&R, 0, box, n, ALL);
     else /* a later Seq was accepted meanwhile: this one is a replay now, reported, not run */
-        check_ran(&R, 0, box, n, ~(1ULL << bad_idx));
+        check_ran(&R, 0, box, n, bad_idx);
     rig_power_off(&R);
     if ((unsigned)failures == bad)
         printf("ok   %s\n", ctx);
@@ -287,7 +398,7 @@ static void test_lost_in_retr(cmdmail_poll_policy_t pol)
         CHECK_EQ(R.seen[2].retr_status, POP3_ERR_TRANSPORT);
         CHECK(!R.seen[2].deleting);
     }
-    check_ran(&R, 0, box, n, 1ULL); /* seq 100 only */
+    check_ran(&R, 0, box, 1, ALL); /* seq 100 only */
     CHECK_EQ(ps_count(&R.srv), n);  /* no QUIT: no DELE took effect */
     /* The next poll handles the rest; what was seen is not fetched again. */
     R.drop_msg = 0;
@@ -295,7 +406,7 @@ static void test_lost_in_retr(cmdmail_poll_policy_t pol)
     CHECK_EQ(R.end.status, POP3_OK);
     CHECK_EQ(R.end.skipped, 2);
     CHECK_EQ(R.end.fetched, n - 2);
-    check_ran(&R, 0, box, n, ~0ULL);
+    check_ran(&R, 0, box, n, ALL);
     for (i = 0; i < n; i++)
         if (pol.delete_accepted && pol.delete_refused) /* seen and still listed: deleted now */
             CHECK(!ps_has(&R.srv, box[i].uid));
@@ -343,13 +454,13 @@ static void test_nv_error(void)
     w.deleted = acc - 1;
     check_stats(&R, &w);
     CHECK(R.nseen == n && R.seen[9].verdict == CMDMAIL_NV_ERROR && !R.seen[9].deleting);
-    check_ran(&R, 0, box, n, ~(1ULL << 9));
+    check_ran(&R, 0, box, n, 9);
     CHECK(ps_has(&R.srv, box[9].uid));
     rig_poll(&R);
     CHECK_EQ(R.end.fetched, 1);
     CHECK_EQ(R.end.accepted, 1);
     CHECK(!R.end.nv_error);
-    check_ran(&R, 0, box, n, ~0ULL);
+    check_ran(&R, 0, box, n, ALL);
     CHECK(!ps_has(&R.srv, box[9].uid));
     rig_power_off(&R);
     if ((unsigned)failures == bad)
@@ -368,6 +479,10 @@ int main(void)
     test_retr_err(2, CMDMAIL_REPLAYED);
     test_lost_in_retr(KEEP);
     test_lost_in_retr(DELETE_ALL);
+    test_uidl_reverse();
+    test_uidl_err();
+    test_dele_err();
+    test_seen_overflow();
     test_login_refused();
     test_nv_error();
     printf("%s (%d failures)\n", failures ? "FAILED" : "all poll tests passed", failures);
