@@ -18,6 +18,8 @@
  * The same sweep again with the connection lost (instead of the power) at
  * every send and reply event: the poll ends once with a failure, the device
  * lives on, and every valid block runs wholly, once (nothing pending).
+ * And, with both delete policies, two power cuts: the first at every NV
+ * write or command, the second at every event of the life after it.
  * Replies are cut into pieces chosen by k, so every run splits differently. */
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +54,17 @@ static const pm_msg_t *valid_block(uint64_t seq)
     return NULL;
 }
 
+/* The highest Seq of which a command ran. */
+static uint64_t ran_max(void)
+{
+    uint64_t m = 0;
+    unsigned i;
+    for (i = 0; i < R.nran; i++)
+        if (R.ran[i].seq > m)
+            m = R.ran[i].seq;
+    return m;
+}
+
 /* The poll that lost its link ended once, with a failure. */
 static void check_link_poll(void)
 {
@@ -84,6 +97,23 @@ static bool life_until_cut(unsigned k, cmdmail_poll_policy_t pol, bool link)
     return R.cut_done;
 }
 
+/* A second power cut at event k2 of the life after the first cut (boot,
+ * poll, poll); true if it came. */
+static bool second_cut(unsigned k2)
+{
+    R.cut_at = R.events + k2;
+    R.cut_done = false;
+    if (setjmp(power) == 0) {
+        CHECK(rig_boot(&R));
+        CHECK(R.boot_last >= ran_max());
+        rig_poll(&R);
+        rig_poll(&R);
+    }
+    rig_power_off(&R);
+    R.cut_at = 0;
+    return R.cut_done;
+}
+
 static void check_after(cmdmail_poll_policy_t pol, bool link)
 {
     uint64_t pending;
@@ -92,6 +122,7 @@ static void check_after(cmdmail_poll_policy_t pol, bool link)
     CHECK(rig_boot(&R));
     pending = R.boot_pending;
     CHECK(pending == 0 || valid_block(pending) != NULL);
+    CHECK(R.boot_last >= ran_max()); /* a command ran only after its Seq was durable */
     if (link)
         CHECK(pending == 0); /* no power cut: every accepted block ran wholly */
     rig_poll(&R);
@@ -128,8 +159,8 @@ static void check_after(cmdmail_poll_policy_t pol, bool link)
         n = rig_ran_count(&R, BOX[i].seq);
         CHECK(n <= BOX[i].ncmds);
         if (n != BOX[i].ncmds) {
-            CHECK(pending == BOX[i].seq);
-            if (pending != BOX[i].seq)
+            CHECK(rig_was_pending(&R, BOX[i].seq));
+            if (!rig_was_pending(&R, BOX[i].seq))
                 printf("  block %llu ran %u of %u commands, pending reported: %llu\n",
                        (unsigned long long)BOX[i].seq, n, BOX[i].ncmds, (unsigned long long)pending);
         }
@@ -151,7 +182,7 @@ int main(void)
 {
     static const struct { const char *name; cmdmail_poll_policy_t pol; } pols[] = {
         {"keep", {false, false}}, {"delete-accepted", {true, false}}, {"delete-all", {true, true}}};
-    unsigned pi, k, total = 0, links = 0, kinds[EV_COUNT] = {0}, e, left_on_server = 0, mode;
+    unsigned pi, k, total = 0, links = 0, doubles = 0, kinds[EV_COUNT] = {0}, e, left_on_server = 0, mode;
     for (pi = 0; pi < sizeof(pols) / sizeof(pols[0]); pi++) {
         unsigned events;
         cur_pol = pols[pi].name;
@@ -188,11 +219,37 @@ int main(void)
             }
         }
         printf("policy %s: %u events in a life of boot, poll, poll\n", pols[pi].name, events);
+        if (!(pols[pi].pol.delete_accepted && pols[pi].pol.delete_refused))
+            continue;
+        /* Two cuts: the first at each NV write or command, the second at every
+         * event of the next life (boot, poll, poll). */
+        cur_what = "second power cut";
+        for (k = 1; k <= events; k++) {
+            unsigned k2;
+            cur_k = k;
+            if (!life_until_cut(k, pols[pi].pol, false) || R.cut_kind > EV_RUN_AFTER)
+                continue;
+            for (k2 = 1;; k2++) {
+                int bad = failures;
+                bool cut;
+                if (k2 > 1)
+                    life_until_cut(k, pols[pi].pol, false);
+                cut = second_cut(k2);
+                if (cut)
+                    doubles++;
+                check_after(pols[pi].pol, false);
+                if (failures != bad && failures <= 30)
+                    printf("  (second cut at event %u of the next life)\n", k2);
+                if (!cut)
+                    break;
+            }
+        }
     }
     printf("power cut at %u points (", total);
     for (e = 0; e < EV_COUNT; e++)
         printf("%s%s %u", e ? ", " : "", rig_ev_name((rig_ev_t)e), kinds[e]);
-    printf("), connection lost at %u points: %s\n", links, failures ? "INVARIANTS BROKEN" : "all invariants held");
+    printf("), connection lost at %u points, %u pairs of power cuts: %s\n", links, doubles,
+           failures ? "INVARIANTS BROKEN" : "all invariants held");
     printf("delete-accepted only: %u accepted messages left on the server after a cut before QUIT "
            "(seen, so never fetched or deleted again)\n",
            left_on_server);
