@@ -200,6 +200,11 @@ static void command(ps_server_t *s, char *line)
         puts_(s, "+OK\r\nUSER\r\nUIDL\r\nRESP-CODES\r\n.\r\n");
     } else if (strcmp(verb, "QUIT") == 0) {
         unsigned i;
+        if (s->state == PS_TRANS && s->quit_err) { /* RFC 1939 6: the removal failed */
+            s->state = PS_DONE;
+            puts_(s, "-ERR [SYS/TEMP] some deleted messages not removed\r\n");
+            return;
+        }
         if (s->state == PS_TRANS) { /* UPDATE state: the marked messages go */
             for (i = 0; i < s->nmap; i++) {
                 if (s->marked[i]) {

@@ -32,6 +32,7 @@ typedef struct ps_server {
     unsigned dele_err; /* maildrop index + 1 whose DELE gets -ERR; 0: none */
     bool uidl_err;     /* UIDL gets -ERR */
     bool uidl_reverse; /* the UIDL listing comes highest number first */
+    bool quit_err;     /* QUIT in TRANSACTION gets -ERR and removes nothing */
     /* the session */
     ps_state_t state;
     unsigned map[PS_MAX_MSGS]; /* session message number - 1 -> maildrop index */

@@ -8,7 +8,7 @@
  * delete refused, both) over two polls and a reboot; a mailbox larger than
  * CMDMAIL_POLL_BATCH, listed in order and in reverse; new mail between
  * polls; more mail than the seen-UID table; -ERR to one RETR, to a DELE, to
- * UIDL; the connection lost inside a RETR; login refused; an NV write that
+ * UIDL, to QUIT; the connection lost inside a RETR; login refused; an NV write that
  * fails; every whole RETR delivers its message octet for octet (the server
  * dot-stuffs, the client unstuffs). Replies reach the client whole in
  * two halves, or in random pieces (1 to 900 octets) from several seeds. */
@@ -303,6 +303,31 @@ static void test_dele_err(void)
         printf("ok   %s\n", ctx);
 }
 
+/* -ERR to QUIT (nothing removed): the poll says so; the next one deletes the
+ * seen messages without fetching them again. */
+static void test_quit_err(void)
+{
+    const pm_msg_t *box = PM_MIXED;
+    unsigned n = PM_MIXED_N, acc = count_verdict(box, n, true), bad = (unsigned)failures;
+    want_t w = {n, 0, n, acc, n - acc, count_cmds(box, n), n, POP3_ERR_SERVER, POP3_CMD_QUIT, false};
+    want_t w2 = {n, n, 0, 0, 0, 0, n, POP3_OK, POP3_CMD_CONNECT, false};
+    snprintf(ctx, sizeof(ctx), "-ERR to QUIT");
+    rig_init(&R, box, n, DELETE_ALL);
+    R.srv.quit_err = true;
+    boot(&R);
+    rig_poll(&R);
+    check_stats(&R, &w);
+    CHECK_EQ(ps_count(&R.srv), n);
+    R.srv.quit_err = false;
+    rig_poll(&R);
+    check_stats(&R, &w2);
+    CHECK_EQ(ps_count(&R.srv), 0);
+    check_ran(&R, 0, box, n, ALL);
+    rig_power_off(&R);
+    if ((unsigned)failures == bad)
+        printf("ok   %s\n", ctx);
+}
+
 /* More messages than the seen-UID table: a later poll downloads the forgotten
  * ones again and refuses them as replays; nothing runs twice. */
 static void test_seen_overflow(void)
@@ -482,6 +507,7 @@ int main(void)
     test_uidl_reverse();
     test_uidl_err();
     test_dele_err();
+    test_quit_err();
     test_seen_overflow();
     test_login_refused();
     test_nv_error();
