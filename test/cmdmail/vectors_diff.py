@@ -7,7 +7,9 @@
 Variations: line ends (CRLF, LF, CR CR LF, bare CR), quoting, trailing blanks,
 long blank lines, quoted-printable re-encoding (soft breaks, escapes), base64
 re-wrapping, nested multiparts (boundary lengths around 70, quoting, folding,
-transport padding), long and folded headers, and single-octet damage. Both must
+transport padding), long, folded, repeated and colon-less headers, and random
+damage (octets changed, inserted or removed, a message cut short, an extra
+BEGIN line). Both must
 give the same verdict, Seq and commands (the C module fed whole or in pieces
 of 1, 3, 7 or 64 octets). Deterministic for a given seed; the
 first disagreements are written to $TMPDIR/cmdmail-diff-N.eml for a look.
