@@ -191,6 +191,20 @@ def edge_cases(c, valid, blk, head, mime, multi):
     yield c("boundary_past_256", head + mime(b"multipart/mixed;\r\n x-filler=" + b"f" * 240 + b";\r\n"
                                              b" boundary=h1", multi(b"h1", [mime(b"text/plain", blk)])),
             "unsigned")
+    # A delimiter line is at most 80 octets: past that, it is text of the part before it.
+    for n, verdict in ((80, "unsigned"), (81, "accepted")):
+        pad = b" " * (n - len(b"--p1"))
+        yield c("delimiter_%d" % n, head + mime(b"multipart/mixed; boundary=p1",
+                                                b"--p1\r\n" + mime(b"text/plain", b"see below\r\n") +
+                                                b"--p1" + pad + b"\r\n" + mime(b"text/html", blk) + b"--p1--\r\n"),
+                verdict, 1017 if verdict == "accepted" else None, std if verdict == "accepted" else ())
+    # A line that is a delimiter of two nested multiparts belongs to the outermost: here
+    # "--s--" closes the outer one, and the text/plain part after it is epilogue.
+    inner = mime(b"multipart/mixed; boundary=s", b"")
+    yield c("same_boundary_nested", head + mime(b"multipart/mixed; boundary=s", b"--s\r\n" + inner +
+                                                b"--s\r\n" + mime(b"text/html", blk) + b"--s--\r\n" +
+                                                b"--s\r\n" + mime(b"text/plain", blk) + b"--s--\r\n"),
+            "unsigned")
 
 
 def main():
