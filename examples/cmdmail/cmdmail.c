@@ -4,7 +4,8 @@
  * NV record (little endian), CMDMAIL_NV_RECORD_LEN octets:
  *   0 magic "CMDm"  4 version (1)  5 zero  6 seen count (u16)  8 generation (u32)
  *   12 last_seq (u64)  20 pending_seq (u64)  28 CRC-32 of every other octet
- *   32 seen digests, oldest first, 8 octets each (unused ones zero)
+ *   32 seen digests, oldest first, 8 octets each (unused ones zero; the low bit
+ *      of each one's last octet: its block was accepted)
  */
 #include <string.h>
 
@@ -113,35 +114,51 @@ static bool persist(cmdmail_t *m, uint64_t last_seq, uint64_t pending_seq)
     return ok;
 }
 
+/* SHA-256 of the UID, first 8 octets; the low bit of the last one is not part
+ * of the digest but the flag SEEN_ACCEPTED (the message's block ran), so a
+ * poll can delete accepted mail whose DELE was not committed. */
+#define SEEN_ACCEPTED 1U
+
 static void uid_digest(const char *uid, size_t len, uint8_t out[8])
 {
     uint8_t h[32];
     if (mbedtls_md(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), (const unsigned char *)uid, len, h) != 0)
         memset(h, 0, sizeof(h)); /* not reached: SHA-256 is compiled in (cmdmail_setup checked) */
     memcpy(out, h, 8);
+    out[7] &= (uint8_t)~SEEN_ACCEPTED;
 }
 
-static bool seen_has(const cmdmail_t *m, const uint8_t d[8])
+/* Index of the digest in the seen set, or -1. */
+static int seen_find(const cmdmail_t *m, const uint8_t d[8])
 {
     unsigned i;
     for (i = 0; i < m->seen_count; i++) {
-        if (memcmp(m->seen[i], d, 8) == 0)
-            return true;
+        if (memcmp(m->seen[i], d, 7) == 0 && (m->seen[i][7] & ~SEEN_ACCEPTED) == d[7])
+            return (int)i;
     }
-    return false;
+    return -1;
 }
 
 /* A ring: when full the oldest digest goes (that message may be downloaded
  * again; its Seq is then refused as a replay). */
-static void seen_add(cmdmail_t *m)
+static void seen_add(cmdmail_t *m, bool accepted)
 {
-    if (!m->have_uid || seen_has(m, m->uid_digest))
+    int i;
+    if (!m->have_uid)
         return;
-    memcpy(m->seen[m->seen_next], m->uid_digest, 8);
-    m->seen_next = (uint16_t)((m->seen_next + 1U) % CMDMAIL_SEEN_MAX);
-    if (m->seen_count < CMDMAIL_SEEN_MAX)
-        m->seen_count++;
-    m->seen_dirty = true;
+    i = seen_find(m, m->uid_digest);
+    if (i < 0) {
+        i = m->seen_next;
+        memcpy(m->seen[i], m->uid_digest, 8);
+        m->seen_next = (uint16_t)((m->seen_next + 1U) % CMDMAIL_SEEN_MAX);
+        if (m->seen_count < CMDMAIL_SEEN_MAX)
+            m->seen_count++;
+        m->seen_dirty = true;
+    }
+    if (accepted && (m->seen[i][7] & SEEN_ACCEPTED) == 0) {
+        m->seen[i][7] |= SEEN_ACCEPTED;
+        m->seen_dirty = true;
+    }
 }
 
 const char *cmdmail_verdict_str(cmdmail_verdict_t v)
@@ -211,13 +228,17 @@ void cmdmail_free(cmdmail_t *m)
     mbedtls_platform_zeroize(m, sizeof(*m));
 }
 
-bool cmdmail_seen(const cmdmail_t *m, const char *uid, size_t uid_len)
+cmdmail_seen_t cmdmail_seen(const cmdmail_t *m, const char *uid, size_t uid_len)
 {
     uint8_t d[8];
+    int i;
     if (uid == NULL || uid_len == 0U)
-        return false;
+        return CMDMAIL_UNSEEN;
     uid_digest(uid, uid_len, d);
-    return seen_has(m, d);
+    i = seen_find(m, d);
+    if (i < 0)
+        return CMDMAIL_UNSEEN;
+    return (m->seen[i][7] & SEEN_ACCEPTED) != 0 ? CMDMAIL_SEEN_ACCEPTED : CMDMAIL_SEEN_REFUSED;
 }
 
 void cmdmail_msg_begin(cmdmail_t *m, const char *uid, size_t uid_len)
@@ -290,9 +311,11 @@ cmdmail_verdict_t cmdmail_msg_end(cmdmail_t *m, bool complete, cmdmail_result_t 
     if (v == CMDMAIL_ACCEPTED) {
         uint16_t count = m->seen_count, next = m->seen_next;
         bool dirty = m->seen_dirty;
+        int at = m->have_uid ? seen_find(m, m->uid_digest) : -1;
+        unsigned slot = at >= 0 ? (unsigned)at : next; /* the entry seen_add() changes */
         uint8_t old[8];
-        memcpy(old, m->seen[next], 8);
-        seen_add(m); /* in the same write as the Seq */
+        memcpy(old, m->seen[slot], 8);
+        seen_add(m, true); /* in the same write as the Seq */
         if (persist(m, m->seq, m->seq)) {
             m->accepted = true;
             m->reason = "ok";
@@ -300,12 +323,12 @@ cmdmail_verdict_t cmdmail_msg_end(cmdmail_t *m, bool complete, cmdmail_result_t 
             m->seen_count = count;
             m->seen_next = next;
             m->seen_dirty = dirty;
-            memcpy(m->seen[next], old, 8);
+            memcpy(m->seen[slot], old, 8);
             v = CMDMAIL_NV_ERROR;
             m->reason = "NV write failed";
         }
     } else if (v != CMDMAIL_INCOMPLETE && v != CMDMAIL_NV_ERROR) {
-        seen_add(m);
+        seen_add(m, false);
     }
     if (res != NULL) {
         memset(res, 0, sizeof(*res));

@@ -41,7 +41,8 @@
  *  - during cmdmail_flush(): the seen UIDs of this poll are lost or written;
  *    lost ones are fetched again and refused (REPLAYED, UNSIGNED, ...).
  *    A flush writes last_seq and pending_seq unchanged, so either slot has them.
- * The seen set holds CMDMAIL_SEEN_MAX digests; when full the oldest goes,
+ * The seen set holds CMDMAIL_SEEN_MAX digests (with a bit: accepted or not);
+ * when full the oldest goes,
  * which costs a download again, never a second run (the Seq check refuses it).
  */
 #ifndef CMDMAIL_H
@@ -202,8 +203,20 @@ bool cmdmail_setup(cmdmail_t *m, const cmdmail_config_t *cfg, cmdmail_result_t *
 /** Wipes the context (key pointer, commands). */
 void cmdmail_free(cmdmail_t *m);
 
-/** Whether the message with this UIDL id was handled before (skip downloading it). */
-bool cmdmail_seen(const cmdmail_t *m, const char *uid, size_t uid_len);
+/** What cmdmail_seen() knows of a message. */
+typedef enum cmdmail_seen {
+    CMDMAIL_UNSEEN = 0,     /**< Not handled (or forgotten: the seen set is a ring). */
+    CMDMAIL_SEEN_REFUSED,   /**< Handled, refused (any verdict but ACCEPTED, INCOMPLETE, NV_ERROR). */
+    CMDMAIL_SEEN_ACCEPTED   /**< Handled, its block accepted. */
+} cmdmail_seen_t;
+
+/**
+ * Whether the message with this UIDL id was handled before (skip downloading
+ * it), and how: a message still on the server though its policy says delete
+ * (the DELE was not committed: power cut or lost link before QUIT) is deleted
+ * without downloading it again. Nonzero means seen.
+ */
+cmdmail_seen_t cmdmail_seen(const cmdmail_t *m, const char *uid, size_t uid_len);
 /** A message starts (its UIDL id; NULL/0 if unknown). */
 void cmdmail_msg_begin(cmdmail_t *m, const char *uid, size_t uid_len);
 /** Body octets as on_body gives them (dot-unstuffed, CRLF), split anywhere. */
@@ -212,9 +225,12 @@ void cmdmail_msg_data(cmdmail_t *m, const char *data, size_t len);
  * The message ended. @p complete: RETR reported POP3_OK. For
  * CMDMAIL_ACCEPTED the new last Seq and a pending mark are written to NV
  * before this returns, with the UID marked seen (CMDMAIL_NV_ERROR if that
- * failed: nothing runs, the UID is not marked, the message is tried again).
+ * failed: nothing runs, the UID is not marked, the message is fetched again).
  * Every other verdict but INCOMPLETE marks the UID as seen (persisted by
- * cmdmail_flush()).
+ * cmdmail_flush()). A message fetched again after INCOMPLETE or NV_ERROR is
+ * refused as replayed if a block with a higher Seq was accepted in between
+ * (cmdmail_poll ends a poll at NV_ERROR so that this cannot happen there;
+ * a RETR the server keeps refusing is skipped, logged INCOMPLETE).
  */
 cmdmail_verdict_t cmdmail_msg_end(cmdmail_t *m, bool complete, cmdmail_result_t *res);
 /** Command @p i of the accepted block (NUL-terminated), or NULL. */

@@ -91,27 +91,33 @@ static void list(cmdmail_poll_t *p)
     p->phase = PH_LIST;
 }
 
-static bool delete_all(const cmdmail_poll_t *p)
+/* A message handled before is still listed: its DELE was not committed (a
+ * power cut or a lost link before QUIT), or the policy keeps it. */
+static bool dele_seen(const cmdmail_poll_t *p, cmdmail_seen_t seen)
 {
-    return p->cfg.policy.delete_accepted && p->cfg.policy.delete_refused;
+    return seen == CMDMAIL_SEEN_ACCEPTED ? p->cfg.policy.delete_accepted : p->cfg.policy.delete_refused;
+}
+
+static void flush_and_quit(cmdmail_poll_t *p)
+{
+    if (!cmdmail_flush(p->cfg.cm))
+        p->stats.nv_error = true;
+    quit(p);
 }
 
 /* Sends the next step of the batch: RETR, or DELE of a message seen before;
- * after the batch, UIDL again when it overflowed, else flush and QUIT. The
- * flush comes before QUIT so that the DELEs the server commits at QUIT are of
- * messages already recorded as seen. */
+ * after the batch, UIDL again when it overflowed, else flush and QUIT (the
+ * flush before QUIT, so that the DELEs the server commits at QUIT are of
+ * messages already recorded as seen). */
 static void next(cmdmail_poll_t *p)
 {
     pop3_status_t st;
     const cmdmail_poll_entry_t *e;
     if (p->ibatch >= p->nbatch) {
-        if (p->more) {
+        if (p->more)
             list(p);
-        } else {
-            if (!cmdmail_flush(p->cfg.cm))
-                p->stats.nv_error = true;
-            quit(p);
-        }
+        else
+            flush_and_quit(p);
         return;
     }
     e = &p->batch[p->ibatch];
@@ -176,6 +182,12 @@ static void retr_done(cmdmail_poll_t *p, pop3_status_t st, bool session_lost)
         p->cfg.on_message(p->cfg.ctx, &m);
     if (session_lost)
         return;
+    if (v == CMDMAIL_NV_ERROR) {
+        /* Storage failed: nothing more can be accepted, and a later block
+         * accepted in this poll would make this one a replay next time. */
+        flush_and_quit(p);
+        return;
+    }
     if (m.deleting) {
         st = pop3_dele(p->client, e->msg);
         if (st == POP3_OK) {
@@ -297,18 +309,18 @@ static void batch_add(cmdmail_poll_t *p, uint32_t msg, const char *uid, size_t u
 static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len)
 {
     cmdmail_poll_t *p = ctx;
-    bool seen;
+    cmdmail_seen_t seen;
     if (p->phase != PH_LIST || uid_len == 0U || uid_len > sizeof(p->batch[0].uid))
         return POP3_CB_CONTINUE; /* the core bounds UIDs to 70 octets; a larger buffer is not ours */
     seen = cmdmail_seen(p->cfg.cm, uid, uid_len);
     if (p->first_listing) {
         p->stats.listed++;
-        if (seen)
+        if (seen != CMDMAIL_UNSEEN)
             p->stats.skipped++;
     }
-    if (msg <= p->last_msg || (seen && !delete_all(p)))
+    if (msg <= p->last_msg || (seen != CMDMAIL_UNSEEN && !dele_seen(p, seen)))
         return POP3_CB_CONTINUE;
-    batch_add(p, msg, uid, uid_len, seen);
+    batch_add(p, msg, uid, uid_len, seen != CMDMAIL_UNSEEN);
     return POP3_CB_CONTINUE;
 }
 

@@ -25,10 +25,13 @@
  *     commands never run again; the next cmdmail_setup() reports the Seq as
  *     pending (maybe not run wholly), never silently.
  *  4. DELE (policy): cut before QUIT = the server keeps the message; it is
- *     seen, so it is not fetched again; with both delete policies on, a seen
- *     message still listed is deleted on the next poll.
+ *     seen (accepted or refused), so it is not fetched again, and the next
+ *     poll deletes it if the policy for its kind says delete.
  *  5. cmdmail_flush() (refused messages' UIDs), then QUIT: cut before the
  *     flush = refused messages are fetched and refused again.
+ *
+ * An NV write that fails ends the poll (flush, QUIT): nothing more could be
+ * accepted, and a block accepted after it would make the failed one a replay.
  *
  * A UIDL listing is remembered CMDMAIL_POLL_BATCH messages at a time (lowest
  * numbers first); when more were not seen, UIDL is sent again after the batch
@@ -78,7 +81,7 @@ typedef struct cmdmail_poll_stats {
     uint32_t deleted;        /**< DELEs the server acknowledged (they take effect at QUIT). */
     pop3_status_t status;    /**< POP3_OK: QUIT acknowledged; else why the session failed. */
     pop3_cmd_t failed_cmd;   /**< The command that failed when status is not POP3_OK. */
-    bool nv_error;           /**< An NV write failed (a verdict NV_ERROR or the final flush). */
+    bool nv_error;           /**< An NV write failed (a verdict NV_ERROR, which ends the poll, or a flush). */
 } cmdmail_poll_stats_t;
 
 typedef struct cmdmail_poll_config {
@@ -99,7 +102,7 @@ typedef struct cmdmail_poll_config {
 typedef struct cmdmail_poll_entry {
     uint32_t msg;
     uint8_t uid_len;
-    bool dele_only;             /* seen already, still on the server: DELE it */
+    bool dele_only;             /* seen already, still on the server, policy says delete: DELE it */
     char uid[70];
 } cmdmail_poll_entry_t;
 /** @endcond */
