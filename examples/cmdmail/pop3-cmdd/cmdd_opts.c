@@ -63,7 +63,7 @@ static void opts_help(void)
           "(options, key file, device id, secret), 3 network, 4 TLS/certificate, 5 login refused,\n"
           "6 other -ERR, 7 protocol violation, 8 timeout, 9 security policy, 10 state file error,\n"
           "11 state file locked by another " CMDD_NAME ". With --interval, failed polls are logged\n"
-          "and retried; only 2, 9, 10 and 11 end the daemon.\n",
+          "and retried; 1, 2, 9 and 10 end the daemon.\n",
           stdout);
 }
 

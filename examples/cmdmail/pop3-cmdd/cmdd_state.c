@@ -213,9 +213,16 @@ static int state_load(cmdd_state_t *s, bool create)
     size_t got = 0U;
     int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
+        bool renamed;
         memset(s->image, 0, sizeof s->image); /* no valid slot: the module starts afresh */
+        /* Written now, so that the next start needs no --init-state even if this
+         * run accepts nothing (the module writes only when something changed). */
+        if (!state_replace(s, &renamed)) {
+            cmdd_log("ERROR %s", s->error);
+            return CMDD_EXIT_STATE;
+        }
         s->loaded = true;
-        cmdd_log("state file %s does not exist: starting with a fresh state (--init-state)", s->path);
+        cmdd_log("state file %s created: a fresh state (--init-state)", s->path);
         return CMDD_EXIT_OK;
     }
     if (fd < 0) {

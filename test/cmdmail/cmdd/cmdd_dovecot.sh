@@ -228,8 +228,10 @@ check "memory does not grow with a 10 MB message (under 4 MB more)" \
 
 # ---- 7. wrong CA, wrong password ------------------------------------------------
 POP3_PASSWORD=$POP3_BOB_PASSWORD "$DAEMON" "${COMMON[@]}" "${TLS[@]}" --cafile "$POP3_WRONG_CAFILE" \
-  --state "$W/sk" --once --json >/dev/null 2>"$W/ca.log"; RC=$?
-check "wrong CA: exit 4, the reason logged" '[ $RC -eq 4 ] && grep -q "ERROR poll failed at CONNECT" "$W/ca.log"'
+  --state "$W/sca" --init-state --once --json >/dev/null 2>"$W/ca.log"; RC=$?
+check "wrong CA: exit 4, the reason logged" \
+  '[ $RC -eq 4 ] && grep -q "ERROR poll failed at CONNECT: certificate verification failed" "$W/ca.log"'
+check "--init-state creates the state file even when nothing was accepted" '[ "$(stat -c %s "$W/sca")" -gt 8 ]'
 POP3_PASSWORD=wrong-password "$DAEMON" "${COMMON[@]}" "${TLS[@]}" --state "$W/sk" --once --json \
   >/dev/null 2>"$W/pw.log"; RC=$?
 check "wrong password: exit 5 and the server's text" \
