@@ -384,7 +384,7 @@ int cmdd_read_key(cmdd_app_t *a)
         }
     }
     a->key_len = 0U;
-    if (texty && digits > 0U) {
+    if (texty) { /* only hex digits and white space: hex, or an error */
         if (digits % 2U != 0U || digits < 32U || digits > 128U) {
             cmdd_wipe(buf, sizeof buf);
             return opts_error("--key-file %s: %zu hex digits (need an even number, 32-128)",
