@@ -12,7 +12,7 @@ message: "N KIND SEQ".
 
 Scenarios: main200 (every refusal kind, a 10 MB message, 200 messages), new (one
 valid, one replay), kill (a block whose first command is slow, then one more),
-term (a block whose first command is slow), small (5 valid, 5 unsigned).
+term (a block whose first command is slow), crash (60 valid), small (5 valid, 5 unsigned).
 """
 import importlib.machinery
 import importlib.util
@@ -109,6 +109,11 @@ def scenario_term():
     valid(107, ["slow", "after slow"])
 
 
+def scenario_crash():
+    for i in range(1, 61):
+        valid(i, ["crash %d" % i])
+
+
 def scenario_small():
     for i in range(1, 6):
         valid(i, ["small %d" % i])
@@ -116,7 +121,7 @@ def scenario_small():
 
 
 {"main200": scenario_main200, "new": scenario_new, "kill": scenario_kill,
- "term": scenario_term, "small": scenario_small}[SCENARIO]()
+ "term": scenario_term, "crash": scenario_crash, "small": scenario_small}[SCENARIO]()
 
 os.makedirs(os.path.join(MAILDIR, "new"), exist_ok=True)
 for i, (kind, data, seq) in enumerate(plan):
