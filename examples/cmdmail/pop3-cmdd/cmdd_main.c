@@ -97,8 +97,8 @@ static void cmdd_uid_put(cmdd_app_t *a, uint32_t msg, const char *uid, size_t le
         while (cap <= msg && cap < (UINT32_MAX / 2U)) {
             cap *= 2U;
         }
-        p = realloc(m->uid, (size_t)cap * sizeof m->uid[0]);
-        if (p == NULL || cap <= msg) {
+        p = cap > msg ? realloc(m->uid, (size_t)cap * sizeof m->uid[0]) : NULL;
+        if (p == NULL) {
             return; /* the log then shows "?" as the UID; nothing else depends on it */
         }
         m->uid = p;

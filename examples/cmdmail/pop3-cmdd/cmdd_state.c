@@ -27,7 +27,7 @@
 #include "cmdd.h"
 
 static const char state_magic[8] = { 'C', 'M', 'D', 'D', 'N', 'V', '1', '\n' };
-#define STATE_FILE_LEN (sizeof state_magic + 2U * CMDMAIL_NV_RECORD_LEN)
+#define STATE_FILE_LEN (sizeof state_magic + 2U * (size_t)CMDMAIL_NV_RECORD_LEN)
 
 static void state_err(cmdd_state_t *s, const char *what, const char *why)
 {
