@@ -19,7 +19,8 @@
 # 5. SIGTERM during a poll (the block finishes, the session is aborted) and between polls;
 # 6. --delete, --delete-refused and --keep (STLS) on a small mailbox; SIGKILL at random
 #    points of a poll over and over: no command twice, none lost without a warning;
-# 7. wrong CA and wrong password: exit statuses and the server's text in the log.
+# 7. wrong CA, wrong password, a refused OAuth token: exit statuses and the server's text
+#    in the log.
 # Exit 0 passed, 1 failed, 77 skipped (no fixture).
 set -uo pipefail
 
@@ -266,6 +267,12 @@ POP3_PASSWORD=wrong-password "$DAEMON" "${COMMON[@]}" "${TLS[@]}" --state "$W/sk
   >/dev/null 2>"$W/pw.log"; RC=$?
 check "wrong password: exit 5 and the server's text" \
   '[ $RC -eq 5 ] && grep -q "ERROR poll failed at LOGIN: .*server said to LOGIN: .*Authentication failed" "$W/pw.log"'
+
+env -u POP3_PASSWORD "$DAEMON" "${COMMON[@]}" "${TLS[@]}" --auth xoauth2 \
+  --oauth2-token-file "$FIX/tokens/unknown.token" --state "$W/sk" --once --json -v >/dev/null 2>"$W/tok.log"; RC=$?
+check "a refused OAuth token: exit 5, the token not in the -v log" \
+  '[ $RC -eq 5 ] && grep -q "ERROR poll failed at AUTH" "$W/tok.log" &&
+   ! grep -qF "$(cat "$FIX/tokens/unknown.token")" "$W/tok.log"'
 
 "$TOP/test/integration/dovecot.sh" reseed-bob "$FIX" || fail "reseed bob"
 echo "pop3-cmdd on 200 messages: ${POLL_SECONDS} s"
