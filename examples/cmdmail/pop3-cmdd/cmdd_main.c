@@ -11,9 +11,9 @@
  *
  * Stopping: SIGTERM or SIGINT between polls ends the daemon at once; during
  * a poll the running handler (and the rest of its block) is waited for,
- * then the session is aborted without QUIT, so the server commits no DELE
- * of this session; every state write done so far is durable and consistent,
- * messages not yet handled are fetched on the next run.
+ * then the session is aborted without QUIT (unless QUIT was on its way, the
+ * server commits no DELE of this session); every state write done so far is
+ * durable and consistent, messages not yet handled are fetched next time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -303,8 +303,8 @@ static int cmdd_poll(cmdd_app_t *a)
                !cmdmail_poll_finished(&a->poll)) {
         while (!cmdmail_poll_finished(&a->poll) && pop3_posix_poll(&a->port, (int)POP3_POSIX_TICK_MS) == POP3_OK) {
             if (cmdd_stop_requested && !aborted) {
-                cmdd_log("stop requested: aborting the session (no DELE of this session is "
-                         "committed; the state file is consistent)");
+                cmdd_log("stop requested: aborting the session (the state file is consistent; "
+                         "DELEs no QUIT committed yet stay undone)");
                 aborted = true;
                 pop3_abort(&a->client);
             }
