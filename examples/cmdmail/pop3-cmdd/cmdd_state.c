@@ -31,7 +31,10 @@ static const char state_magic[8] = { 'C', 'M', 'D', 'D', 'N', 'V', '1', '\n' };
 
 static void state_err(cmdd_state_t *s, const char *what, const char *why)
 {
-    snprintf(s->error, sizeof s->error, "state file %s: %s: %s", s->path, what, why);
+    /* Cut to the buffer if need be: a log line, not data. */
+    if (snprintf(s->error, sizeof s->error, "state file %s: %s: %s", s->path, what, why) < 0) {
+        s->error[0] = '\0';
+    }
 }
 
 static bool state_suffix(char *out, size_t out_len, const char *path, const char *suffix)
