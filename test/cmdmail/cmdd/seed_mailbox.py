@@ -12,7 +12,7 @@ message: "N KIND SEQ".
 
 Scenarios: main200 (every refusal kind, a 10 MB message, 200 messages), new (one
 valid, one replay), kill (a block whose first command is slow, then one more),
-term (a block whose first command is slow), crash (60 valid), small (5 valid, 5 unsigned).
+term (a block whose first command is slow), crash (60 valid), bigkill (10 MB, then one valid), small (5 valid, 5 unsigned).
 """
 import importlib.machinery
 import importlib.util
@@ -67,6 +67,12 @@ def tampered(seq, cmd, edited):
     refused("tampered", data.replace(("Cmd: " + cmd).encode(), ("Cmd: " + edited).encode()), seq)
 
 
+def big(seq):
+    """A valid block in a message over the 1 MiB limit: refused while it streams past."""
+    line = "x" * 76 + "\n"
+    refused("oversized", sign(seq, ["format disk"], extra=["--footer", line * (10 * 1024 * 1024 // 77)]), seq)
+
+
 def scenario_main200():
     valid(1, ["relay 1 on", "report"])
     unsigned(2)
@@ -81,9 +87,7 @@ def scenario_main200():
                                                "--footer", "-- \nList footer added in transit =20 x"])
     valid(8, ["report"], extra=["--multipart", "--encoding", "base64"])
     valid(9, ["relay 1 off"], extra=["--quote", "--lf"])
-    # A valid block in a message over the 1 MiB limit: refused while it streams past.
-    line = "x" * 76 + "\n"
-    refused("oversized", sign(5000, ["format disk"], extra=["--footer", line * (10 * 1024 * 1024 // 77)]), 5000)
+    big(5000)
     seq = 10
     n = len(plan)
     while n < 200:
@@ -109,6 +113,11 @@ def scenario_term():
     valid(107, ["slow", "after slow"])
 
 
+def scenario_bigkill():
+    big(1)
+    valid(2, ["after big"])
+
+
 def scenario_crash():
     for i in range(1, 61):
         valid(i, ["crash %d" % i])
@@ -121,7 +130,7 @@ def scenario_small():
 
 
 {"main200": scenario_main200, "new": scenario_new, "kill": scenario_kill,
- "term": scenario_term, "crash": scenario_crash, "small": scenario_small}[SCENARIO]()
+ "term": scenario_term, "crash": scenario_crash, "bigkill": scenario_bigkill, "small": scenario_small}[SCENARIO]()
 
 os.makedirs(os.path.join(MAILDIR, "new"), exist_ok=True)
 for i, (kind, data, seq) in enumerate(plan):
