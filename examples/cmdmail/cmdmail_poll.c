@@ -34,6 +34,18 @@ void *cmdmail_poll_ctx(void *callback_ctx)
     return ((cmdmail_poll_t *)callback_ctx)->cfg.ctx;
 }
 
+bool cmdmail_poll_current(const cmdmail_poll_t *p, uint32_t *msg, const char **uid, size_t *uid_len)
+{
+    const cmdmail_poll_entry_t *e;
+    if (p->phase != PH_RETR || p->ibatch >= p->nbatch)
+        return false;
+    e = &p->batch[p->ibatch];
+    *msg = e->msg;
+    *uid = e->uid;
+    *uid_len = e->uid_len;
+    return true;
+}
+
 bool cmdmail_poll_finished(const cmdmail_poll_t *p)
 {
     return p->finished;

@@ -133,6 +133,11 @@ void cmdmail_poll_callbacks(cmdmail_poll_t *p, pop3_callbacks_t *cb);
 void cmdmail_poll_attach(cmdmail_poll_t *p, pop3_client_t *c);
 /** cfg.ctx of the poll whose pointer a pop3 callback received. */
 void *cmdmail_poll_ctx(void *callback_ctx);
+/**
+ * The message being handled (inside run() and on_message: the one whose block
+ * runs): its number and UIDL id, valid until the hook returns. False if none.
+ */
+bool cmdmail_poll_current(const cmdmail_poll_t *p, uint32_t *msg, const char **uid, size_t *uid_len);
 /** Whether the poll ended (on_end fired). */
 bool cmdmail_poll_finished(const cmdmail_poll_t *p);
 /** Counts so far; final once finished. */

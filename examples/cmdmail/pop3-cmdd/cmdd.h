@@ -92,11 +92,6 @@ typedef struct cmdd_state {
     char error[160];                /* why the last read or write failed */
 } cmdd_state_t;
 
-/** One message number -> UID of the current listing (for --json's uid). */
-typedef struct cmdd_uidmap {
-    uint32_t cap;                   /* entries allocated (index = message number) */
-    char (*uid)[CMDD_UID_MAX + 1U];
-} cmdd_uidmap_t;
 
 typedef struct cmdd_app {
     cmdd_opts_t opt;
@@ -119,8 +114,6 @@ typedef struct cmdd_app {
     pop3_posix_t port;
     pop3_client_t client;
     bool port_ready;
-    cmdd_uidmap_t uids;
-    uint32_t retr_msg;              /* message of the last RETR sent (its commands run now) */
     char fail_text[200];            /* sanitised server text of the first failed reply */
     pop3_cmd_t fail_cmd;
     bool have_fail_text;

@@ -86,37 +86,6 @@ static const char *cmdd_security_name(pop3_security_t s)
     return s == POP3_SEC_IMPLICIT_TLS ? "tls" : s == POP3_SEC_STLS ? "starttls" : "plain";
 }
 
-/* ---- the UID of each listed message (--json's uid, the command log) -------- */
-
-static void cmdd_uid_put(cmdd_app_t *a, uint32_t msg, const char *uid, size_t len)
-{
-    cmdd_uidmap_t *m = &a->uids;
-    if (msg >= m->cap) {
-        uint32_t cap = m->cap < 256U ? 256U : m->cap;
-        void *p;
-        while (cap <= msg && cap < (UINT32_MAX / 2U)) {
-            cap *= 2U;
-        }
-        p = cap > msg ? realloc(m->uid, (size_t)cap * sizeof m->uid[0]) : NULL;
-        if (p == NULL) {
-            return; /* the log then shows "?" as the UID; nothing else depends on it */
-        }
-        m->uid = p;
-        memset(m->uid[m->cap], 0, (size_t)(cap - m->cap) * sizeof m->uid[0]);
-        m->cap = cap;
-    }
-    if (len > CMDD_UID_MAX) {
-        len = CMDD_UID_MAX;
-    }
-    memcpy(m->uid[msg], uid, len);
-    m->uid[msg][len] = '\0';
-}
-
-static const char *cmdd_uid_get(const cmdd_app_t *a, uint32_t msg)
-{
-    return (msg < a->uids.cap && a->uids.uid[msg][0] != '\0') ? a->uids.uid[msg] : "?";
-}
-
 /* ---- pop3 callbacks: ours, forwarding to the driver's -------------------------- */
 
 static void cmdd_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
@@ -141,28 +110,16 @@ static void cmdd_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3
     a->poll_cb.on_done(ctx, cmd, st, r);
 }
 
-static pop3_cb_action_t cmdd_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t len)
-{
-    cmdd_uid_put(cmdmail_poll_ctx(ctx), msg, uid, len);
-    return ((cmdd_app_t *)cmdmail_poll_ctx(ctx))->poll_cb.on_uidl(ctx, msg, uid, len);
-}
-
-/* The driver has one command in flight, so the last "RETR n" sent is the message
- * whose commands run() receives: cmdmail_poll's run() does not pass its UID. */
+/* -v: the core has masked the secrets of what it sends already. */
 static void cmdd_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 {
-    cmdd_app_t *a = cmdmail_poll_ctx(ctx);
-    if (dir == POP3_TRACE_SENT && len > 5U && memcmp(line, "RETR ", 5U) == 0) {
-        a->retr_msg = (uint32_t)strtoul(line + 5, NULL, 10);
+    char buf[1100];
+    (void)ctx;
+    while (len > 0U && (line[len - 1U] == '\r' || line[len - 1U] == '\n')) {
+        len--;
     }
-    if (a->opt.verbose) {
-        char buf[1100];
-        while (len > 0U && (line[len - 1U] == '\r' || line[len - 1U] == '\n')) {
-            len--;
-        }
-        pop3_sanitize(buf, sizeof buf, line, len);
-        cmdd_log("%s %s", dir == POP3_TRACE_SENT ? "C:" : "S:", buf);
-    }
+    pop3_sanitize(buf, sizeof buf, line, len);
+    cmdd_log("%s %s", dir == POP3_TRACE_SENT ? "C:" : "S:", buf);
 }
 
 /* ---- cmdmail_poll hooks ------------------------------------------------------- */
@@ -182,7 +139,14 @@ static pop3_status_t cmdd_login(void *ctx, pop3_client_t *c)
 static void cmdd_hook_run(void *ctx, uint64_t seq, size_t index, const char *cmd)
 {
     cmdd_app_t *a = ctx;
-    cmdd_run(a, seq, index, cmd, cmdd_uid_get(a, a->retr_msg));
+    char uid[CMDD_UID_MAX + 1U] = "?";
+    const char *u;
+    size_t n;
+    uint32_t msg;
+    if (cmdmail_poll_current(&a->poll, &msg, &u, &n)) {
+        pop3_sanitize(uid, sizeof uid, u, n);
+    }
+    cmdd_run(a, seq, index, cmd, uid);
 }
 
 static void cmdd_on_message(void *ctx, const cmdmail_poll_msg_t *m)
@@ -273,8 +237,9 @@ static pop3_status_t cmdd_session_setup(cmdd_app_t *a)
     cmdmail_poll_callbacks(&a->poll, &a->poll_cb);
     cfg.callbacks = a->poll_cb;
     cfg.callbacks.on_done = cmdd_on_done;
-    cfg.callbacks.on_uidl = cmdd_on_uidl;
-    cfg.callbacks.on_trace = cmdd_on_trace; /* also when not verbose: it names the RETR in flight */
+    if (a->opt.verbose) {
+        cfg.callbacks.on_trace = cmdd_on_trace;
+    }
     st = pop3_init(&a->client, &cfg);
     if (st == POP3_OK) {
         cmdmail_poll_attach(&a->poll, &a->client);
@@ -292,10 +257,6 @@ static int cmdd_poll(cmdd_app_t *a)
         return rc;
     }
     a->have_fail_text = false;
-    a->retr_msg = 0U;
-    if (a->uids.cap > 0U) {
-        memset(a->uids.uid, 0, (size_t)a->uids.cap * sizeof a->uids.uid[0]);
-    }
     if (cmdd_session_setup(a) != POP3_OK) {
         cmdd_log("ERROR cannot set up the client");
         rc = CMDD_EXIT_INTERNAL;
@@ -445,6 +406,5 @@ int main(int argc, char **argv)
         mbedtls_ctr_drbg_free(&a->drbg);
         mbedtls_entropy_free(&a->entropy);
     }
-    free(a->uids.uid);
     return rc;
 }
