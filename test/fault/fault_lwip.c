@@ -24,6 +24,7 @@
 #include "lwip/stats.h"
 
 #include "fake_altcp.h"
+#include "fault_app.h"
 #include "fault_script.h"
 #include "heap_guard.h"
 #include "pop3.h"
@@ -91,15 +92,7 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
 {
     (void)ctx;
     hg_cb_enter();
-    if (O.ndone >= FS_MAX_DONE) {
-        O.done_overflow = true;
-    } else {
-        O.done_cmd[O.ndone] = (int)cmd;
-        O.done_st[O.ndone] = st;
-        O.done_octets[O.ndone] = r->octets;
-        O.done_sent_at[O.ndone] = O.sent_len;
-        O.ndone++;
-    }
+    fa_obs_done(&O, cmd, st, r);
     if (cmd == POP3_CMD_RETR && C.s->dele_mode == FS_DELE_AFTER_RETR_OK) {
         if (st == POP3_OK && pop3_dele(&C.c, 1) != POP3_OK) harness_fail("pop3_dele refused");
         if (pop3_state(&C.c) != POP3_STATE_CLOSED && pop3_quit(&C.c) != POP3_OK) harness_fail("pop3_quit refused");
@@ -110,35 +103,21 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
 static pop3_cb_action_t on_body(void *ctx, const char *d, size_t n)
 {
     (void)ctx;
-    if (O.body_len + n > sizeof O.body) {
-        O.body_overflow = true;
-        return POP3_CB_CONTINUE;
-    }
-    memcpy(O.body + O.body_len, d, n);
-    O.body_len += n;
+    if (!fa_obs_body(&O, d, n)) return POP3_CB_CONTINUE;
     return maybe_pause();
 }
 
 static pop3_cb_action_t on_list(void *ctx, uint32_t msg, uint64_t octets)
 {
     (void)ctx;
-    if (O.nlist < 4) {
-        O.list_msg[O.nlist] = msg;
-        O.list_size[O.nlist] = octets;
-    }
-    O.nlist++;
+    fa_obs_list(&O, msg, octets);
     return maybe_pause();
 }
 
 static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t len)
 {
     (void)ctx;
-    if (O.nuidl < 4) {
-        O.uidl_msg[O.nuidl] = msg;
-        O.uidl_len[O.nuidl] = len < sizeof O.uidl[0] ? len : sizeof O.uidl[0];
-        memcpy(O.uidl[O.nuidl], uid, O.uidl_len[O.nuidl]);
-    }
-    O.nuidl++;
+    fa_obs_uidl(&O, msg, uid, len);
     return maybe_pause();
 }
 
@@ -197,25 +176,7 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     cfg.transport = pop3_lwip_transport(&C.port);
     HG_LIB_RET(st, pop3_init(&C.c, &cfg));
     if (st != POP3_OK) harness_fail("pop3_init");
-    if (s->login == FS_LOGIN_USER_PASS) {
-        HG_LIB_RET(st, pop3_login(&C.c, "alice", "secret"));
-    } else {
-        C.creds.user = "alice";
-        C.creds.secret = "secret";
-        C.rng = FS_SCRAM_RNG_SEED;
-        C.creds.rng = fs_scram_rng;
-        C.creds.rng_ctx = &C.rng;
-        HG_LIB_RET(st, pop3_auth(&C.c, s->login == FS_LOGIN_SASL_PLAIN ? POP3_SASL_PLAIN : POP3_SASL_SCRAM_SHA_256,
-                                 &C.creds));
-    }
-    if (st == POP3_OK) HG_LIB_RET(st, pop3_list(&C.c, 0));
-    if (st == POP3_OK) HG_LIB_RET(st, pop3_uidl(&C.c, 0));
-    if (st == POP3_OK) HG_LIB_RET(st, pop3_retr(&C.c, 1));
-    if (st == POP3_OK && s->dele_mode == FS_DELE_UP_FRONT) {
-        HG_LIB_RET(st, pop3_dele(&C.c, 1));
-        if (st == POP3_OK) HG_LIB_RET(st, pop3_quit(&C.c));
-    }
-    if (st != POP3_OK) harness_fail("queueing refused");
+    if (fa_queue_work(&C.c, s, &C.creds, &C.rng) != POP3_OK) harness_fail("queueing refused");
     IP_ADDR4(&a, 192, 0, 2, 1);
     HG_LIB_RET(st, pop3_lwip_connect_ip(&C.port, &C.c, &a, 110));
     if (st != POP3_OK || fake.pcb == NULL) harness_fail("connect");
@@ -296,12 +257,6 @@ static void run(const fs_session_t *s, const fault_t *f, const char *label)
     }
 }
 
-static void report(const char *what, unsigned long runs, unsigned long fails)
-{
-    printf("  %-62s %7lu runs%s\n", what, runs, fails ? "  <-- FAILURES" : "");
-    fflush(stdout);
-}
-
 static void loop_cut(const fs_session_t *s, const char *what, kind_t kind, int pause_every, bool bytewise,
                      u16_t sndbuf)
 {
@@ -314,7 +269,7 @@ static void loop_cut(const fs_session_t *s, const char *what, kind_t kind, int p
         snprintf(label, sizeof label, "at offset %zu", k);
         run(s, &f, label);
     }
-    report(what, g_runs - r0, g_failures - f0);
+    fa_report(what, g_runs - r0, g_failures - f0);
 }
 
 static void loop_split(const fs_session_t *s, const char *what, int pause_every, u16_t sndbuf)
@@ -328,7 +283,7 @@ static void loop_split(const fs_session_t *s, const char *what, int pause_every,
         snprintf(label, sizeof label, "chain split at %zu", k);
         run(s, &f, label);
     }
-    report(what, g_runs - r0, g_failures - f0);
+    fa_report(what, g_runs - r0, g_failures - f0);
 }
 
 int main(int argc, char **argv)
@@ -361,7 +316,7 @@ int main(int argc, char **argv)
         fault_t f = {FS_NONE, K_ERR, 0, false, 0, 0xFFFF};
         g_what = "baseline";
         run(&full, &f, "no fault");
-        report("baseline: full session", 1, g_failures);
+        fa_report("baseline: full session", 1, g_failures);
     }
     loop_cut(&full, "err callback (ERR_RST) at every offset", K_ERR, 0, false, 0xFFFF);
     loop_cut(&full_up, "err callback at every offset (DELE queued up front)", K_ERR, 0, false, 0xFFFF);
@@ -377,7 +332,7 @@ int main(int argc, char **argv)
         g_what = "one octet per pbuf";
         run(&full, &f1, "no pause");
         run(&full, &f2, "pausing, sndbuf 1");
-        report("one octet per pbuf (and pausing, sndbuf 1)", g_runs - r0, g_failures - f0);
+        fa_report("one octet per pbuf (and pausing, sndbuf 1)", g_runs - r0, g_failures - f0);
     }
     /* The same with a SASL login: AUTH SCRAM-SHA-256 in its three steps (short message). */
     memset(&o, 0, sizeof o);
@@ -390,13 +345,7 @@ int main(int argc, char **argv)
 
     printf("fault_lwip: %lu runs, %lu faults injected, %lu failed; heap calls by the library: %lu "
            "(by mbedTLS's own allocator: %lu)\n", g_runs, g_faults, g_failures, hg_violations, hg_mbedtls_calls);
-    if (summary != NULL) {
-        FILE *fp = fopen(summary, "w");
-        if (fp == NULL || fprintf(fp, "faults_injected=%lu\n", g_faults) < 0 || fclose(fp) != 0) {
-            fprintf(stderr, "cannot write %s\n", summary);
-            return 1;
-        }
-    }
+    if (summary != NULL && !fa_write_summary(summary, g_faults)) return 1;
     if (hg_violations > 0) {
         fprintf(stderr, "FAIL: the library called the heap %lu times\n", hg_violations);
         return 1;

@@ -4,8 +4,8 @@ independently of the library with Python's hashlib/hmac (RFC 5802/7677):
 
     python3 test/fault/scram_vectors.py      # prints the C constants fault_script.c holds
 
-The client nonce is what the library makes from fault_core.c's deterministic rng
-(xorshift32 from 0x2545F491, top octet of each step): POP3_SCRAM_CNONCE_LEN (24)
+The client nonce is what the library makes from the harnesses' deterministic rng
+(fs_scram_rng in fault_script.c: xorshift32 from 0x2545F491, top octet of each step): POP3_SCRAM_CNONCE_LEN (24)
 base64 characters from 18 random octets.
 """
 import base64

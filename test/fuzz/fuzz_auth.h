@@ -1,5 +1,5 @@
 /*
- * SASL AUTH side of the fuzz_session harness (fuzz_harness.c): queues
+ * SASL AUTH side of the fuzz_session harness (fuzz_harness*.c): queues
  * pop3_auth() for script opcodes 12 and 13 with a non-zero high nibble (see
  * fuzz_harness.h), owns the credentials, and checks every octet the client sends in the exchange:
  *

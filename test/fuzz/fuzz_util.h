@@ -1,6 +1,6 @@
 /*
- * Small helpers shared by the libFuzzer engines (fuzz_harness.c for
- * fuzz_reply/fuzz_session, fuzz_api.c): the invariant check that aborts so
+ * Small helpers shared by the libFuzzer engines (fuzz_harness*.c for
+ * fuzz_reply/fuzz_session, fuzz_api*.c): the invariant check that aborts so
  * libFuzzer records the input, and byte-range helpers.
  */
 #ifndef FUZZ_UTIL_H

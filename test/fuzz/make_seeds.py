@@ -7,7 +7,7 @@
     python3 test/fuzz/make_seeds.py --regressions   # (re)write regressions/fuzz_api/ (core defects)
 
 The fuzz_reply/fuzz_session format is documented in test/fuzz/fuzz_harness.h, the
-fuzz_api format in the header of test/fuzz/fuzz_api.c (api_encode() below).
+fuzz_api format in test/fuzz/fuzz_api.h (api_encode() below).
 The SASL AUTH seeds are in seeds_sasl.py. encode() below is
 all a colleague needs to add a seed by hand, e.g. from a hostile-server case:
 
@@ -235,7 +235,7 @@ def session_seeds():
     return s
 
 
-# ---- fuzz_api: programs of API calls (format: the header of test/fuzz/fuzz_api.c) ----
+# ---- fuzz_api: programs of API calls (format: test/fuzz/fuzz_api.h) ----
 A_NOP, A_INIT, A_START, A_CONNECTED, A_TLS_DONE, A_CLOSED, A_TICK, A_WRITABLE, A_FEED, A_FEED_SPLIT, \
     A_CANNED, A_DELIVER, A_CMD, A_RESUME, A_ABORT, A_QUERY, A_BURST, A_POLICY = range(18)
 A_OP_NAMES = ["nop", "init", "start", "connected", "tls_done", "closed", "tick", "writable", "feed", "feed_split",

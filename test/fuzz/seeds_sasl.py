@@ -138,7 +138,7 @@ def auth_seeds():
 
 
 def a_auth(mech, flags=0, user=None, secret=None, authzid=None):
-    """pop3_auth() (fuzz_api.c header): a mechanism byte, then user, secret (and authzid) strings."""
+    """pop3_auth() (fuzz_api.h): a mechanism byte, then user, secret (and authzid) strings."""
     out = bytes([A_CMD, F["AUTH"] | 0x10, MECH[mech] | (flags << 4)])
     out += user if user is not None else bytes([S_ALICE])
     out += secret if secret is not None else bytes([S_PASS])

@@ -1,6 +1,8 @@
 /*
- * Shared by lwip_live.c (sessions, fixture environment) and lwip_live_sasl.c
- * (the SASL logins): one session of the lwIP port against the Dovecot fixture.
+ * One session of the lwIP port against the Dovecot fixture, and the fixture's
+ * environment (lwip_live_session.c), used by the tests: lwip_live.c (sessions,
+ * DELE, certificates, names, and main()), lwip_live_pause.c (pauses) and
+ * lwip_live_sasl.c (the SASL logins).
  */
 #ifndef POP3_LWIP_LIVE_H
 #define POP3_LWIP_LIVE_H
@@ -56,6 +58,13 @@ typedef enum { M_PLAIN, M_STLS, M_TLS } mode_t_;
 extern char fix_dir[512];
 extern unsigned pop3_port, pop3s_port;
 extern char alice_pw[64];
+extern char bob_pw[64];
+extern unsigned msg_small, msg_dots, msg_mid;
+
+/** Reads DIR/env into the above (exits 77 without a fixture, 1 if incomplete). */
+void load_env(const char *dir);
+/** connect_timeout_ms for the next session_setup() (0: the default). */
+extern uint32_t next_connect_timeout_ms;
 
 /** DIR/name, whole, NUL-terminated (malloc'd; exits on error). */
 char *read_file(const char *name, size_t *len);

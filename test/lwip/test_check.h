@@ -1,7 +1,7 @@
 /*
  * CHECK() for the lwIP port tests: counts every check, reports a failing one
  * with its line and a printf-style message (shared by lwip_fake_test.c and
- * lwip_live.c).
+ * the lwip_live*.c files).
  */
 #ifndef POP3_TEST_CHECK_H
 #define POP3_TEST_CHECK_H

@@ -123,6 +123,9 @@ struct harness {
     int entry_calls;
 };
 
+/* A string literal as the (pointer, length) argument pair. */
+#define S(lit) (lit), (sizeof(lit) - 1)
+
 /* ---- failure context ---- */
 extern char ft_ctx[512];
 void ft_setctx(const char *fmt, ...);
