@@ -6,12 +6,9 @@
 #    module's default configuration (cmdmail_nv_powercut_default);
 #  - cmdmail_verify: CLI (default configuration) for the daemon tests and vectors;
 #  - cmdmail_verify_vectors: run_vectors.py over test/cmdmail/vectors/ (77 = none: skipped).
-set(_cm_dir ${PROJECT_SOURCE_DIR}/examples/cmdmail)
-file(GLOB _cm_srcs ${_cm_dir}/*.c)
-if(NOT _cm_srcs)
-  message(STATUS "cmdmail: no module sources in ${_cm_dir} yet: its NV/vector tests are not built")
-  return()
-endif()
+include(${PROJECT_SOURCE_DIR}/examples/cmdmail/sources.cmake)
+set(_cm_dir ${CMDMAIL_DIR})
+set(_cm_srcs ${CMDMAIL_SRCS})
 
 # The module in its default configuration: its own target when already defined.
 set(_cm_variants nv8)
