@@ -39,6 +39,7 @@
 #endif
 
 #define KEY_MAX 64U /* cmdmail.h: 16 to 64 octets */
+#define LOG_LINE_LEN 160U /* the longest line below, with 20-digit numbers, fits */
 
 static cmdmail_t cm;
 static cmdmail_poll_t poll;
@@ -155,7 +156,7 @@ static void release(void)
 void fw_cmdmail_boot(void)
 {
     cmdmail_result_t res;
-    char line[96];
+    char line[LOG_LINE_LEN];
 
     memset(&res, 0, sizeof res);
     if (!setup(&res)) {
@@ -193,33 +194,34 @@ static void poll_run(void *ctx, uint64_t seq, size_t index, const char *cmd)
     app_command(seq, index, cmd);
 }
 
+/* The module's texts (verdicts, reasons) are constants: whole lines through fw_log_str(). */
 static void poll_message(void *ctx, const cmdmail_poll_msg_t *m)
 {
-    char text[96];
+    char line[LOG_LINE_LEN];
 
     (void)ctx;
     app_mail_end(m->uid, m->uid_len, m->retr_status == POP3_OK);
     if (m->verdict == CMDMAIL_ACCEPTED) {
-        (void)snprintf(text, sizeof text, "seq %llu, %u command(s)%s", (unsigned long long)m->res->seq,
+        (void)snprintf(line, sizeof line, "  accepted: seq %llu, %u command(s)%s", (unsigned long long)m->res->seq,
                        (unsigned)m->res->cmd_count, m->deleting ? ", deleting" : "");
-        fw_log_text("  accepted", text, strlen(text));
     } else {
-        (void)snprintf(text, sizeof text, "%s (%s), seq %llu%s", cmdmail_verdict_str(m->verdict),
+        (void)snprintf(line, sizeof line, "  refused: %s (%s), seq %llu%s", cmdmail_verdict_str(m->verdict),
                        m->res->reason != NULL ? m->res->reason : "-", (unsigned long long)m->res->seq,
                        m->deleting ? ", deleting" : "");
-        fw_log_text("  refused", text, strlen(text));
     }
+    fw_log_str(line);
 }
 
 static void poll_end(void *ctx, const cmdmail_poll_stats_t *s)
 {
-    char text[96];
+    char line[LOG_LINE_LEN];
 
     (void)ctx;
-    (void)snprintf(text, sizeof text, "listed %lu, seen %lu, fetched %lu, accepted %lu, refused %lu, commands %lu",
+    (void)snprintf(line, sizeof line,
+                   "cmdmail: poll: listed %lu, seen %lu, fetched %lu, accepted %lu, refused %lu, commands %lu",
                    (unsigned long)s->listed, (unsigned long)s->skipped, (unsigned long)s->fetched,
                    (unsigned long)s->accepted, (unsigned long)s->refused, (unsigned long)s->commands);
-    fw_log_text("cmdmail: poll", text, strlen(text));
+    fw_log_str(line);
     if (s->deleted != 0U) {
         fw_log_u32("cmdmail: deleted", s->deleted);
     }
