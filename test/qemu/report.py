@@ -115,11 +115,11 @@ def main(bdir):
     print()
 
     elf = os.path.join(bdir, "fw", "pop3-fw.elf")
-    objs = ["client", "port", "tls", "line_buf", "tx_buf"]
+    objs = ["client", "port", "tls", "line_buf", "tx_buf", "fw_cm", "fw_cm_poll", "fw_cm_key"]
     sizes = sym_sizes(elf, objs)
     print("RAM of one session (bytes; objects from the image's symbols, high-water marks from the run):")
     print()
-    print("| run | client + port + TLS objects + line/tx buffers | mbedTLS heap high-water | stack high-water | **total** |")
+    print("| run | client + port + TLS objects + line/tx buffers + command-mail context, poll, key | mbedTLS heap high-water | stack high-water | **total** |")
     print("|---|---:|---:|---:|---:|")
     static = sum(sizes.get(o, 0) for o in objs)
     ram = {}

@@ -11,7 +11,8 @@
 # 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
 #    Dovecot fixture (test/integration/dovecot.sh); one POP3S run fetches its whole
 #    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox and a
-#    32 KB command mail put in for the other runs (this instance is private to the test);
+#    32 KB unsigned mail put in for the other runs (this instance is private to the test);
+#    last, the mailbox is replaced by mail signed with examples/cmdmail/cmdmail-sign;
 # 3. runs QEMU with the image; settings reach the firmware on the command line
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
@@ -20,13 +21,18 @@
 #      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
 #      preferring AES-GCM, POP3S with XOAUTH2 (the fixture's 47- and 4,000-octet OAuth
 #      tokens): exit 0, DHCP address 10.0.2.15 logged, every message's UID and
-#      octet count as in the Maildir, the command lines as an awk oracle finds them;
+#      octet count as in the Maildir, each refused by the command-mail module, none run;
 #      XOAUTH2 with an expired token: exit 1, the refusal and the JSON's status logged;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
 #      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
 #      crash=1 (an undefined instruction): exit 3, the fault handler's report on the UART
 #        with the faulting pc inside qemu_run_crash();
+#      command mail, three plaintext boots with the NV slots in a host file (nv=): boot 1
+#        runs exactly the commands of the two valid blocks and logs the verdicts of the
+#        tampered, wrong-device, replayed and unsigned ones; boot 2 on the same file runs
+#        nothing and writes nothing; boot 3 on the file as boot 1 left it, with one new
+#        valid block on the server, runs only that one;
 # 4. prints the measurements (instructions per body octet by component, stack and
 #    mbedTLS heap high-water marks) and writes them to BUILD_DIR/qemu-table.md.
 #

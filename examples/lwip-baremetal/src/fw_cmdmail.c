@@ -41,9 +41,10 @@
 #define KEY_MAX 64U /* cmdmail.h: 16 to 64 octets */
 #define LOG_LINE_LEN 160U /* the longest line below, with 20-digit numbers, fits */
 
-static cmdmail_t cm;
-static cmdmail_poll_t poll;
-static uint8_t key[KEY_MAX];
+/* Named apart: test/qemu/report.py finds their sizes among the image's symbols. */
+static cmdmail_t fw_cm;
+static cmdmail_poll_t fw_cm_poll;
+static uint8_t fw_cm_key[KEY_MAX];
 static bool cm_set_up;
 
 /* Weak hooks: the application replaces them. */
@@ -75,23 +76,23 @@ static int hex_digit(char c)
     return -1;
 }
 
-/* FW_CMDMAIL_KEY_HEX into key[]: its length in octets, or 0 if absent or malformed. */
+/* FW_CMDMAIL_KEY_HEX into fw_cm_key[]: its length in octets, or 0 if absent or malformed. */
 static size_t key_load(void)
 {
     const char *hex = FW_CMDMAIL_KEY_HEX;
     size_t n = strlen(hex);
 
-    if (n % 2U != 0U || n / 2U > sizeof key) {
+    if (n % 2U != 0U || n / 2U > sizeof fw_cm_key) {
         return 0;
     }
     for (size_t i = 0; i < n / 2U; i++) {
         int hi = hex_digit(hex[2U * i]);
         int lo = hex_digit(hex[2U * i + 1U]);
         if (hi < 0 || lo < 0) {
-            memset(key, 0, sizeof key);
+            memset(fw_cm_key, 0, sizeof fw_cm_key);
             return 0;
         }
-        key[i] = (uint8_t)((hi << 4) | lo);
+        fw_cm_key[i] = (uint8_t)((hi << 4) | lo);
     }
     return n / 2U;
 }
@@ -124,7 +125,7 @@ static bool setup(cmdmail_result_t *res)
 
     memset(&cfg, 0, sizeof cfg);
     cfg.device_id = FW_CMDMAIL_DEVICE;
-    cfg.key = key;
+    cfg.key = fw_cm_key;
     cfg.key_len = key_load();
     cfg.nv.read = nv_read;
     cfg.nv.write = nv_write;
@@ -133,11 +134,11 @@ static bool setup(cmdmail_result_t *res)
         fw_log_str("cmdmail: no key (FW_CMDMAIL_KEY_HEX): no command mail");
         return false;
     }
-    cmdmail_init(&cm);
-    if (!cmdmail_setup(&cm, &cfg, res)) {
+    cmdmail_init(&fw_cm);
+    if (!cmdmail_setup(&fw_cm, &cfg, res)) {
         fw_log_str("cmdmail: setup failed (NV read error, or a bad device id or key)");
-        cmdmail_free(&cm);
-        memset(key, 0, sizeof key);
+        cmdmail_free(&fw_cm);
+        memset(fw_cm_key, 0, sizeof fw_cm_key);
         return false;
     }
     cm_set_up = true;
@@ -147,10 +148,10 @@ static bool setup(cmdmail_result_t *res)
 static void release(void)
 {
     if (cm_set_up) {
-        cmdmail_free(&cm);
+        cmdmail_free(&fw_cm);
         cm_set_up = false;
     }
-    memset(key, 0, sizeof key);
+    memset(fw_cm_key, 0, sizeof fw_cm_key);
 }
 
 void fw_cmdmail_boot(void)
@@ -241,21 +242,21 @@ bool fw_cmdmail_begin(pop3_callbacks_t *cb)
         return false;
     }
     memset(&pcfg, 0, sizeof pcfg);
-    pcfg.cm = &cm;
+    pcfg.cm = &fw_cm;
     pcfg.policy.delete_accepted = FW_DELETE_ACCEPTED;
     pcfg.policy.delete_refused = FW_DELETE_REFUSED;
     pcfg.login = poll_login;
     pcfg.run = poll_run;
     pcfg.on_message = poll_message;
     pcfg.on_end = poll_end;
-    cmdmail_poll_init(&poll, &pcfg);
-    cmdmail_poll_callbacks(&poll, cb);
+    cmdmail_poll_init(&fw_cm_poll, &pcfg);
+    cmdmail_poll_callbacks(&fw_cm_poll, cb);
     return true;
 }
 
 void fw_cmdmail_attach(pop3_client_t *c)
 {
-    cmdmail_poll_attach(&poll, c);
+    cmdmail_poll_attach(&fw_cm_poll, c);
 }
 
 void fw_cmdmail_end(void)
