@@ -147,13 +147,15 @@ typedef struct cmdmail_result {
 typedef struct cmdmail_mime {
     uint8_t state, kind, depth, te;      /* header/body; text or skipped; boundaries stacked; encoding */
     uint8_t ctype, hseen;                /* Content-Type of the entity whose headers are read; headers had */
-    bool bol, raw_stream, cr_pend;
-    bool qp_cr, qp_run;                  /* quoted-printable: CR seen; in a run of blanks */
+    bool bol, raw_stream, qp_run;        /* at a line start; raw line not kept; quoted-printable: in blanks */
     uint8_t qp_state, qp_x;              /* after '=', its first digit */
-    uint16_t qp_eq, qp_ws;               /* line_n at the '=' and at the run of blanks */
+    uint32_t cr_pend, raw_cr, qp_cr;     /* CRs held back (header, raw body, quoted-printable line) */
+    uint32_t qp_eq, qp_ws;               /* line_n at the '=' and at the run of blanks */
+    uint32_t qp_eq_cr, qp_ws_cr;         /* cr_run there */
     uint8_t b64_n, b64_pad;
     uint32_t b64_acc;
-    uint16_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
+    uint32_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
+    uint32_t cr_run;                     /* how many CRs the decoded line ends in */
     uint8_t raw_len;
     char line[CMDMAIL_LINE_MAX_LEN];
     char raw[CMDMAIL_MIME_RAW_MAX];

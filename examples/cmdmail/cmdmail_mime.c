@@ -47,36 +47,42 @@ static void trim(const char **s, size_t *n)
 
 /* --- decoded lines --------------------------------------------------------- */
 
+static uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
 /* line_n counts the whole decoded line; only its first CMDMAIL_LINE_MAX_LEN
- * octets are kept. Quoted-printable may take back octets (line_n = a mark). */
+ * octets are kept. cr_run counts the CRs it ends in: all CRs directly before
+ * an LF are no part of the line (FORMAT.md). Quoted-printable may take back
+ * octets (line_n and cr_run = a mark). */
 static void deliver(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
-    bool too_long = mm->line_n > CMDMAIL_LINE_MAX_LEN;
-    fn(ctx, mm->line, too_long ? CMDMAIL_LINE_MAX_LEN : mm->line_n, too_long);
+    uint32_t n = mm->line_n - mm->cr_run;
+    bool too_long = n > CMDMAIL_LINE_MAX_LEN;
+    fn(ctx, mm->line, too_long ? CMDMAIL_LINE_MAX_LEN : n, too_long);
     mm->line_n = 0;
+    mm->cr_run = 0;
+}
+
+/* k copies of c: at most CMDMAIL_LINE_MAX_LEN are stored, the rest counted. */
+static void out_chars(cmdmail_mime_t *mm, char c, uint32_t k)
+{
+    uint32_t i;
+    for (i = 0; i < k && mm->line_n + i < CMDMAIL_LINE_MAX_LEN; i++)
+        mm->line[mm->line_n + i] = c;
+    mm->line_n = sat_add(mm->line_n, k);
+    mm->cr_run = c == '\r' ? sat_add(mm->cr_run, k) : 0U;
 }
 
 static void out_char(cmdmail_mime_t *mm, char c)
 {
-    if (mm->line_n < CMDMAIL_LINE_MAX_LEN)
-        mm->line[mm->line_n] = c;
-    if (mm->line_n < UINT16_MAX)
-        mm->line_n++;
+    out_chars(mm, c, 1);
 }
 
 static void out_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->cr_pend) {
-        mm->cr_pend = false;
-        if (c == '\n') {
-            deliver(mm, fn, ctx);
-            return;
-        }
-        out_char(mm, '\r');
-    }
-    if (c == '\r')
-        mm->cr_pend = true;
-    else if (c == '\n')
+    if (c == '\n')
         deliver(mm, fn, ctx);
     else
         out_char(mm, c);
@@ -99,26 +105,30 @@ enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS };
 /* Quoted-printable, per encoded line as RFC 2045 says: its trailing spaces
  * and tabs are removed, then a last '=' is a soft break; "=XX" is an octet and
  * any other '=' is kept. Octets go to the line as they come and are taken
- * back (line_n = mark) when they turn out to be padding or an escape. */
+ * back (line_n, cr_run = mark) when they turn out to be padding or an escape.
+ * The CRs before the LF that ends an encoded line are no part of it; other
+ * CRs are text. */
 static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->qp_cr) { /* CR LF ends the encoded line; a lone CR is text */
-        mm->qp_cr = false;
-        if (c != '\n') {
-            mm->qp_state = QP_NORM;
-            mm->qp_run = false;
-            out_char(mm, '\r');
-        }
-    } else if (c == '\r') {
-        mm->qp_cr = true;
+    if (c == '\r') {
+        mm->qp_cr = sat_add(mm->qp_cr, 1);
         return;
     }
+    if (mm->qp_cr > 0U && c != '\n') {
+        mm->qp_state = QP_NORM;
+        mm->qp_run = false;
+        out_chars(mm, '\r', mm->qp_cr);
+    }
+    mm->qp_cr = 0;
     if (c == '\n') {
         if (mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) {
             mm->line_n = mm->qp_eq; /* soft break: "=" and its padding go */
+            mm->cr_run = mm->qp_eq_cr;
         } else {
-            if (mm->qp_run)
+            if (mm->qp_run) {
                 mm->line_n = mm->qp_ws;
+                mm->cr_run = mm->qp_ws_cr;
+            }
             deliver(mm, fn, ctx);
         }
         mm->qp_state = QP_NORM;
@@ -133,6 +143,7 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
     }
     if (mm->qp_state == QP_EQX && hexval(c) >= 0) {
         mm->line_n = mm->qp_eq;
+        mm->cr_run = mm->qp_eq_cr;
         mm->qp_state = QP_NORM;
         out_octet(mm, (char)(hexval((char)mm->qp_x) * 16 + hexval(c)), fn, ctx);
         return;
@@ -144,14 +155,17 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
     }
     mm->qp_state = QP_NORM;
     if (is_ws(c)) {
-        if (!mm->qp_run)
+        if (!mm->qp_run) {
             mm->qp_ws = mm->line_n;
+            mm->qp_ws_cr = mm->cr_run;
+        }
         mm->qp_run = true;
     } else {
         mm->qp_run = false;
     }
     if (c == '=') {
         mm->qp_eq = mm->line_n;
+        mm->qp_eq_cr = mm->cr_run;
         mm->qp_state = QP_EQ;
     }
     out_char(mm, c);
@@ -206,8 +220,7 @@ static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
      * any quoted-printable line */
     if (mm->te == TE_B64 && mm->b64_pad == 0U)
         b64_octet(mm, '=', fn, ctx); /* an unpadded tail */
-    mm->cr_pend = false;             /* a CR at the very end is dropped as before an LF */
-    if (mm->line_n > 0U)
+    if (mm->line_n > mm->cr_run)     /* CRs at the very end are dropped as before an LF */
         deliver(mm, fn, ctx);
     fn(ctx, NULL, 0, false);
     mm->kind = K_SKIP;
@@ -313,7 +326,8 @@ static void entity_begin(cmdmail_mime_t *mm)
     mm->ctype = CT_TEXT;
     mm->te = TE_ID;
     mm->hseen = 0;
-    mm->cr_pend = false;
+    mm->cr_pend = 0;
+    mm->raw_cr = 0;
     mm->raw_len = 0;
     mm->raw_stream = false;
 }
@@ -325,8 +339,9 @@ static void body_begin(cmdmail_mime_t *mm)
     mm->raw_len = 0;
     mm->raw_stream = false;
     mm->line_n = 0;
-    mm->cr_pend = false;
-    mm->qp_cr = false;
+    mm->cr_run = 0;
+    mm->raw_cr = 0;
+    mm->qp_cr = 0;
     mm->qp_run = false;
     mm->qp_state = QP_NORM;
     mm->b64_n = 0;
@@ -340,18 +355,17 @@ static void body_begin(cmdmail_mime_t *mm)
 
 /* --- body lines ------------------------------------------------------------------ */
 
-/* raw[] holds a whole line: a boundary of an enclosing multipart? */
+/* raw[] holds a whole line without the CRs before its LF: a delimiter of an
+ * enclosing multipart? The outermost one is tried first (FORMAT.md). */
 static bool boundary_line(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
     size_t n = mm->raw_len;
     unsigned i;
-    if (n > 0U && mm->raw[n - 1] == '\r') /* the CR of CR LF, then transport padding */
-        n--;
-    while (n > 0U && is_ws(mm->raw[n - 1]))
+    while (n > 0U && is_ws(mm->raw[n - 1])) /* transport padding */
         n--;
     if (n < 3U || mm->raw[0] != '-' || mm->raw[1] != '-')
         return false;
-    for (i = mm->depth; i-- > 0U;) {
+    for (i = 0; i < mm->depth; i++) {
         size_t bl = mm->boundary_len[i];
         bool close;
         if (n != 2U + bl && n != 4U + bl)
@@ -410,22 +424,33 @@ static void hdr_char(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
         mm->line[mm->line_n++] = c;
 }
 
+/* The CRs before an LF are held back (counted): they are no part of the line. */
 static void hdr_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->cr_pend) { /* only the CR of CR LF goes */
-        mm->cr_pend = false;
-        if (c != '\n')
-            hdr_char(mm, '\r', fn, ctx);
+    if (c == '\r') {
+        mm->cr_pend = sat_add(mm->cr_pend, 1);
+        return;
     }
-    if (c == '\r')
-        mm->cr_pend = true;
-    else
-        hdr_char(mm, c, fn, ctx);
+    for (; c != '\n' && mm->cr_pend > 0U; mm->cr_pend--) /* CRs inside the line */
+        hdr_char(mm, '\r', fn, ctx);
+    mm->cr_pend = 0;
+    hdr_char(mm, c, fn, ctx);
+}
+
+/* raw[] and the CRs held back after it go to the text decoder. */
+static void raw_to_text(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
+{
+    size_t i;
+    for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
+        text_octet(mm, mm->raw[i], fn, ctx);
+    for (; mm->raw_cr > 0U && mm->kind == K_TEXT; mm->raw_cr--)
+        text_octet(mm, '\r', fn, ctx);
+    mm->raw_len = 0;
+    mm->raw_cr = 0;
 }
 
 static void body_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
 {
-    size_t i;
     if (mm->raw_stream) { /* this line is too long or does not start like a boundary */
         if (mm->kind == K_TEXT)
             text_octet(mm, c, fn, ctx);
@@ -433,23 +458,30 @@ static void body_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx
             mm->raw_stream = false;
         return;
     }
+    if (c == '\r') { /* kept out of raw[] until it is known not to end the line */
+        mm->raw_cr = sat_add(mm->raw_cr, 1);
+        return;
+    }
     if (c == '\n') {
-        if (!boundary_line(mm, fn, ctx)) {
-            for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
-                text_octet(mm, mm->raw[i], fn, ctx);
+        if (boundary_line(mm, fn, ctx)) {
+            mm->raw_len = 0;
+            mm->raw_cr = 0;
+        } else {
+            raw_to_text(mm, fn, ctx);
             if (mm->kind == K_TEXT)
                 text_octet(mm, c, fn, ctx);
         }
-        mm->raw_len = 0;
         return;
     }
-    if (mm->raw_len < CMDMAIL_MIME_RAW_MAX && (mm->raw_len > 0U || c == '-')) {
+    /* a delimiter starts with '-' (no CR before it) and fits in raw[] */
+    if ((mm->raw_len > 0U || (c == '-' && mm->raw_cr == 0U)) &&
+        mm->raw_cr < CMDMAIL_MIME_RAW_MAX - mm->raw_len) {
+        for (; mm->raw_cr > 0U; mm->raw_cr--)
+            mm->raw[mm->raw_len++] = '\r';
         mm->raw[mm->raw_len++] = c;
         return;
     }
-    for (i = 0; i < mm->raw_len && mm->kind == K_TEXT; i++)
-        text_octet(mm, mm->raw[i], fn, ctx);
-    mm->raw_len = 0;
+    raw_to_text(mm, fn, ctx);
     mm->raw_stream = true;
     if (mm->kind == K_TEXT)
         text_octet(mm, c, fn, ctx);
@@ -476,7 +508,7 @@ void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail
 
 void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
 {
-    if (mm->state == ST_BODY && (mm->raw_len > 0U || mm->raw_stream))
+    if (mm->state == ST_BODY && (mm->raw_len > 0U || mm->raw_cr > 0U || mm->raw_stream))
         body_octet(mm, '\n', fn, ctx); /* the last line, without its LF */
     if (mm->state == ST_BODY && mm->kind == K_TEXT)
         text_end(mm, fn, ctx);

@@ -136,7 +136,32 @@ int main(void)
           "text/plain\n\nepilogue\n",
           "");
     check("empty type is text/plain, a bare CR in a header is kept",
-          "Content-Type: ; charset=x\nContent-Transfer-Encoding: base64\r\r\n\nYWJj\n", "YWJj|#");
+          "Content-Type: ; charset=x\nContent-Transfer-Encoding: base64\rx\r\n\nYWJj\n", "YWJj|#");
+    /* FORMAT.md: every CR directly before an LF is dropped, at every layer */
+    check("CRs before LF dropped, others kept", "A: b\r\r\n\r\na\r\r\nb\r\r\r\n\r\r\nc\rd\r\r\ne\r\r",
+          "a|b||c\rd|e|#");
+    check("header line of CRs ends the headers, CR CR LF in a header",
+          "Content-Transfer-Encoding: base64\r\r\n\r\r\nYWJj\r\r\n", "abc|#");
+    check("qp: CRs before the LF of an encoded line, decoded CRs before a hard break",
+          "Content-Transfer-Encoding: quoted-printable\n\na\r\r\nb\r "
+          "\r\nc=0D\r\nd=0D=0D=\r\r\ne\r=\r\n\nf\r\r=\r\ng\n",
+          "a|b|c|d\r\re|f\r\rg|#");
+    check("qp: soft break after a bare CR", "Content-Transfer-Encoding: quoted-printable\n\nx\r=\n\n", "x|#");
+    check("base64 of CR CR LF", "Content-Transfer-Encoding: base64\n\nYQ0NCmINDQ0=\n", "a|b|#");
+    check("delimiters with CRs before LF; a CR inside is no delimiter",
+          "Content-Type: multipart/mixed; boundary=b\r\r\n\r\n--b\r\r\n\r\none\r\r\n--b\rx\r\n--b "
+          "\r\r\n\r\ntwo\n"
+          "--b--\r\r\r\nepilogue\n",
+          "one|--b\rx|#two|#");
+    check("the outermost of equal boundaries counts",
+          "Content-Type: multipart/mixed; boundary=s\n\n--s\nContent-Type: multipart/mixed; boundary=s\n\n"
+          "--s\n\nouter part\n--s--\n",
+          "outer part|#");
+    check("boundary of 70 octets used",
+          "Content-Type: multipart/mixed; boundary="
+          "1234567890123456789012345678901234567890123456789012345678901234567890\n\n"
+          "--1234567890123456789012345678901234567890123456789012345678901234567890\n\ntext\n",
+          "text|#");
     check("text part ending in a soft break",
           "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\n"
           "ab=\n--b\n\ncd\n--b--\n",
@@ -175,6 +200,36 @@ int main(void)
             *w++ = (char)('A' + i % 3);
         sprintf(w, "~|#");
         check("long base64 line", big, want);
+    }
+    /* a delimiter line (without its line end) is at most CMDMAIL_MIME_RAW_MAX octets */
+    sprintf(
+        big,
+        "Content-Type: multipart/mixed; boundary=b\n\n--b\n\none\n--%-79s\r\r\nstill one\n--%-78s\r\n\ntwo\n",
+        "b", "b");
+    {
+        static char want[200];
+        sprintf(want, "one|--%-79s|still one|#two|#", "b"); /* 81 octets: text */
+        check("delimiter line of 80 octets, not 81", big, want);
+    }
+    /* the CRs before the LF do not count towards the 256 octets */
+    p = big;
+    p += sprintf(p, "A: b\r\n\r\n");
+    for (i = 0; i < 256; i++)
+        *p++ = 'z';
+    p += sprintf(p, "\r\r\r\r\n");
+    for (i = 0; i < 256; i++)
+        *p++ = 'q';
+    sprintf(p, "\rq\r\n");
+    {
+        static char want[1200];
+        char *w = want;
+        for (i = 0; i < 256; i++)
+            *w++ = 'z';
+        *w++ = '|';
+        for (i = 0; i < 256; i++)
+            *w++ = 'q';
+        sprintf(w, "~|#");
+        check("CRs before LF not counted in the length", big, want);
     }
     printf("%d failure(s)\n", failures);
     return failures != 0;

@@ -162,6 +162,49 @@ def cases():
     flat = bb.replace(b"\r\n", b"").rstrip(b"=")
     yield c("base64_rewrapped", hb + b"\r\n\r\n" + b"\r\n".join(
         flat[i:i + 50] for i in range(0, len(flat), 50)) + b"\r\n", "accepted", 1016, std)
+    yield from edge_cases(c, valid, blk, head, mime, multi)
+
+
+def edge_cases(c, valid, blk, head, mime, multi):
+    """The rules FORMAT.md states for CRs, blank lines in a block and boundary lengths."""
+    std = ["relay 1 on", "report"]
+    # All CRs directly before an LF are no part of the line, in headers, body and decoded text.
+    yield c("cr_cr_lf", sign(seq=1018).replace(b"\r\n", b"\r\r\n"), "accepted", 1018, std)
+    qp = sign(seq=1019, encoding="quoted-printable").replace(b"\r\n", b"\r\r\n")
+    yield c("cr_cr_lf_qp", replace_once(qp, b"Cmd: report\r\r\n", b"Cmd: report=0D=0D\r\r\n"),
+            "accepted", 1019, std)
+    # Any other CR is an octet of the line: not printable, so not in a Cmd.
+    yield c("bare_cr_in_cmd", replace_once(valid, b"Cmd: report", b"Cmd: rep\rort"), "invalid")
+    # A line over 256 octets inside a block makes it invalid, even a blank one; the CRs
+    # before the LF do not count.
+    dev = b"Device: lamp-0042\r\n"
+    yield c("blank_257_in_block", replace_once(valid, dev, dev + b" " * 257 + b"\r\n"), "invalid")
+    yield c("blank_256_in_block", replace_once(valid, dev, dev + b">" + b" \t" * 127 + b" \r\r\r\n"),
+            "accepted", 1017, std)
+    # Boundaries: 70 octets are followed, 71 leave the multipart without parts.
+    for n, verdict in ((70, "accepted"), (71, "unsigned")):
+        bnd = (b"=_" + b"0123456789" * 8)[:n]
+        yield c("boundary_%d" % n, head + mime(b'multipart/mixed; boundary="' + bnd + b'"', multi(bnd, [
+            mime(b"text/plain", blk)])), verdict, 1017 if verdict == "accepted" else None,
+            std if verdict == "accepted" else ())
+    # Only the first 256 octets of an unfolded header count: a boundary past them is lost.
+    yield c("boundary_past_256", head + mime(b"multipart/mixed;\r\n x-filler=" + b"f" * 240 + b";\r\n"
+                                             b" boundary=h1", multi(b"h1", [mime(b"text/plain", blk)])),
+            "unsigned")
+    # A delimiter line is at most 80 octets: past that, it is text of the part before it.
+    for n, verdict in ((80, "unsigned"), (81, "accepted")):
+        pad = b" " * (n - len(b"--p1"))
+        yield c("delimiter_%d" % n, head + mime(b"multipart/mixed; boundary=p1",
+                                                b"--p1\r\n" + mime(b"text/plain", b"see below\r\n") +
+                                                b"--p1" + pad + b"\r\n" + mime(b"text/html", blk) + b"--p1--\r\n"),
+                verdict, 1017 if verdict == "accepted" else None, std if verdict == "accepted" else ())
+    # A line that is a delimiter of two nested multiparts belongs to the outermost: here
+    # "--s--" closes the outer one, and the text/plain part after it is epilogue.
+    inner = mime(b"multipart/mixed; boundary=s", b"")
+    yield c("same_boundary_nested", head + mime(b"multipart/mixed; boundary=s", b"--s\r\n" + inner +
+                                                b"--s\r\n" + mime(b"text/html", blk) + b"--s--\r\n" +
+                                                b"--s\r\n" + mime(b"text/plain", blk) + b"--s--\r\n"),
+            "unsigned")
 
 
 def main():
