@@ -10,6 +10,7 @@ function) is attributed to the archive member it came from. Categories:
   tls-pk       bignum, ECC, RSA, hashes, DRBG (handshake)
   tls-ssl      mbedTLS record/handshake layer;  tls-x509  certificate parsing
   pop3-core    core/src;  pop3-port  port/lwip + port/mbedtls adapter
+  cmdmail      examples/cmdmail (MIME decoding, block parser, NV state, poll driver)
   lwip         lwIP;  netif  the LAN9118 driver;  app  main.c, board, logging
   libc         newlib-nano + libgcc (memcpy, memset, division)
 """
@@ -31,7 +32,8 @@ def category(origin):
         if lib == "fw_mbedcrypto":
             return CRYPTO.get(obj, "tls-pk")
         return {"fw_mbedtls": "tls-ssl", "fw_mbedtls_aesgcm_suites": "tls-ssl", "fw_mbedx509": "tls-x509", "pop3_core": "pop3-core",
-                "pop3_lwip": "pop3-port", "pop3_tls": "pop3-port", "fw_lwip": "lwip"}.get(lib, "other")
+                "pop3_lwip": "pop3-port", "pop3_tls": "pop3-port", "fw_lwip": "lwip",
+                "fw_cmdmail": "cmdmail"}.get(lib, "other")
     if re.search(r"lib(c|c_nano|g|g_nano|gcc|m)\.a\(", origin):
         return "libc"
     if "fw_mbedtls_aesgcm_suites.dir" in origin:

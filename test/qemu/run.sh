@@ -11,7 +11,8 @@
 # 2. in `unshare -n` (loopback only, so nothing can leave the machine): starts the
 #    Dovecot fixture (test/integration/dovecot.sh); one POP3S run fetches its whole
 #    mailbox (21 MB), then the 20 MB message is taken out of alice's mailbox and a
-#    32 KB command mail put in for the other runs (this instance is private to the test);
+#    32 KB unsigned mail put in for the other runs (this instance is private to the test);
+#    last, the mailbox is replaced by mail signed with examples/cmdmail/cmdmail-sign;
 # 3. runs QEMU with the image; settings reach the firmware on the command line
 #    (-append, read through semihosting): port, security, host name, CA file, clock,
 #    expected message count and octets. QEMU's user network maps 10.0.2.2 to the
@@ -20,13 +21,18 @@
 #      command mail, POP3S, STLS, plaintext (LAN9118 interrupt; and polled), POP3S
 #      preferring AES-GCM, POP3S with XOAUTH2 (the fixture's 47- and 4,000-octet OAuth
 #      tokens): exit 0, DHCP address 10.0.2.15 logged, every message's UID and
-#      octet count as in the Maildir, the command lines as an awk oracle finds them;
+#      octet count as in the Maildir, each refused by the command-mail module, none run;
 #      XOAUTH2 with an expired token: exit 1, the refusal and the JSON's status logged;
 #      wrong CA, wrong host name, clock in 2100, clock at 1970: exit 1 with
 #        "CONNECT: certificate verification failed", no message fetched;
 #      no clock: exit 2 (deadline) with "waiting for the wall clock", never "connecting";
 #      crash=1 (an undefined instruction): exit 3, the fault handler's report on the UART
 #        with the faulting pc inside qemu_run_crash();
+#      command mail, three plaintext boots with the NV slots in a host file (nv=): boot 1
+#        runs exactly the commands of the two valid blocks and logs the verdicts of the
+#        tampered, wrong-device, replayed and unsigned ones; boot 2 on the same file runs
+#        nothing and writes nothing; boot 3 on the file as boot 1 left it, with one new
+#        valid block on the server, runs only that one;
 # 4. prints the measurements (instructions per body octet by component, stack and
 #    mbedTLS heap high-water marks) and writes them to BUILD_DIR/qemu-table.md.
 #
@@ -92,10 +98,10 @@ if [ "${2:-}" = "--inside" ]; then
     [ "$rc" = 0 ] || { show "$name"; die "$name: exit status $rc, expected 0"; }
     grep -qx 'qemu-run: OK' "$bdir/$name.log" || { show "$name"; die "$name: no 'qemu-run: OK'"; }
     grep -qx 'qemu-run: address: 10.0.2.15' "$bdir/$name.log" || { show "$name"; die "$name: no DHCP lease 10.0.2.15"; }
-    if [ "$want" = "$bdir/expected.txt" ]; then
-      grep '^command: ' "$bdir/$name.log" | cmp -s - "$bdir/expected-commands.txt" ||
-        { show "$name"; die "$name: the commands parsed differ from $bdir/expected-commands.txt"; }
-    fi
+    # No signed mail here: every message judged by the command-mail module, none accepted.
+    [ "$(grep -cE '^  refused: ' "$bdir/$name.log")" = "$(wc -l <"$want")" ] ||
+      { show "$name"; die "$name: not every message has a command-mail verdict"; }
+    ! grep -qE '^cmd seq=|^  accepted: ' "$bdir/$name.log" || { show "$name"; die "$name: a command ran from unsigned mail"; }
     got=$(awk '/^mail done: / { uid = $3 } /^  octets: / { print uid, $2 }' "$bdir/$name.log")
     [ "$got" = "$(cat "$want")" ] ||
       { show "$name"; printf 'expected:\n%s\ngot:\n%s\n' "$(cat "$want")" "$got" >&2
@@ -120,8 +126,8 @@ if [ "${2:-}" = "--inside" ]; then
   expect_ok pop3s-all "$bdir/expected-all.txt"
   log "pop3s-all: $n messages, $total octets over POP3S"
   rm -f "$fix/mail/alice/cur/"*".M${MSG_BIG}P1."*
-  # A command mail for the example parser: "cmd:" lines in the body (one longer than
-  # FW_CMD_LINE_LEN = 80), look-alikes that are not commands, one in the headers.
+  # A 32 KB mail with command look-alikes ("cmd:" lines, as the firmware's old unsigned
+  # parser took them) but no signed block: the module refuses it as unsigned.
   uid1=$(awk '$1 == 1 { print $2 }' "$fix/expected/uidl")
   {
     printf 'From: Operator <ops@example.org>\nTo: Alice <alice@localhost>\nSubject: commands\n'
@@ -134,9 +140,6 @@ if [ "${2:-}" = "--inside" ]; then
     printf 'cmd: long %s end\n' "$(printf '%*s' 150 '' | tr ' ' 'y')"
     printf 'last line\n'
   } | sed 's/$/\r/' >"$bdir/cmd-mail.eml"
-  # The parser's oracle: body lines starting with "cmd:", CR dropped, cut at 80 octets.
-  tr -d '\r' <"$bdir/cmd-mail.eml" | awk 'body && /^cmd:/ { print "command: " substr($0, 1, 80) } /^$/ { body = 1 }' \
-    >"$bdir/expected-commands.txt"
   install -o dovecot -g dovecot -m 644 "$bdir/cmd-mail.eml" "$fix/mail/alice/cur/1700000099.M99P1.pop3test:2,S"
   expected "$bdir/expected.txt"
   # Dovecot gives the new file the next UID (7: UIDs are never reused), same UIDVALIDITY.
@@ -200,6 +203,84 @@ if [ "${2:-}" = "--inside" ]; then
     { show crash; die "crash: reported pc 0x$pc is not in qemu_run_crash (0x$fn_addr)"; }
   log "crash: HardFault reported (pc 0x$pc in qemu_run_crash), exit 3"
   echo "$total $n" >"$bdir/body-octets"
+
+  # ---- command mail across reboots (plaintext: the transport is not what is tested) ----
+  # alice's mailbox now holds only mail signed by cmdmail-sign with the board's test key
+  # (boards/qemu-mps2-an386/board_config.h): two valid blocks, one tampered, one for
+  # another device, one replayed, one unsigned. The NV slots are a host file (nv=).
+  cm=$bdir/cmdmail
+  rm -rf "$cm"
+  mkdir -p "$cm"
+  cfgh=$repo/examples/lwip-baremetal/boards/qemu-mps2-an386/board_config.h
+  dev=$(sed -n 's/^#define FW_CMDMAIL_DEVICE "\(.*\)"$/\1/p' "$cfgh")
+  sed -n 's/^#define FW_CMDMAIL_KEY_HEX "\([0-9a-f]*\)"$/\1/p' "$cfgh" >"$cm/test.key"
+  [ -n "$dev" ] && [ "$(tr -d '\n' <"$cm/test.key" | wc -c)" = 64 ] || die "no test device id/key in $cfgh"
+  sign() { # OUT ARGS...
+    local out=$1
+    shift
+    python3 "$repo/examples/cmdmail/cmdmail-sign" --key "$cm/test.key" --to alice@localhost --date 1700000000 "$@" -o "$out" ||
+      die "cmdmail-sign $*"
+  }
+  sign "$cm/1.eml" --device "$dev" --seq 1 --cmd "relay 1 on" --cmd "report"
+  sign "$cm/2.eml" --device "$dev" --seq 3 --cmd "relay 2 on"
+  sed -i 's/^Cmd: relay 2 on/Cmd: relay 2 off/' "$cm/2.eml" # tampered in transit: the MAC no longer matches
+  grep -q '^Cmd: relay 2 off' "$cm/2.eml" || die "the tampered block was not changed"
+  sign "$cm/3.eml" --device other-device --seq 4 --cmd "relay 1 off"
+  sign "$cm/4.eml" --device "$dev" --seq 2 --cmd "set interval 300" --encoding quoted-printable --footer "-- sent by the ops list"
+  sign "$cm/5.eml" --device "$dev" --seq 1 --cmd "relay 1 on" --cmd "report" --message-id "<replay@attacker.invalid>"
+  printf 'From: ops@example.org\nTo: alice@localhost\nSubject: unsigned\n\ncmd: relay 1 off\nrelay 1 off\n' |
+    sed 's/$/\r/' >"$cm/6.eml"
+  rm -f "$fix/mail/alice/cur/"* "$fix/mail/alice/new/"*
+  cm_seed() { # N: message file N into the Maildir (names sort in mailbox order)
+    install -o dovecot -g dovecot -m 644 "$cm/$1.eml" "$fix/mail/alice/cur/17100000$(printf '%02d' "$1").M$1P1.cmdmail:2,S"
+  }
+  cm_octets() { local t=0 i; for i in "$@"; do t=$((t + $(stat -c %s "$cm/$i.eml"))); done; echo "$t"; }
+  for i in 1 2 3 4 5 6; do cm_seed "$i"; done
+  cm_boot() { # NAME NV-FILE EXPECT-MSGS OCTETS: a plaintext boot that must end with qemu-run: OK
+    fw "$1" "$elf" 0 sec=plain port=$POP3_PORT clock=host user=$POP3_TEST_USER pass=$POP3_TEST_PASSWORD \
+      nv="$2" expect="$3" bytes="$4"
+    [ "$rc" = 0 ] && grep -qx 'qemu-run: OK' "$bdir/$1.log" || { show "$1"; die "$1: exit status $rc, expected 0 and 'qemu-run: OK'"; }
+  }
+  cm_expect() { # NAME WHAT EXPECTED-TEXT ACTUAL-TEXT
+    [ "$3" = "$4" ] || { show "$1"; printf 'expected:\n%s\ngot:\n%s\n' "$3" "$4" >&2; die "$1: $2 differ"; }
+  }
+  cm_cmds() { grep '^cmd seq=' "$bdir/$1.log" || true; }
+  # "VERDICT SEQ" per message in mailbox order, from the "  accepted:"/"  refused:" lines.
+  cm_verdicts() {
+    sed -nE 's/^  accepted: seq ([0-9]+),.*/accepted \1/p; s/^  refused: ([a-z_]+) \(.*\), seq ([0-9]+).*/\1 \2/p' "$bdir/$1.log"
+  }
+  cm_line() { grep -E "$2" "$bdir/$1.log" || { show "$1"; die "$1: no line /$2/"; }; }
+
+  : >"$cm/nv.bin" # an empty file: the device never wrote its state
+  cm_boot cmdmail-boot1 "$cm/nv.bin" 6 "$(cm_octets 1 2 3 4 5 6)"
+  cm_line cmdmail-boot1 "^cmdmail: device $dev, last seq 0, pending seq 0\$" >/dev/null
+  cm_expect cmdmail-boot1 "commands run" "$(printf 'cmd seq=1 #0: relay 1 on\ncmd seq=1 #1: report\ncmd seq=2 #0: set interval 300')" \
+    "$(cm_cmds cmdmail-boot1)"
+  cm_expect cmdmail-boot1 "verdicts" "$(printf 'accepted 1\ninvalid 3\nwrong_device 4\naccepted 2\nreplayed 1\nunsigned 0')" \
+    "$(cm_verdicts cmdmail-boot1)"
+  cm_line cmdmail-boot1 '^  refused: invalid \(bad MAC\)' >/dev/null
+  cm_line cmdmail-boot1 '^cmdmail: poll: listed 6, seen 0, fetched 6, accepted 2, refused 4, commands 3$' >/dev/null
+  [ -s "$cm/nv.bin" ] || die "cmdmail-boot1: the NV file is still empty"
+  cp "$cm/nv.bin" "$cm/nv-after-boot1.bin"
+  log "cmdmail-boot1: 3 commands of 2 valid blocks ran; tampered, wrong-device, replayed, unsigned refused"
+
+  # The same state again: every message is seen, none fetched, nothing runs, nothing written.
+  cm_boot cmdmail-boot2 "$cm/nv.bin" 0 0
+  cm_line cmdmail-boot2 "^cmdmail: device $dev, last seq 2, pending seq 0\$" >/dev/null
+  cm_expect cmdmail-boot2 "commands run" "" "$(cm_cmds cmdmail-boot2)"
+  cm_line cmdmail-boot2 '^cmdmail: poll: listed 6, seen 6, fetched 0, accepted 0, refused 0, commands 0$' >/dev/null
+  cm_line cmdmail-boot2 '^qemu-run: NV writes: 0$' >/dev/null
+  cmp -s "$cm/nv.bin" "$cm/nv-after-boot1.bin" || die "cmdmail-boot2: the NV file changed"
+
+  # The state as the first boot left it, and one new valid block on the server: only it runs.
+  sign "$cm/7.eml" --device "$dev" --seq 5 --cmd "relay 2 on"
+  cm_seed 7
+  cp "$cm/nv-after-boot1.bin" "$cm/nv3.bin"
+  cm_boot cmdmail-boot3 "$cm/nv3.bin" 1 "$(cm_octets 7)"
+  cm_expect cmdmail-boot3 "commands run" "cmd seq=5 #0: relay 2 on" "$(cm_cmds cmdmail-boot3)"
+  cm_expect cmdmail-boot3 "verdicts" "accepted 5" "$(cm_verdicts cmdmail-boot3)"
+  cm_line cmdmail-boot3 '^cmdmail: poll: listed 7, seen 6, fetched 1, accepted 1, refused 0, commands 1$' >/dev/null
+  log "cmdmail-boot2/3: nothing ran again on the same state; from the first boot's state only the new block ran"
   exit 0
 fi
 

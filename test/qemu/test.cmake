@@ -1,6 +1,7 @@
 # Included from test/CMakeLists.txt: the Cortex-M4 firmware (board qemu-mps2-an386) run
 # under QEMU against a private Dovecot inside `unshare -n`: POP3S, STLS, plaintext, the
-# negative TLS runs, and the measurement table (BUILD/test/qemu/qemu-table.md).
+# negative TLS runs, signed command mail across reboots (NV slots in a host file), and the
+# measurement table (BUILD/test/qemu/qemu-table.md).
 # Run alone: ctest -L qemu --output-on-failure
 # Skips (77) when qemu-system-arm is missing or no network namespace can be made.
 find_program(POP3_ARM_NONE_EABI_GCC arm-none-eabi-gcc)

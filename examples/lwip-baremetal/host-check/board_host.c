@@ -9,7 +9,8 @@
  * The run is judged from the application hooks: session 1 must fetch every
  * message completely and end with a clean QUIT; session 2 (after
  * FW_FETCH_INTERVAL_MS) must fetch nothing, because every UID is in the
- * seen table; mbedTLS's heap must be empty after each session.
+ * command-mail module's seen set (its NV slots are RAM here, for the life of
+ * the process); mbedTLS's heap must be empty after each session.
  * Exit 0 on success, 1 on failure (also when no verdict came within FW_HOST_DEADLINE_S).
  */
 #define _GNU_SOURCE
@@ -85,6 +86,33 @@ err_t board_netif_init(struct netif *netif)
 void board_netif_poll(struct netif *netif)
 {
     slirp_link_poll(netif, 5);
+}
+
+/* ---- the command-mail state's NV slots: RAM, for the life of this test process ------- */
+
+static uint8_t nv_slots[2][1024];
+static bool nv_written[2];
+
+bool board_nv_read(unsigned slot, uint8_t *buf, size_t len)
+{
+    if (slot > 1U || len > sizeof nv_slots[0]) {
+        return false;
+    }
+    memset(buf, 0xFF, len); /* never written: like erased flash */
+    if (nv_written[slot]) {
+        memcpy(buf, nv_slots[slot], len);
+    }
+    return true;
+}
+
+bool board_nv_write(unsigned slot, const uint8_t *buf, size_t len)
+{
+    if (slot > 1U || len > sizeof nv_slots[0]) {
+        return false;
+    }
+    memcpy(nv_slots[slot], buf, len);
+    nv_written[slot] = true;
+    return true;
 }
 
 /* ---- the verdict, from the application's hooks ------------------------------------ */

@@ -12,6 +12,7 @@
 #ifndef FW_BOARD_H
 #define FW_BOARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -73,6 +74,20 @@ uint32_t board_rand(void);
  * when FW_CERT_DATES=1; the app does not start TLS until it is known.
  */
 time_t board_unix_time(void);
+
+/**
+ * BOARD HOOK: non-volatile storage of the command-mail state (cmdmail.h's
+ * cmdmail_nv_t): two slots (@p slot 0 or 1) of @p len = CMDMAIL_NV_RECORD_LEN
+ * octets, each in its own flash erase-block (or EEPROM area). board_nv_write()
+ * returns only once the data is durable (erase, program, read back and
+ * compare); a write cut by a reset may leave its slot with any content (the
+ * module's CRC and generation count take care of that), never the other slot.
+ * Both return false on an error. The placeholders return false: with no
+ * storage that survives a reset, no command mail is fetched (a RAM copy would
+ * let an old command run again after every reboot). PORTING.md has a sketch.
+ */
+bool board_nv_read(unsigned slot, uint8_t *buf, size_t len);
+bool board_nv_write(unsigned slot, const uint8_t *buf, size_t len);
 
 /** BOARD HOOK: write log text (UART, SWO/ITM, RTT...). Not NUL-terminated. */
 void board_log_write(const char *text, size_t len);

@@ -5,8 +5,8 @@
  * Replace each function marked "BOARD HOOK" with a strong definition in your
  * board support file (same name); these weak versions then drop out. The
  * placeholders fail safe: no entropy means TLS will not start, no wall clock
- * means no TLS while certificate dates are checked, and every transmitted
- * frame is dropped. Only the SysTick millisecond clock is real (every
+ * means no TLS while certificate dates are checked, no NV storage means no
+ * command mail is fetched, and every transmitted frame is dropped. Only the SysTick millisecond clock is real (every
  * Cortex-M4 has one; set FW_CORE_CLOCK_HZ to your core clock).
  */
 #include "board.h"
@@ -126,6 +126,23 @@ FW_WEAK uint32_t board_rand(void)
 FW_WEAK time_t board_unix_time(void)
 {
     return 0;
+}
+
+/* BOARD HOOK: the command-mail state's two NV slots. Without storage, refuse (board.h). */
+FW_WEAK bool board_nv_read(unsigned slot, uint8_t *buf, size_t len)
+{
+    (void)slot;
+    (void)buf;
+    (void)len;
+    return false;
+}
+
+FW_WEAK bool board_nv_write(unsigned slot, const uint8_t *buf, size_t len)
+{
+    (void)slot;
+    (void)buf;
+    (void)len;
+    return false;
 }
 
 /* BOARD HOOK: log output (UART, ITM, RTT). The placeholder discards it. */

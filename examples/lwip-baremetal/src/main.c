@@ -1,13 +1,15 @@
 /**
  * @file main.c
  * @brief Bare-metal (NO_SYS=1) Cortex-M4 firmware: every FW_FETCH_INTERVAL_MS
- *        it logs in to a POP3 server (POP3S by default), asks UIDL, fetches each
- *        message whose UID it has not seen yet with RETR, streams the body to a
- *        command parser, optionally deletes it, and QUITs.
+ *        it logs in to a POP3 server (POP3S by default) and polls the mailbox
+ *        for signed command mail (fw_cmdmail.c, examples/cmdmail): UIDL, RETR
+ *        of each message not seen yet, the body streamed through the
+ *        command-mail module, the verified commands run, DELE by policy, QUIT.
  *
  * No heap anywhere: lwIP uses its static pools, mbedTLS allocates from a static
- * buffer (mbedtls_memory_buffer_alloc), the POP3 client and its buffers are
- * static, the seen-UID table is a fixed array. No printf: fw_log_*().
+ * buffer (mbedtls_memory_buffer_alloc), the POP3 client, its buffers and the
+ * command-mail state are static; the seen-UID set lives in NV (board_nv_*).
+ * No printf to a console: fw_log_*().
  *
  * Board-specific parts are hooks (board.h / board.c). Settings below are
  * compile-time macros; override them with -D or edit here.
@@ -32,6 +34,7 @@
 #include "mbedtls/platform_time.h"
 
 #include "board.h"
+#include "fw_cmdmail.h"
 #include "fw_login.h"
 #include "pop3.h"
 #include "pop3_lwip.h"
@@ -71,20 +74,12 @@
 #ifndef FW_CLOSE_GRACE_MS
 #define FW_CLOSE_GRACE_MS 5000U /* wait this long for a graceful close before aborting */
 #endif
-#ifndef FW_DELETE_AFTER_FETCH
-#define FW_DELETE_AFTER_FETCH 0 /* 1: DELE each message once its body arrived completely */
-#endif
-#ifndef FW_SEEN_UIDS
-#define FW_SEEN_UIDS 16U /* UIDs remembered (RAM only): size it to the mailbox, or use DELE */
-#endif
+/* Device id, key and delete policy (FW_CMDMAIL_*, FW_DELETE_*): include/fw_cmdmail.h. */
 #ifndef FW_MBEDTLS_HEAP_LEN
 #define FW_MBEDTLS_HEAP_LEN (48U * 1024U) /* one TLS 1.2 session with 16 KiB/4 KiB records peaks near 33 KB */
 #endif
 #ifndef FW_LINE_BUF_LEN
 #define FW_LINE_BUF_LEN 512U
-#endif
-#ifndef FW_CMD_LINE_LEN
-#define FW_CMD_LINE_LEN 80U /* longest command line kept by the example parser */
 #endif
 #ifndef FW_CERT_DATES
 #define FW_CERT_DATES 1
@@ -104,8 +99,6 @@
 #define FW_DNS_SERVER "192.168.1.1"
 #endif
 
-#define UID_MAX_LEN 70U /* RFC 1939: 1-70 octets */
-
 /* ---- Static memory ---------------------------------------------------- */
 
 static struct netif fw_netif;
@@ -122,35 +115,18 @@ static char tx_buf[POP3_MIN_TX_BUF_LEN];
 extern const unsigned char fw_trust_anchors_pem[];
 extern const size_t fw_trust_anchors_pem_len;
 
-/* One remembered message: its UID, and what this session learned about it. */
-typedef struct {
-    char uid[UID_MAX_LEN];
-    uint8_t uid_len;  /* 0: free slot */
-    bool fetched;     /* body received completely in some session */
-    bool listed;      /* present in this session's UIDL */
-    uint32_t msg;     /* message number in this session */
-} seen_uid_t;
-
 static struct {
-    seen_uid_t seen[FW_SEEN_UIDS];
     uint32_t next_fetch_ms;
     uint32_t closed_at_ms;
     bool session_active;
     bool session_closed_seen; /* CLOSED noticed at closed_at_ms */
     bool port_cleaned;        /* pop3_lwip_cleanup() done, waiting for lwIP to let go */
     bool waiting_logged;
-    uint16_t table_full;       /* new UIDs not tracked this session (table full) */
-} app;                         /* zero-initialised: .bss, not .data */
+} app;                        /* zero-initialised: .bss, not .data */
 
-static int current = -1;       /* seen[] slot of the message being fetched, -1 none */
+static pop3_callbacks_t poll_cb; /* the poll's callbacks, which on_done/on_body hand on to */
 
-/* ---- Mail consumer: an example command parser --------------------------- */
-
-/* Hook: one command line found in a message body ("cmd: reboot"). Weak: replace it. */
-__attribute__((weak)) void app_command(const char *line, size_t len)
-{
-    fw_log_text("command", line, len);
-}
+/* ---- Hooks ------------------------------------------------------------------ */
 
 /* Hook: a session ended (POP3_OK after a clean QUIT) and its resources are free again. Weak. */
 __attribute__((weak)) void app_session_end(pop3_status_t status)
@@ -158,18 +134,7 @@ __attribute__((weak)) void app_session_end(pop3_status_t status)
     (void)status;
 }
 
-/*
- * Hook: a message ended. @p complete is true only when its end marker arrived
- * (RETR returned POP3_OK). Commands reach app_command() while the body streams,
- * before this is known: an application that must act on whole messages only
- * stages them there and commits here. Weak: replace it.
- */
-__attribute__((weak)) void app_mail_end(const char *uid, size_t uid_len, bool complete)
-{
-    fw_log_text(complete ? "mail done" : "mail incomplete", uid, uid_len);
-}
-
-/* Hook: every fragment of the message being fetched, before the parser sees it. Weak: replace it. */
+/* Hook: every fragment of the message being fetched, before the command-mail module sees it. Weak. */
 __attribute__((weak)) void app_mail_data(const char *data, size_t len)
 {
     (void)data;
@@ -183,188 +148,7 @@ __attribute__((weak)) void app_tls_heap(unsigned char *heap, size_t len)
     (void)len;
 }
 
-/*
- * The body arrives in fragments split anywhere. The parser skips the header
- * block, then hands each body line starting with "cmd:" (truncated at
- * FW_CMD_LINE_LEN) to app_command(). Fixed memory; of any other line it keeps
- * only the first few octets.
- */
-static struct {
-    bool in_body;
-    bool overflow;
-    size_t len;
-    char line[FW_CMD_LINE_LEN];
-} parser;
-
-static void parser_begin(void)
-{
-    memset(&parser, 0, sizeof parser);
-}
-
-static void parser_line_end(void)
-{
-    size_t n = parser.len;
-
-    if (n > 0U && parser.line[n - 1U] == '\r') {
-        n--;
-    }
-    if (!parser.in_body) {
-        parser.in_body = (n == 0U && !parser.overflow); /* blank line ends the headers */
-    } else if (n >= 4U && memcmp(parser.line, "cmd:", 4) == 0) {
-        app_command(parser.line, n);
-    }
-    parser.len = 0;
-    parser.overflow = false;
-}
-
-/*
- * How much of a line the parser keeps: in the headers only enough to tell a blank line
- * ("" or "\r"), in the body enough to tell "cmd:", and a whole command line (up to
- * FW_CMD_LINE_LEN). The rest of any other line is skipped with memchr() to the next LF,
- * so the parser costs about as much per octet as the C library's memchr.
- */
-static size_t parser_want(void)
-{
-    if (!parser.in_body) {
-        return 2U;
-    }
-    if (parser.len >= 4U && memcmp(parser.line, "cmd:", 4) == 0) {
-        return sizeof parser.line;
-    }
-    return 4U;
-}
-
-static void parser_take(const char *data, size_t len)
-{
-    while (len > 0U && !parser.overflow) {
-        size_t want = parser_want();
-        size_t n;
-
-        if (parser.len >= want) {
-            parser.overflow = true; /* not needed (or longer than FW_CMD_LINE_LEN): skip the rest */
-            break;
-        }
-        n = want - parser.len < len ? want - parser.len : len;
-        memcpy(parser.line + parser.len, data, n);
-        parser.len += n;
-        data += n;
-        len -= n;
-    }
-}
-
-static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
-{
-    (void)ctx;
-    app_mail_data(data, len);
-    while (len > 0U) {
-        const char *nl = memchr(data, '\n', len);
-        size_t seg = nl != NULL ? (size_t)(nl - data) : len;
-
-        parser_take(data, seg);
-        if (nl == NULL) {
-            break;
-        }
-        parser_line_end();
-        data = nl + 1;
-        len -= seg + 1U;
-    }
-    return POP3_CB_CONTINUE; /* POP3_CB_PAUSE holds the TCP window closed until pop3_resume() */
-}
-
-/* ---- Seen-UID table ------------------------------------------------------- */
-
-static int seen_find(const char *uid, size_t len)
-{
-    for (unsigned i = 0; i < FW_SEEN_UIDS; i++) {
-        if (app.seen[i].uid_len == len && memcmp(app.seen[i].uid, uid, len) == 0) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-static int seen_free_slot(void)
-{
-    for (unsigned i = 0; i < FW_SEEN_UIDS; i++) {
-        if (app.seen[i].uid_len == 0U) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-static pop3_cb_action_t on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len)
-{
-    int i;
-
-    (void)ctx;
-    if (uid_len == 0U || uid_len > UID_MAX_LEN) {
-        return POP3_CB_CONTINUE; /* the core already enforces 1-70 */
-    }
-    i = seen_find(uid, uid_len);
-    if (i < 0) {
-        i = seen_free_slot();
-        if (i < 0) {
-            app.table_full++; /* fetched in a later session, once slots free up */
-            return POP3_CB_CONTINUE;
-        }
-        memcpy(app.seen[i].uid, uid, uid_len);
-        app.seen[i].uid_len = (uint8_t)uid_len;
-        app.seen[i].fetched = false;
-    }
-    app.seen[i].listed = true;
-    app.seen[i].msg = msg;
-    return POP3_CB_CONTINUE;
-}
-
-/* After UIDL: forget UIDs no longer on the server, so the table only holds live ones. */
-static void seen_prune(void)
-{
-    for (unsigned i = 0; i < FW_SEEN_UIDS; i++) {
-        if (app.seen[i].uid_len != 0U && !app.seen[i].listed) {
-            app.seen[i].uid_len = 0U;
-        }
-    }
-}
-
-static void seen_start_session(void)
-{
-    for (unsigned i = 0; i < FW_SEEN_UIDS; i++) {
-        app.seen[i].listed = false;
-    }
-    app.table_full = 0;
-    current = -1;
-}
-
-/* ---- Session logic (runs inside client callbacks) ------------------------- */
-
-static void session_quit(void)
-{
-    if (pop3_quit(&client) != POP3_OK) {
-        pop3_abort(&client); /* closed already, or the queue is wedged: end it now */
-    }
-}
-
-/* Queue RETR for the oldest listed message not fetched yet (mail order), or QUIT. */
-static void fetch_next(void)
-{
-    int next = -1;
-
-    for (unsigned i = 0; i < FW_SEEN_UIDS; i++) {
-        const seen_uid_t *s = &app.seen[i];
-        if (s->uid_len != 0U && s->listed && !s->fetched && (next < 0 || s->msg < app.seen[next].msg)) {
-            next = (int)i;
-        }
-    }
-    if (next >= 0 && pop3_retr(&client, app.seen[next].msg) == POP3_OK) {
-        current = next;
-        parser_begin();
-        fw_log_text("fetch", app.seen[next].uid, app.seen[next].uid_len);
-        return;
-    }
-    current = -1;
-    session_quit();
-}
+/* ---- Session callbacks: the poll's (fw_cmdmail.c), with the log in front -------- */
 
 static void log_failure(pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
@@ -384,84 +168,23 @@ static void log_failure(pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
     }
 }
 
+/* ctx is the poll's (cmdmail_poll_callbacks()): handed on unchanged. */
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
-    (void)ctx;
-    if (pop3_state(&client) == POP3_STATE_CLOSED && cmd != POP3_CMD_QUIT) {
-        if (st != POP3_OK) {
-            log_failure(cmd, st, r);
+    /* POP3_ERR_STATE: a queued command cancelled behind an earlier failure (logged there). */
+    if (st != POP3_OK && st != POP3_ERR_STATE) {
+        log_failure(cmd, st, r);
+        if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_AUTH) {
+            fw_login_failed(st, r); /* a refused OAuth token: its JSON fields, the refresh hook */
         }
-        if (cmd == POP3_CMD_RETR && current >= 0) { /* connection lost mid-body: fetched again next time */
-            app_mail_end(app.seen[current].uid, app.seen[current].uid_len, false);
-            current = -1;
-        }
-        return; /* the session is over; the main loop cleans up */
     }
-    switch (cmd) {
-    case POP3_CMD_CONNECT:
-        if (st != POP3_OK) {
-            log_failure(cmd, st, r);
-            return;
-        }
-        /* USER/PASS, or AUTH XOAUTH2 with the token; UIDL waits behind the login. */
-        if (fw_login_start(&client) != POP3_OK || pop3_uidl(&client, 0) != POP3_OK) {
-            session_quit();
-        }
-        break;
-    case POP3_CMD_LOGIN:
-    case POP3_CMD_AUTH:
-        if (st != POP3_OK) {
-            log_failure(cmd, st, r); /* the queued UIDL ends with POP3_ERR_STATE: QUIT there */
-            fw_login_failed(st, r);  /* a refused OAuth token: its JSON fields, the refresh hook */
-        }
-        break;
-    case POP3_CMD_UIDL:
-        if (st != POP3_OK) {
-            if (st != POP3_ERR_STATE) {
-                log_failure(cmd, st, r);
-            }
-            session_quit();
-            break;
-        }
-        seen_prune();
-        if (app.table_full != 0U) {
-            fw_log_u32("seen-UID table full, messages left for later", app.table_full);
-        }
-        fetch_next();
-        break;
-    case POP3_CMD_RETR:
-        if (current >= 0) {
-            seen_uid_t *s = &app.seen[current];
-            if (st == POP3_OK && parser.len != 0U) {
-                parser_line_end(); /* last line without CRLF */
-            }
-            app_mail_end(s->uid, s->uid_len, st == POP3_OK);
-            /* POP3_OK: the end marker arrived, the message is complete. A message the
-             * application aborted on purpose is not fetched again either. */
-            s->fetched = (st == POP3_OK || st == POP3_ERR_ABORTED);
-            if (st != POP3_OK) {
-                log_failure(cmd, st, r);
-            }
-            if (FW_DELETE_AFTER_FETCH && st == POP3_OK && pop3_dele(&client, s->msg) == POP3_OK) {
-                break; /* fetch_next() after DELE */
-            }
-        }
-        fetch_next();
-        break;
-    case POP3_CMD_DELE:
-        if (st != POP3_OK) {
-            log_failure(cmd, st, r);
-        }
-        fetch_next();
-        break;
-    case POP3_CMD_QUIT:
-        if (st != POP3_OK) {
-            log_failure(cmd, st, r);
-        }
-        break;
-    default:
-        break;
-    }
+    poll_cb.on_done(ctx, cmd, st, r);
+}
+
+static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
+{
+    app_mail_data(data, len);
+    return poll_cb.on_body(ctx, data, len);
 }
 
 /* ---- Session lifecycle (main loop) ----------------------------------------- */
@@ -514,11 +237,15 @@ static void session_start(uint32_t now)
     cfg.tx_buf_len = sizeof tx_buf;
     cfg.security = FW_POP3_SECURITY;
     cfg.allow_plaintext_login = FW_ALLOW_PLAINTEXT_LOGIN;
-    cfg.callbacks.on_done = on_done;
-    cfg.callbacks.on_body = on_body;
-    cfg.callbacks.on_uidl = on_uidl;
 
     app.next_fetch_ms = now + FW_FETCH_INTERVAL_MS;
+    memset(&poll_cb, 0, sizeof poll_cb);
+    if (!fw_cmdmail_begin(&poll_cb)) {
+        return; /* logged; tried again after FW_FETCH_INTERVAL_MS */
+    }
+    cfg.callbacks = poll_cb;
+    cfg.callbacks.on_done = on_done;
+    cfg.callbacks.on_body = on_body;
     if ((FW_POP3_SECURITY) == POP3_SEC_PLAINTEXT) {
         st = pop3_lwip_init(&port, NULL, NULL);
     } else {
@@ -530,9 +257,10 @@ static void session_start(uint32_t now)
     }
     if (st != POP3_OK) {
         fw_log_text("setup", pop3_status_str(st), strlen(pop3_status_str(st)));
+        fw_cmdmail_end();
         return;
     }
-    seen_start_session();
+    fw_cmdmail_attach(&client);
     app.session_active = true;
     app.session_closed_seen = false;
     app.port_cleaned = false;
@@ -563,6 +291,7 @@ static void session_reap(uint32_t now)
     }
     if (pop3_lwip_is_idle(&port)) { /* a pending DNS answer may still hold &port */
         app.session_active = false;
+        fw_cmdmail_end(); /* before the hook: mbedTLS's heap is empty again */
         app_session_end(pop3_session_status(&client));
     }
 }
@@ -633,6 +362,7 @@ int main(void)
     tls_platform_init();
     net_init();
     fw_log_str("pop3 firmware up");
+    fw_cmdmail_boot();
     app.next_fetch_ms = sys_now();
 
     for (;;) {

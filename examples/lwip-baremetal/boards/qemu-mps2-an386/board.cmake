@@ -3,7 +3,8 @@
 # linker script and the board's settings header. The generic src/board.c stays in
 # the build: its weak placeholders are overridden here.
 set(_b "${CMAKE_CURRENT_LIST_DIR}")
-set(FW_BOARD_SRCS "${_b}/board_mps2.c" "${_b}/lan9118_netif.c" "${_b}/semihost.c" "${_b}/qemu_run.c")
+set(FW_BOARD_SRCS "${_b}/board_mps2.c" "${_b}/lan9118_netif.c" "${_b}/semihost.c" "${_b}/qemu_run.c"
+  "${_b}/nv_semihost.c")
 set(FW_BOARD_INCLUDE_DIRS "${_b}")
 set(FW_BOARD_DEFINES FW_CORE_CLOCK_HZ=25000000U "FW_BOARD_CONFIG=\"board_config.h\"")
 set(FW_LINKER_SCRIPT "${_b}/mps2-an386.ld")
@@ -23,7 +24,7 @@ function(fw_board_targets)
       -nostartfiles "-T${FW_LINKER_SCRIPT}" "-Wl,-Map=${CMAKE_CURRENT_BINARY_DIR}/pop3-fw-aesgcm.map")
     set_target_properties(pop3-fw-aesgcm.elf PROPERTIES LINK_DEPENDS "${FW_LINKER_SCRIPT}")
     target_link_libraries(pop3-fw-aesgcm.elf PRIVATE
-      pop3_lwip pop3_tls pop3_core fw_lwip fw_mbedtls fw_mbedx509 fw_mbedcrypto)
+      pop3_lwip pop3_tls pop3_core fw_cmdmail fw_lwip fw_mbedtls fw_mbedx509 fw_mbedcrypto)
   endif()
 endfunction()
 

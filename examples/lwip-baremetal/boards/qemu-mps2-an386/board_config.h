@@ -22,5 +22,13 @@
 #define FW_TRUST_ANCHORS_LEN qemu_run_ca_len()
 #define FW_ALLOW_PLAINTEXT_LOGIN ((FW_POP3_SECURITY) == POP3_SEC_PLAINTEXT) /* the test's clear-text run */
 #define FW_FETCH_INTERVAL_MS 0U /* first session at once; the run ends after it */
+/* Command mail: a TEST KEY, public in this file; test/qemu/run.sh signs with it. A product
+ * provisions a key of its own per device and never builds one into its image. */
+#ifndef FW_CMDMAIL_DEVICE
+#define FW_CMDMAIL_DEVICE "qemu-mps2-1"
+#endif
+#ifndef FW_CMDMAIL_KEY_HEX
+#define FW_CMDMAIL_KEY_HEX "a179fc953c2ec0aa784910f800e359ab391fcabdb2a6fc38afb534c0fa3060a0"
+#endif
 
 #endif /* QEMU_BOARD_CONFIG_H */

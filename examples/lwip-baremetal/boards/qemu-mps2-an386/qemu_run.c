@@ -38,6 +38,8 @@ static struct {
     const char *pass;
     const char *ca_path;
     const char *token_path;
+    const char *nv_path;
+    uint32_t nv_writes;
     bool clock_none;
     uint32_t clock_fixed;
     uint32_t expect_msgs;
@@ -122,6 +124,8 @@ static void parse(char *s)
             run.pass = val;
         } else if (strcmp(key, "ca") == 0) {
             run.ca_path = val;
+        } else if (strcmp(key, "nv") == 0) {
+            run.nv_path = val;
         } else if (strcmp(key, "token") == 0) {
             run.token_path = val;
         } else if (strcmp(key, "clock") == 0) {
@@ -181,6 +185,12 @@ void qemu_run_init(void)
             token_len--;
         }
     }
+    if (run.nv_path != NULL) {
+        uint8_t probe;
+        if (semihost_pread(run.nv_path, 0U, &probe, 1U) < 0) {
+            config_fail(run.nv_path); /* missing: the test gives an existing (maybe empty) file */
+        }
+    }
     fw_log_str("qemu-run: mps2-an386, settings from the command line");
     if (run.crash) {
         qemu_run_crash();
@@ -207,6 +217,8 @@ bool qemu_run_token_read(void *ctx, size_t offset, uint8_t *buf, size_t len)
 }
 size_t qemu_run_ca_len(void) { return ca_pem_len; }
 bool qemu_run_netif_irq(void) { return !run.netif_poll; }
+const char *qemu_run_nv_path(void) { return run.nv_path; }
+void qemu_run_nv_written(void) { run.nv_writes++; }
 
 /* TEST-BOARD-ONLY: the host's clock (SYS_TIME), or none, or a fixed time. A product: RTC/SNTP. */
 time_t board_unix_time(void)
@@ -305,6 +317,7 @@ void app_session_end(pop3_status_t status)
     fw_log_u32("qemu-run: netif frames dropped", lan9118_rx_dropped());
     fw_log_u32("qemu-run: stack high-water", stack);
     fw_log_u32("qemu-run: stack size", board_stack_size());
+    fw_log_u32("qemu-run: NV writes", run.nv_writes);
     if (run.heap != NULL) {
         fw_log_u32("qemu-run: mbedTLS heap high-water", heap_high_water());
     }

@@ -16,6 +16,8 @@
  *   expect=N bytes=B     the run holds only if N messages arrive complete, B octets in all
  *   deadline=S           exit with SEMIHOST_EXIT_DEADLINE after S seconds (default 60)
  *   netif=irq|poll       LAN9118 receive signalled by its interrupt (default) or polled
+ *   nv=PATH              existing host file holding the command-mail state's two NV slots
+ *                        (nv_semihost.c), shared by boots in a row; without it, RAM for one boot
  *   crash=1              execute an undefined instruction at start (tests the fault handler)
  */
 #ifndef QEMU_RUN_H
@@ -45,6 +47,8 @@ size_t qemu_run_ca_len(void);
 size_t qemu_run_token_len(void);
 bool qemu_run_token_read(void *ctx, size_t offset, uint8_t *buf, size_t len);
 bool qemu_run_netif_irq(void);
+const char *qemu_run_nv_path(void);
+void qemu_run_nv_written(void);
 
 /* board_mps2.c */
 uint32_t board_stack_high_water(void);

@@ -10,13 +10,16 @@
 
 #define SYS_OPEN 0x01U
 #define SYS_CLOSE 0x02U
+#define SYS_WRITE 0x05U
 #define SYS_READ 0x06U
+#define SYS_SEEK 0x0AU
 #define SYS_FLEN 0x0CU
 #define SYS_TIME 0x11U
 #define SYS_GET_CMDLINE 0x15U
 #define SYS_EXIT_EXTENDED 0x20U
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026U
 #define OPEN_MODE_RB 1U /* fopen() mode "rb" */
+#define OPEN_MODE_RPB 3U /* fopen() mode "r+b": read and write, no create, no truncate */
 
 static uint32_t semihost_call(uint32_t op, const void *args)
 {
@@ -80,4 +83,46 @@ long semihost_read_file(const char *path, void *buf, size_t len)
         return -1;
     }
     return (long)(want - left);
+}
+
+/* One transfer at @p offset of an existing host file: SYS_READ or SYS_WRITE. */
+static long semihost_transfer(uint32_t op, const char *path, uint32_t offset, void *buf, size_t len)
+{
+    uint32_t open_args[3] = { (uint32_t)(uintptr_t)path, OPEN_MODE_RPB, (uint32_t)strlen(path) };
+    uint32_t fd = semihost_call(SYS_OPEN, open_args);
+    uint32_t fd_args[1];
+    uint32_t seek_args[2];
+    uint32_t io_args[3];
+    uint32_t left;
+
+    if (fd == 0xFFFFFFFFU) {
+        return -1;
+    }
+    fd_args[0] = fd;
+    seek_args[0] = fd;
+    seek_args[1] = offset;
+    if (semihost_call(SYS_SEEK, seek_args) != 0U) {
+        (void)semihost_call(SYS_CLOSE, fd_args);
+        return -1;
+    }
+    io_args[0] = fd;
+    io_args[1] = (uint32_t)(uintptr_t)buf;
+    io_args[2] = (uint32_t)len;
+    left = semihost_call(op, io_args); /* the bytes NOT transferred */
+    if (semihost_call(SYS_CLOSE, fd_args) != 0U || left > len) {
+        return -1;
+    }
+    return (long)(len - left);
+}
+
+long semihost_pread(const char *path, uint32_t offset, void *buf, size_t len)
+{
+    return semihost_transfer(SYS_READ, path, offset, buf, len);
+}
+
+long semihost_pwrite(const char *path, uint32_t offset, const void *buf, size_t len)
+{
+    long n = semihost_transfer(SYS_WRITE, path, offset, (void *)(uintptr_t)buf, len);
+
+    return n == (long)len ? n : -1;
 }

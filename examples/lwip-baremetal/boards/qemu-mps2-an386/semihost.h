@@ -43,6 +43,15 @@ int semihost_cmdline(char *buf, size_t len);
 /** SYS_OPEN + SYS_FLEN + SYS_READ + SYS_CLOSE: read up to @p len bytes of a host file; -1 on error. */
 long semihost_read_file(const char *path, void *buf, size_t len);
 
+/**
+ * SYS_OPEN ("r+b": the host file must exist) + SYS_SEEK + SYS_READ or SYS_WRITE +
+ * SYS_CLOSE: @p len octets at @p offset. Reading returns the octets read (fewer at
+ * the end of the file), writing @p len or -1; a write has reached the host file
+ * (QEMU's write(2)) when it returns. -1 on any error.
+ */
+long semihost_pread(const char *path, uint32_t offset, void *buf, size_t len);
+long semihost_pwrite(const char *path, uint32_t offset, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
