@@ -25,6 +25,18 @@
 #define POP3_QUEUE_LEN 8U
 #endif
 
+/**
+ * Commands on the wire at once when the server advertises PIPELINING (RFC
+ * 2449), at most POP3_QUEUE_LEN; pop3_config_t::pipeline_depth overrides it
+ * per client. 1 = never pipeline.
+ */
+#ifndef POP3_PIPELINE_DEPTH
+#define POP3_PIPELINE_DEPTH POP3_QUEUE_LEN
+#endif
+#if POP3_PIPELINE_DEPTH < 1 || POP3_PIPELINE_DEPTH > POP3_QUEUE_LEN
+#error "POP3_PIPELINE_DEPTH must be 1 .. POP3_QUEUE_LEN"
+#endif
+
 /** Smallest receive line buffer accepted: RFC 1939/2449 reply lines are <= 512 octets. */
 #ifndef POP3_MIN_LINE_BUF_LEN
 #define POP3_MIN_LINE_BUF_LEN 512U

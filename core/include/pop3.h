@@ -230,6 +230,12 @@ typedef struct pop3_config {
     uint32_t connect_timeout_ms; /**< 0 = POP3_CONNECT_TIMEOUT_MS. */
     uint32_t reply_timeout_ms;   /**< 0 = POP3_REPLY_TIMEOUT_MS. */
     uint32_t tls_timeout_ms;     /**< 0 = POP3_TLS_TIMEOUT_MS. */
+    /**
+     * Commands on the wire at once when the server advertises PIPELINING
+     * (RFC 2449), in TRANSACTION state: 0 = POP3_PIPELINE_DEPTH, 1 = one at a
+     * time (pipelining off, for servers that advertise it and then break).
+     */
+    uint8_t pipeline_depth;
 } pop3_config_t;
 
 /**
@@ -280,6 +286,7 @@ typedef enum pop3_state {
 typedef struct pop3_queue_entry {
     uint8_t cmd;        /* pop3_cmd_t */
     uint8_t lines;      /* lines of its text not yet sent (USER + PASS: 2) */
+    uint8_t flags;      /* POP3_QF_* (pop3_internal.h) */
     uint16_t tx_len;    /* octets of its text still in tx_buf */
     uint32_t msg;       /* message number argument (0: none) */
 } pop3_queue_entry_t;
@@ -310,7 +317,10 @@ typedef struct pop3_client {
     bool want_write;
     bool in_callback;
     bool more_input;       /* bytes follow the line being handled in this pop3_on_input() */
-    bool q_head_sent;      /* the head command is on the wire, its reply awaited */
+    uint8_t q_sent;        /* queue entries from the head on the wire, replies awaited */
+    uint8_t out_entries;   /* queue entries whose text the line(s) being sent carry */
+    uint8_t dele_reserved; /* RETRs that queue a DELE when they succeed: room kept for it */
+    uint8_t unanswered;    /* commands on the wire when the session failed */
     uint8_t q_head;
     uint8_t q_count;
     pop3_queue_entry_t queue[POP3_QUEUE_LEN];
@@ -427,10 +437,17 @@ pop3_status_t pop3_top(pop3_client_t *c, uint32_t msg, uint32_t lines);
 #endif
 /**
  * DELE msg (committed only by a successful QUIT). Commands are independent: a
- * DELE queued right behind a RETR is sent even if that RETR got -ERR. To
- * delete only what was fetched, queue DELE from RETR's on_done on POP3_OK.
+ * DELE queued right behind a RETR is sent even if that RETR got -ERR (only
+ * never before that RETR's reply ended, when pipelined). To delete only what
+ * was fetched, use pop3_retr_dele() or queue DELE from RETR's on_done on POP3_OK.
  */
 pop3_status_t pop3_dele(pop3_client_t *c, uint32_t msg);
+/**
+ * RETR msg, then DELE msg only if the whole body arrived: the DELE is queued
+ * when RETR ends with POP3_OK (before RETR's on_done, so it is reported
+ * after it), room for it kept from now on. A failed RETR queues nothing.
+ */
+pop3_status_t pop3_retr_dele(pop3_client_t *c, uint32_t msg);
 #if POP3_RSET_NOOP_ENABLE
 /** RSET: undo the DELEs of this session. Needs POP3_RSET_NOOP_ENABLE. */
 pop3_status_t pop3_rset(pop3_client_t *c);
@@ -462,6 +479,14 @@ pop3_status_t pop3_session_status(const pop3_client_t *c);
 uint32_t pop3_caps(const pop3_client_t *c);
 /** Whether the greeting carried an APOP timestamp (always false without POP3_APOP_ENABLE). */
 bool pop3_has_apop(const pop3_client_t *c);
+/** Whether queued commands go out pipelined now (PIPELINING advertised, depth > 1, TRANSACTION). */
+bool pop3_pipelining(const pop3_client_t *c);
+/**
+ * Commands that were on the wire, their replies awaited, when the session
+ * failed (0 while it runs). A timeout with several: the server may advertise
+ * PIPELINING without handling it (try pipeline_depth = 1).
+ */
+unsigned pop3_unanswered(const pop3_client_t *c);
 
 /**
  * Copy server text for display, replacing control characters and non-ASCII

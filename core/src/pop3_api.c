@@ -132,6 +132,29 @@ pop3_status_t pop3_dele(pop3_client_t *c, uint32_t msg)
     return queue_msg(c, POP3_CMD_DELE, 1, msg, 0);
 }
 
+pop3_status_t pop3_retr_dele(pop3_client_t *c, uint32_t msg)
+{
+    pop3_status_t st = msg == 0 ? POP3_ERR_BAD_ARG : can_queue(c);
+    pop3_fmt_t f;
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    if (!pop3_q_reserve_dele(c)) {
+        return POP3_ERR_QUEUE_FULL;
+    }
+    pop3_fmt_begin(&f, c, "RETR");
+    pop3_fmt_u32(&f, msg);
+    st = pop3_fmt_commit(&f, POP3_CMD_RETR, msg);
+    if (st != POP3_OK) {
+        c->dele_reserved--;
+        return st;
+    }
+    pop3_q_at(c, c->q_count - 1U)->flags = POP3_QF_DELE_AFTER; /* before it can finish */
+    pop3_pump(c);
+    return POP3_OK;
+}
+
 #if POP3_RSET_NOOP_ENABLE
 pop3_status_t pop3_rset(pop3_client_t *c)
 {
@@ -309,4 +332,14 @@ bool pop3_has_apop(const pop3_client_t *c)
     (void)c;
     return false;
 #endif
+}
+
+bool pop3_pipelining(const pop3_client_t *c)
+{
+    return pop3_pipelining_on(c);
+}
+
+unsigned pop3_unanswered(const pop3_client_t *c)
+{
+    return c->unanswered;
 }

@@ -71,26 +71,38 @@ void pop3_trace(pop3_client_t *c, pop3_trace_dir_t dir, const char *line, size_t
     }
 }
 
-/* The secret ends its line (PASS pw / APOP user digest): masked in place with
- * a fixed "***" that does not reveal its length. The secret plus CR LF always
- * leaves room for the 3 octets, and the line is wiped right after. */
+/* Each line of what went out, traced. The secret ends its line (PASS pw /
+ * APOP user digest): masked in place with a fixed "***" that does not reveal
+ * its length. The secret plus CR LF always leaves room for the 3 octets, and
+ * the line is wiped right after. Those commands are never pipelined, so they
+ * are the first and only line of what went out. */
 static void trace_sent(pop3_client_t *c)
 {
-    size_t n = c->out_len - 2U, pub = n;
-    const pop3_queue_entry_t *e = pop3_q_head(c);
+    const char *p = c->out, *end = c->out + c->out_len;
+    const pop3_queue_entry_t *e =
+        c->out == c->cfg.tx_buf ? pop3_q_at(c, (unsigned)(c->q_sent - c->out_entries)) : NULL;
 
-    if (c->out == c->cfg.tx_buf && e != NULL) {
-        if (e->cmd == POP3_CMD_LOGIN && e->lines == 1U) {
-            pub = 5U; /* "PASS " */
-        } else if (e->cmd == POP3_CMD_APOP) {
-            pub = n - 32U;
+    while (p < end && !POP3_CLOSED(c)) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n, pub;
+
+        POP3_ASSERT(nl != NULL && nl > p);
+        n = (size_t)(nl - p) - 1U; /* without CR LF */
+        pub = n;
+        if (e != NULL && p == c->cfg.tx_buf) {
+            if (e->cmd == POP3_CMD_LOGIN && e->lines == 1U) {
+                pub = 5U; /* "PASS " */
+            } else if (e->cmd == POP3_CMD_APOP) {
+                pub = n - 32U;
+            }
         }
+        if (pub < n) {
+            memset(c->cfg.tx_buf + pub, '*', 3);
+            n = pub + 3U;
+        }
+        pop3_trace(c, POP3_TRACE_SENT, p, n);
+        p = nl + 1;
     }
-    if (pub < n) {
-        memset(c->cfg.tx_buf + pub, '*', 3);
-        n = pub + 3U;
-    }
-    pop3_trace(c, POP3_TRACE_SENT, c->out, n);
 }
 #else
 #define trace_sent(c) ((void)0)
@@ -111,6 +123,7 @@ void pop3_end_session(pop3_client_t *c, pop3_status_t st, bool close_transport)
     c->paused = false;
     c->want_write = false;
     c->out_len = 0;
+    c->out_entries = 0;
 #if POP3_SASL_ENABLE
     c->out_stream = false;
 #endif
@@ -131,6 +144,7 @@ void pop3_fail_queue(pop3_client_t *c, pop3_status_t st)
     pop3_wipe(c->cfg.tx_buf, c->cfg.tx_buf_len);
     pop3_wipe(c->cfg.line_buf, c->cfg.line_buf_len);
     c->tx_len = 0;
+    c->dele_reserved = 0;
 #if POP3_APOP_ENABLE
     pop3_wipe(c->apop_ts, sizeof c->apop_ts);
     c->apop_ts_len = 0;
@@ -152,6 +166,7 @@ void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
     if (POP3_CLOSED(c)) {
         return;
     }
+    c->unanswered = c->q_sent;
     pop3_end_session(c, st, close_transport);
     if (connecting) {
         pop3_report(c, POP3_CMD_CONNECT, rest, NULL);
@@ -234,7 +249,9 @@ void pop3_send_stream(pop3_client_t *c)
 }
 #endif
 
-/* A whole line went out: trace it, and drop it from tx_buf if it came from there. */
+/* What was being sent went out whole: trace it, and drop it from tx_buf if it
+ * came from there (one line of the head, or the whole text of each command of
+ * a pipelined run). */
 static void line_sent(pop3_client_t *c)
 {
     size_t n = c->out_len;
@@ -251,12 +268,17 @@ static void line_sent(pop3_client_t *c)
     }
     c->out_len = 0;
     if (c->out == c->cfg.tx_buf) {
-        pop3_queue_entry_t *e = pop3_q_head(c);
-        POP3_ASSERT(e != NULL && e->lines > 0 && e->tx_len >= n);
-        e->lines--;
-        e->tx_len = (uint16_t)(e->tx_len - n);
+        unsigned i;
+        for (i = (unsigned)(c->q_sent - c->out_entries); i < c->q_sent; i++) {
+            pop3_queue_entry_t *e = pop3_q_at(c, i);
+            size_t len = c->out_entries == 1U ? n : e->tx_len;
+            POP3_ASSERT(e != NULL && e->lines > 0 && e->tx_len >= len);
+            e->lines--;
+            e->tx_len = (uint16_t)(e->tx_len - len);
+        }
         pop3_tx_drop(c, n);
     }
+    c->out_entries = 0;
 }
 
 /* Offers the unsent rest of the current line to the port. */
@@ -283,21 +305,29 @@ void pop3_flush(pop3_client_t *c)
     }
 }
 
-void pop3_send_line(pop3_client_t *c, const char *line, size_t len)
+/* @p entries: queue entries whose text this is (0: the core's own line). */
+static void send_span(pop3_client_t *c, const char *text, size_t len, unsigned entries)
 {
-    c->out = line;
+    c->out = text;
     c->out_len = (uint16_t)len;
     c->out_sent = 0;
+    c->out_entries = (uint8_t)entries;
     pop3_flush(c);
 }
 
-/* The head command's next line: the text up to the first LF in tx_buf. */
+void pop3_send_line(pop3_client_t *c, const char *line, size_t len)
+{
+    send_span(c, line, len, 0);
+}
+
+/* The next line of the last command put on the wire: the text up to the first
+ * LF in tx_buf (the text of every command before it is gone). */
 void pop3_send_queued_line(pop3_client_t *c)
 {
-    const char *nl = memchr(c->cfg.tx_buf, '\n', pop3_q_head(c)->tx_len);
+    const char *nl = memchr(c->cfg.tx_buf, '\n', pop3_q_at(c, c->q_sent - 1U)->tx_len);
 
     POP3_ASSERT(nl != NULL);
-    pop3_send_line(c, c->cfg.tx_buf, (size_t)(nl - c->cfg.tx_buf) + 1U);
+    send_span(c, c->cfg.tx_buf, (size_t)(nl - c->cfg.tx_buf) + 1U, 1);
 }
 
 /* A status line is awaited from now on. */
@@ -308,40 +338,100 @@ void pop3_expect_status(pop3_client_t *c, uint32_t timeout_ms)
     pop3_arm(c, timeout_ms);
 }
 
+static unsigned depth(const pop3_client_t *c)
+{
+    unsigned d = c->cfg.pipeline_depth == 0 ? POP3_PIPELINE_DEPTH : c->cfg.pipeline_depth;
+    return d < POP3_QUEUE_LEN ? d : POP3_QUEUE_LEN;
+}
+
+bool pop3_pipelining_on(const pop3_client_t *c)
+{
+    return c->phase == POP3_P_TRANSACTION && (c->caps & POP3_CAP_PIPELINING) != 0 && depth(c) > 1U;
+}
+
+/* Whether entry @p i (>= 1) may go out behind those before it, before their
+ * replies: a one-line command allowed in TRANSACTION (the others end when
+ * they reach the head), nothing behind QUIT, and never a DELE of a message
+ * whose RETR or TOP is still ahead of it. */
+static bool may_follow(pop3_client_t *c, unsigned i)
+{
+    const pop3_queue_entry_t *e = pop3_q_at(c, i);
+    unsigned j;
+
+    if (e == NULL || i >= depth(c) || e->lines != 1U || pop3_q_at(c, i - 1U)->cmd == POP3_CMD_QUIT ||
+        (pop3_cmd_info(e->cmd)->states & POP3_ST_TRANS) == 0) {
+        return false;
+    }
+    for (j = 0; e->cmd == POP3_CMD_DELE && j < i; j++) {
+        const pop3_queue_entry_t *q = pop3_q_at(c, j);
+        if ((q->cmd == POP3_CMD_RETR || q->cmd == POP3_CMD_TOP) && q->msg == e->msg) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Puts queued commands on the wire: the head when nothing is outstanding, and
+ * behind it, when pipelining, every command that may follow, as one send. */
 void pop3_pump(pop3_client_t *c)
 {
-    pop3_queue_entry_t *e;
+    while (!c->in_callback && c->out_len == 0 && (c->phase == POP3_P_AUTH || c->phase == POP3_P_TRANSACTION)) {
+        unsigned base = c->q_sent, k = 0;
+        size_t len = 0;
 
-    while (!c->in_callback && !c->q_head_sent && (c->phase == POP3_P_AUTH || c->phase == POP3_P_TRANSACTION) &&
-           (e = pop3_q_head(c)) != NULL) {
-        pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
-        if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
-                    pop3_q_pop(c);
-            pop3_report(c, cmd, POP3_ERR_STATE, NULL);
-            continue;
-        }
-#if POP3_SASL_ENABLE
-        if (cmd == POP3_CMD_AUTH) {
-            pop3_status_t st = pop3_sasl_begin(c);
-            if (st != POP3_OK) {
+        if (base == 0) {
+            pop3_queue_entry_t *e = pop3_q_head(c);
+            pop3_cmd_t cmd;
+            if (e == NULL) {
+                break;
+            }
+            cmd = (pop3_cmd_t)e->cmd;
+            if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
                 pop3_q_pop(c);
-                pop3_report(c, cmd, st, NULL);
+                pop3_report(c, cmd, POP3_ERR_STATE, NULL);
                 continue;
             }
-            c->q_head_sent = true;
-            pop3_send_stream(c);
-            continue;
-        }
+#if POP3_SASL_ENABLE
+            if (cmd == POP3_CMD_AUTH) {
+                pop3_status_t st = pop3_sasl_begin(c);
+                if (st != POP3_OK) {
+                    pop3_q_pop(c);
+                    pop3_report(c, cmd, st, NULL);
+                    continue;
+                }
+                c->q_sent = 1;
+                pop3_send_stream(c);
+                continue;
+            }
 #endif
-        c->q_head_sent = true;
-        pop3_expect_status(c, c->cfg.reply_timeout_ms);
-        pop3_send_queued_line(c);
+            pop3_expect_status(c, c->cfg.reply_timeout_ms);
+            if (e->lines != 1U || !pop3_pipelining_on(c)) {
+                c->q_sent = 1;
+                pop3_send_queued_line(c);
+                continue;
+            }
+            k = 1;
+            len = e->tx_len;
+        } else if (!pop3_pipelining_on(c)) {
+            break;
+        }
+        while (may_follow(c, base + k)) {
+            len += pop3_q_at(c, base + k)->tx_len;
+            k++;
+        }
+        if (k == 0) {
+            break;
+        }
+        c->q_sent = (uint8_t)(base + k);
+        send_span(c, c->cfg.tx_buf, len, k);
     }
 }
 
 void pop3_finish_close(pop3_client_t *c, pop3_status_t st, pop3_status_t session_st, const pop3_reply_t *r)
 {
     pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
+
+    c->unanswered = (uint8_t)(c->q_sent > 0 ? c->q_sent - 1U : 0U); /* this one was answered */
 
     pop3_q_pop(c);
     /* Closed before the report, so pop3_abort() from that callback cannot
@@ -351,14 +441,31 @@ void pop3_finish_close(pop3_client_t *c, pop3_status_t st, pop3_status_t session
     pop3_fail_queue(c, unsent_status(session_st));
 }
 
-/* Ends the in-flight command and starts the next. */
+/* DELE of a message whose pop3_retr_dele() RETR succeeded: into the room kept. */
+static void queue_dele(pop3_client_t *c, uint32_t msg)
+{
+    pop3_fmt_t f;
+    pop3_status_t st;
+
+    pop3_fmt_begin(&f, c, "DELE");
+    pop3_fmt_u32(&f, msg);
+    st = pop3_fmt_commit(&f, POP3_CMD_DELE, msg);
+    POP3_ASSERT(st == POP3_OK);
+    (void)st;
+}
+
+/* Ends the command at the head and starts the next. */
 void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
 {
-    pop3_cmd_t cmd = (pop3_cmd_t)pop3_q_head(c)->cmd;
-    /* Bytes after this reply (see pop3_session.c): it is never reported as a
-     * success, a -ERR keeps its meaning, and the session ends. After QUIT's
-     * reply nothing more is read anyway. */
-    bool junk = c->more_input && cmd != POP3_CMD_QUIT;
+    const pop3_queue_entry_t *e = pop3_q_head(c);
+    pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
+    uint32_t msg = e->msg;
+    bool dele_after = (e->flags & POP3_QF_DELE_AFTER) != 0;
+    /* Bytes after this reply (see pop3_session.c) are the start of the next
+     * reply only if the next command is on the wire already (pipelining);
+     * otherwise this reply is never reported as a success, a -ERR keeps its
+     * meaning, and the session ends. After QUIT's reply nothing more is read. */
+    bool junk = c->more_input && cmd != POP3_CMD_QUIT && c->q_sent < 2U;
 
     c->rx = POP3_RX_NONE;
     c->deadline_armed = false;
@@ -372,6 +479,15 @@ void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
         return;
     }
     pop3_q_pop(c);
+    if (dele_after) {
+        c->dele_reserved--;
+        if (st == POP3_OK) {
+            queue_dele(c, msg); /* before the report: on_done sees the DELE queued */
+        }
+    }
+    if (c->q_sent > 0) {
+        pop3_expect_status(c, c->cfg.reply_timeout_ms); /* the next reply is on its way */
+    }
     pop3_report(c, cmd, st, r);
     pop3_pump(c);
 }

@@ -139,6 +139,14 @@ void pop3_q_push_bare(pop3_client_t *c, pop3_cmd_t cmd);
 #endif
 /* Room for @p slots more entries (the caller also checks the session is open). */
 bool pop3_q_has_room(const pop3_client_t *c, unsigned slots);
+/* Keeps room for a DELE in tx_buf (false: not enough free); pop3_retr_dele(). */
+bool pop3_q_reserve_dele(pop3_client_t *c);
+/* Entry @p i of the queue (0 = head), or NULL. */
+pop3_queue_entry_t *pop3_q_at(pop3_client_t *c, unsigned i);
+/* "DELE 4294967295" CR LF: the room a pop3_retr_dele() keeps. */
+#define POP3_DELE_LINE_LEN 17U
+/* pop3_queue_entry_t::flags */
+#define POP3_QF_DELE_AFTER 1U
 pop3_queue_entry_t *pop3_q_head(pop3_client_t *c);
 /* Removes the head entry and wipes what is left of its text (an unsent PASS...)
  * and, for AUTH, the SASL state. */
@@ -184,6 +192,8 @@ void pop3_flush(pop3_client_t *c);
 void pop3_expect_status(pop3_client_t *c, uint32_t timeout_ms);
 /* Starts the next queued command if the line is free and the state allows. */
 void pop3_pump(pop3_client_t *c);
+/* Queued commands may go out before the replies to those ahead (RFC 2449). */
+bool pop3_pipelining_on(const pop3_client_t *c);
 /* Ends the in-flight command with @p st and the session with @p session_st
  * (POP3_OK: a normal end); the commands behind it end unsent. */
 void pop3_finish_close(pop3_client_t *c, pop3_status_t st, pop3_status_t session_st, const pop3_reply_t *r);

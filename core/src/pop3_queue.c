@@ -48,10 +48,11 @@ const char *pop3_cmd_name(pop3_cmd_t cmd)
 /* ---- formatting ---------------------------------------------------------- */
 
 /* Octets of tx_buf for queued text: the last POP3_SASL_TX_RESERVE_LEN are
- * where SASL responses stream (pop3_dispatch.c). */
+ * where SASL responses stream (pop3_dispatch.c), and room is kept for the
+ * DELE each pop3_retr_dele() queues when its RETR succeeds. */
 static size_t tx_cap(const pop3_client_t *c)
 {
-    return c->cfg.tx_buf_len - POP3_SASL_TX_RESERVE_LEN;
+    return c->cfg.tx_buf_len - POP3_SASL_TX_RESERVE_LEN - (size_t)c->dele_reserved * POP3_DELE_LINE_LEN;
 }
 
 void pop3_fmt_put(pop3_fmt_t *f, const char *s, size_t n)
@@ -133,6 +134,7 @@ pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
     e->lines = f->lines;
     e->tx_len = (uint16_t)f->len;
     e->msg = msg;
+    e->flags = 0;
     c->q_count++;
     c->tx_len += f->len;
     POP3_ASSERT(c->tx_len <= tx_cap(c));
@@ -150,6 +152,7 @@ void pop3_q_push_bare(pop3_client_t *c, pop3_cmd_t cmd)
     e->lines = 0;
     e->tx_len = 0;
     e->msg = 0;
+    e->flags = 0;
     c->q_count++;
 }
 #endif
@@ -191,5 +194,22 @@ void pop3_q_pop(pop3_client_t *c)
 #endif
     c->q_head = (uint8_t)((c->q_head + 1U) % POP3_QUEUE_LEN);
     c->q_count--;
-    c->q_head_sent = false;
+    if (c->q_sent > 0) {
+        c->q_sent--;
+    }
+}
+
+bool pop3_q_reserve_dele(pop3_client_t *c)
+{
+    /* The RETR line is no longer than the DELE it keeps room for. */
+    if (c->tx_len + 2U * (size_t)POP3_DELE_LINE_LEN > tx_cap(c)) {
+        return false;
+    }
+    c->dele_reserved++;
+    return true;
+}
+
+pop3_queue_entry_t *pop3_q_at(pop3_client_t *c, unsigned i)
+{
+    return i < c->q_count ? &c->queue[(c->q_head + i) % POP3_QUEUE_LEN] : NULL;
 }

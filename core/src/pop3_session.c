@@ -130,7 +130,7 @@ static bool auth_in_flight(pop3_client_t *c)
 {
     const pop3_queue_entry_t *e = pop3_q_head(c);
 
-    return c->phase == POP3_P_AUTH && c->q_head_sent && e != NULL && e->cmd == POP3_CMD_AUTH;
+    return c->phase == POP3_P_AUTH && c->q_sent > 0 && e != NULL && e->cmd == POP3_CMD_AUTH;
 }
 
 /* A line of the AUTH exchange: a challenge to answer, or the exchange's end. */
@@ -497,6 +497,7 @@ void pop3_on_writable(pop3_client_t *c)
 {
     c->want_write = false;
     pop3_flush(c);
+    pop3_pump(c); /* pipelined commands queued while the line was blocked */
 }
 
 void pop3_on_closed(pop3_client_t *c, pop3_status_t status)
@@ -508,7 +509,7 @@ void pop3_tick(pop3_client_t *c, uint32_t now_ms)
 {
     c->now_ms = now_ms;
     if (c->deadline_armed && !c->paused && (int32_t)(now_ms - c->deadline_ms) >= 0) {
-        POP3_LOG_ERROR(("timeout in state %d", (int)pop3_phase_state(c)));
+        POP3_LOG_ERROR(("timeout in state %d, %u commands on the wire", (int)pop3_phase_state(c), (unsigned)c->q_sent));
         pop3_fail(c, POP3_ERR_TIMEOUT, true);
     }
 }

@@ -267,6 +267,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
     cfg.callbacks.on_trace = on_trace;
     cfg.security = fz.security;
     cfg.allow_plaintext_login = fz.allow_plain;
+    cfg.pipeline_depth = 1; /* the server model answers one command at a time (pipelined batches: test/unit/test_pipeline.c) */
     FZ_CHECK(pop3_init(&fz.client, &cfg) == POP3_OK, "pop3_init failed");
 
     fz.now = 1000U;

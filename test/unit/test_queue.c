@@ -385,9 +385,9 @@ static void test_queue_wrap(void **state)
                 e->lines = 1;
                 q_check_model(h, m, head, count, pops);
             }
-            c->q_head_sent = true;
+            c->q_sent = 1;
             pop3_q_pop(c);
-            FT_CHECK(!c->q_head_sent);
+            FT_CHECK(c->q_sent == 0);
             head = (head + 1U) % POP3_QUEUE_LEN;
             count--;
             pops++;
