@@ -92,6 +92,7 @@ typedef struct cli_opts {
     bool auth;                 /* --auth given: SASL AUTH instead of USER/PASS */
     pop3_sasl_mech_t auth_mech;
     bool verbose;
+    bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -114,8 +115,8 @@ typedef struct cli_secret {
 
 typedef struct cli_app {
     cli_opts_t opt;
-    size_t next_job;
-    const cli_job_t *current;  /* command in flight */
+    size_t next_job;           /* the next job to queue */
+    size_t done_job;           /* jobs reported; done_job .. next_job-1 are in flight */
     int exit_code;             /* set by the first failure */
     bool failed;
     bool stopping;             /* QUIT queued or abort requested */

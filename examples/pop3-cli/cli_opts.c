@@ -39,6 +39,7 @@ static void cli_help(void)
           "      --oauth2-token-file FILE  first line of FILE is the OAuth access token (else\n"
           "                           $POP3_OAUTH2_TOKEN); never on the command line\n"
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
+          "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "\n"
@@ -52,7 +53,7 @@ static void cli_help(void)
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
-    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE
+    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING
 };
 
 static const struct option cli_long_opts[] = {
@@ -70,6 +71,7 @@ static const struct option cli_long_opts[] = {
     { "auth", required_argument, NULL, OPT_AUTH },
     { "oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
@@ -144,6 +146,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_TIMEOUT:
         return cli_parse_u32(arg, 1U, UINT32_MAX, &o->timeout_ms)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
+    case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     default: /* getopt_long already said what is wrong */

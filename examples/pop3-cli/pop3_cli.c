@@ -267,6 +267,11 @@ static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, co
     } else if (st == POP3_ERR_SECURITY && a->opt.security == POP3_SEC_STLS &&
                pop3_state(&a->client) != POP3_STATE_TRANSACTION) {
         strncat(detail, " (STLS not offered or refused; try --tls)", sizeof detail - strlen(detail) - 1U);
+    } else if (st == POP3_ERR_TIMEOUT && pop3_unanswered(&a->client) > 1U) {
+        size_t used = strlen(detail);
+        snprintf(detail + used, sizeof detail - used,
+                 " (%u pipelined commands unanswered: the server advertises PIPELINING but may not"
+                 " handle it; try --no-pipelining)", pop3_unanswered(&a->client));
     }
     cli_fail(a, cli_exit_code(st), "%s failed: %s", what, detail);
 }
@@ -291,25 +296,41 @@ static void cli_stop(cli_app_t *a)
     a->want_abort = true; /* pop3_abort() is not called from inside a callback */
 }
 
-static void cli_run_next(cli_app_t *a)
+/* The job in flight whose reply comes next, or NULL. */
+static const cli_job_t *cli_current(const cli_app_t *a)
 {
-    const cli_job_t *job;
-    pop3_status_t st;
+    return a->done_job < a->next_job ? &a->opt.jobs[a->done_job] : NULL;
+}
 
-    if (a->next_job >= a->opt.njobs) {
-        cli_stop(a);
-        return;
+/* Queues jobs: one at a time, or as many as the core takes when it pipelines
+ * (it holds each back until it may go out). A DELE is queued only once every
+ * job before it succeeded, since the CLI stops at the first failure: "retr 1
+ * dele 1" never deletes a message whose RETR failed. QUIT when all are done. */
+static void cli_run_more(cli_app_t *a)
+{
+    while (!a->stopping && a->next_job < a->opt.njobs) {
+        const cli_job_t *job = &a->opt.jobs[a->next_job];
+        bool idle = a->done_job == a->next_job;
+        pop3_status_t st;
+        if (!idle && (!pop3_pipelining(&a->client) || job->def->f1 == pop3_dele)) {
+            return;
+        }
+        st = cli_start_job(&a->client, job);
+        if (st == POP3_ERR_QUEUE_FULL && !idle) {
+            return; /* the rest when replies come */
+        }
+        if (st != POP3_OK) {
+            char label[64];
+            cli_job_label(job, label, sizeof label);
+            cli_fail_status(a, label, st, NULL);
+            cli_stop(a);
+            return;
+        }
+        a->next_job++;
     }
-    job = &a->opt.jobs[a->next_job++];
-    st = cli_start_job(&a->client, job);
-    if (st != POP3_OK) {
-        char label[64];
-        cli_job_label(job, label, sizeof label);
-        cli_fail_status(a, label, st, NULL);
+    if (a->done_job == a->opt.njobs) {
         cli_stop(a);
-        return;
     }
-    a->current = job;
 }
 
 /** SASL AUTH: the creds point into a->sec, which stays until AUTH is reported. */
@@ -383,8 +404,8 @@ static void cli_fail_cmd(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const p
             return;
         }
         cli_auth_label(a, label, sizeof label);
-    } else if (cmd != POP3_CMD_QUIT && a->current != NULL) {
-        cli_job_label(a->current, label, sizeof label);
+    } else if (cmd != POP3_CMD_QUIT && cli_current(a) != NULL) {
+        cli_job_label(cli_current(a), label, sizeof label);
     } else {
         snprintf(label, sizeof label, "%s", pop3_cmd_name(cmd));
     }
@@ -394,7 +415,9 @@ static void cli_fail_cmd(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const p
 static void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     cli_app_t *a = ctx;
-    const cli_job_t *job = a->current;
+    bool is_job = cmd != POP3_CMD_CONNECT && cmd != POP3_CMD_LOGIN && cmd != POP3_CMD_APOP &&
+                  cmd != POP3_CMD_AUTH && cmd != POP3_CMD_QUIT;
+    const cli_job_t *job = is_job ? cli_current(a) : NULL;
 
     if (cmd == POP3_CMD_AUTH) {
         cli_secret_wipe(&a->sec); /* the core is done with the creds */
@@ -412,21 +435,25 @@ static void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_
         cli_login(a);
         return;
     }
-    a->current = NULL;
+    if (job != NULL) {
+        a->done_job++;
+    }
     if (cmd == POP3_CMD_CAPA) {
         cli_verbose_capa(a);
     }
-    if (cmd != POP3_CMD_CONNECT && cmd != POP3_CMD_LOGIN && cmd != POP3_CMD_APOP && cmd != POP3_CMD_AUTH &&
-        job != NULL && job->def->print != NULL && !job->def->print(a, job, r)) {
+    if (job != NULL && job->def->print != NULL && !job->def->print(a, job, r)) {
         cli_stop(a);
         return;
     }
-    cli_run_next(a);
+    cli_run_more(a);
 }
 
 static pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len)
 {
     cli_app_t *a = ctx;
+    if (a->stopping) {
+        return POP3_CB_CONTINUE; /* a pipelined RETR behind a failure: not shown, as if never sent */
+    }
     return cli_write(a, data, len) ? POP3_CB_CONTINUE : POP3_CB_ABORT;
 }
 
@@ -484,6 +511,7 @@ static void cli_fill_config(cli_app_t *a, pop3_config_t *cfg)
     cfg->allow_plaintext_login = a->opt.allow_plaintext_login;
     /* One knob for the shell user: it bounds the greeting and each handshake too. */
     cfg->reply_timeout_ms = a->opt.timeout_ms;
+    cfg->pipeline_depth = a->opt.no_pipelining ? 1U : 0U;
     cfg->connect_timeout_ms = a->opt.timeout_ms;
     cfg->tls_timeout_ms = a->opt.timeout_ms;
 }
