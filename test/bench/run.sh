@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmark suite (issue 11): pop3-cli against curl, a bare recv loop and
+# Python's poplib, on servers started here on 127.0.0.1 only. Prints tables;
+# asserts only that every client's output equals the server's bytes.
+#
+#   bash test/bench/run.sh [--quick] [--smoke] [--no-dovecot] [--cli PATH] [--work DIR]
+#
+#   (default)     the full run: 100 MiB RETR (3 reps, callgrind on 100 MiB),
+#                 POP3S against Dovecot, 100,000-entry listings, latency at
+#                 RTT 0/10/50/200 ms. A few minutes.
+#   --quick       1 rep, callgrind on a 5 MiB message, no 200 ms RTT.
+#   --smoke       small sizes, no callgrind, no Dovecot: checks that the suite
+#                 works and the bytes are right (the ctest "bench_suite").
+#   --no-dovecot  skip the POP3S section (it needs root: Dovecot's master).
+#   --cli PATH    measure this pop3-cli instead of building one. Without it a
+#                 Release build (no sanitizers, no tests) goes to build-bench/.
+#   --work DIR    scratch files and the helper binaries (default build-bench/work).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+TOP=$(cd "$HERE/../.." && pwd -P)
+CLI=
+WORK=
+ARGS=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick|--smoke|--no-dovecot) ARGS+=("$1") ;;
+    --cli) CLI=$2; shift ;;
+    --work) WORK=$2; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+for t in cc curl; do
+  command -v "$t" >/dev/null || { echo "run.sh: $t not found (bash test/install-deps.sh)" >&2; exit 1; }
+done
+PYTHON=/usr/bin/python3 # Debian's (test/install-deps.sh); its poplib is measured
+[ -x "$PYTHON" ] || PYTHON=$(command -v python3)
+
+if [ -z "$CLI" ]; then
+  BUILD=$TOP/build-bench
+  cmake -S "$TOP" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPOP3_SANITIZE=OFF \
+    -DPOP3_BUILD_TESTS=OFF >"$BUILD.cmake.log" 2>&1 ||
+    { cat "$BUILD.cmake.log" >&2; exit 1; }
+  cmake --build "$BUILD" -j2 --target pop3-cli >"$BUILD.build.log" 2>&1 ||
+    { cat "$BUILD.build.log" >&2; exit 1; }
+  CLI=$BUILD/examples/pop3-cli/pop3-cli
+  BUILD_KIND="Release build in build-bench/"
+else
+  BUILD_KIND="given with --cli"
+fi
+[ -x "$CLI" ] || { echo "run.sh: no pop3-cli at $CLI" >&2; exit 1; }
+CLI=$(cd "$(dirname "$CLI")" && pwd -P)/$(basename "$CLI")
+WORK=${WORK:-$TOP/build-bench/work}
+mkdir -p "$WORK/tools"
+WORK=$(cd "$WORK" && pwd -P)
+
+# The helpers are built here, optimised, whatever build the CLI comes from.
+for t in fastpop bareloop measure; do
+  cc -std=c99 -O2 -Wall -Wextra -Werror -o "$WORK/tools/$t" "$HERE/$t.c"
+done
+
+exec "$PYTHON" "$HERE/bench.py" --cli "$CLI" --cli-build "$BUILD_KIND" --tools "$WORK/tools" \
+  --work "$WORK" "${ARGS[@]}"
