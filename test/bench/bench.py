@@ -283,11 +283,11 @@ def listings(b, s):
             res[(cmd, n)] = b.rss_runs(cmds["pop3-cli"], s["mem_reps"])
             if n == 10:
                 continue
-            r = res_t[cmd] = b.best(cmds, s["reps"])
+            r = res_t[cmd] = b.best(cmds, s["list_reps"])
             for k in cmds:
                 rows.append([cmd.upper(), k, "%.3f" % r[k]["wall"], ratio(r[k]["wall"], r["curl"]["wall"]),
                              "%.3f" % r[k]["cpu"], kib(r[k]["rss"])])
-    table("Listings of %s messages from fastpop (plain POP3; best of %d)" % (format(s["list_n"], ","), s["reps"]),
+    table("Listings of %s messages from fastpop (plain POP3; best of %d)" % (format(s["list_n"], ","), s["list_reps"]),
           ["command", "client", "wall s", "x curl", "CPU s", "peak RSS"], rows)
     s["res"]["list"] = res  # pop3-cli's peak RSS runs by (command, count)
     s["res"]["list_t"] = res_t  # timings of the large listing by command
@@ -370,7 +370,7 @@ def memory(b, s):
 
     def line(what, small, large):
         d = med(large) - med(small)
-        oks.append(abs(d) <= 256)
+        oks.append(abs(d) <= 512)
         rows.append([what, kib(med(small)), kib(med(large)), "%+d KiB" % d,
                      "%d-%d" % (min(small + large), max(small + large)), goal(oks[-1])])
 
@@ -378,9 +378,12 @@ def memory(b, s):
     for cmd, what in (("uidl", "UIDs"), ("list", "LIST entries")):
         line("%s 10 vs %s %s" % (cmd.upper(), format(s["list_n"], ","), what),
              r["list"][(cmd, 10)], r["list"][(cmd, s["list_n"])])
+    true = b.rss_runs(["true"], s["mem_reps"])
     table("Memory: pop3-cli peak RSS (median of %d runs each)" % s["mem_reps"],
           ["case", "small", "large", "difference", "all runs KiB", "constant?"], rows,
-          "constant: the medians differ by at most 256 KiB ('all runs' shows the run-to-run spread of both).")
+          ["constant: the medians differ by at most 512 KiB: pop3-cli's 256 KiB stdout buffer (static; a short",
+           "listing touches only its first pages, a long one all of them) plus the run-to-run spread ('all runs'),",
+           "which even true(1) shows here (%d-%d KiB). Memory that grew with the data would show as its size." % (true[0], true[-1])])
     r["mem_ok"] = all(oks)
 
 
@@ -389,23 +392,23 @@ def goals(s):
     rows = []
     bk = r["bulk"]
     x = bk["pop3-cli"]["wall"] / bk["bare"]["wall"]
-    rows.append(["RETR wall <= 1.2x bare loop", "%.2fx" % x, goal(x <= 1.2)])
+    rows.append(["RETR wall <= 1.2x bare loop", "%.3fx" % x, goal(x <= 1.2)])
     ir = r["ir"].get("pop3-cli")
     rows.append(["RETR <= 0.5 instructions/byte", "%.2f Ir/B" % ir if ir else "not measured", goal(ir <= 0.5 if ir else None)])
     if "pop3s" in r:
         x = r["pop3s"]["pop3-cli"]["cpu"] / r["pop3s"]["curl"]["cpu"]
-        rows.append(["POP3S CPU <= 1.0x curl", "%.2fx" % x, goal(x <= 1.0)])
+        rows.append(["POP3S CPU <= 1.0x curl", "%.3fx" % x, goal(x <= 1.0)])
     else:
         rows.append(["POP3S CPU <= 1.0x curl", "not measured", "n/a"])
     u = r["list_t"]["uidl"]
     x = u["pop3-cli"]["wall"] / u["curl"]["wall"]
-    rows.append(["UIDL %s wall <= 0.5x curl" % format(s["list_n"], ","), "%.2fx" % x, goal(x <= 0.5)])
+    rows.append(["UIDL %s wall <= 0.5x curl" % format(s["list_n"], ","), "%.3fx" % x, goal(x <= 0.5)])
     lat = r["lat"].get(50)
     p = lat.get("cli-pipe") if lat else None
     for what, lim, base in (("unpipelined", 0.2, "cli"), ("curl", 0.15, "curl")):
         if p:
             x = p["wall"] / lat[base]["wall"]
-            rows.append(["50 ms RTT: pipelined <= %gx %s" % (lim, what), "%.2fx" % x, goal(x <= lim)])
+            rows.append(["50 ms RTT: pipelined <= %gx %s" % (lim, what), "%.3fx" % x, goal(x <= lim)])
         else:
             rows.append(["50 ms RTT: pipelined <= %gx %s" % (lim, what),
                          "n/a (not built)" if lat else "not measured (no 50 ms run)", "n/a"])
@@ -441,11 +444,12 @@ def main():
     ap.add_argument("--no-dovecot", action="store_true")
     a = ap.parse_args()
     if a.smoke:
-        s = {"bulk": 2 * MiB, "cg": 0, "reps": 1, "list_n": 2000, "lat_n": 10, "rtts": [0, 10], "mem_reps": 3}
+        s = {"bulk": 2 * MiB, "cg": 0, "reps": 1, "list_n": 2000, "lat_n": 10, "rtts": [0, 10], "mem_reps": 3, "list_reps": 1}
     elif a.quick:
-        s = {"bulk": 100 * MiB, "cg": 5 * MiB, "reps": 1, "list_n": 100000, "lat_n": 100, "rtts": [0, 10, 50], "mem_reps": 5}
+        s = {"bulk": 100 * MiB, "cg": 5 * MiB, "reps": 1, "list_n": 100000, "lat_n": 100, "rtts": [0, 10, 50], "mem_reps": 5, "list_reps": 3}
     else:
-        s = {"bulk": 100 * MiB, "cg": 100 * MiB, "reps": 3, "list_n": 100000, "lat_n": 100, "rtts": [0, 10, 50, 200], "mem_reps": 7}
+        s = {"bulk": 100 * MiB, "cg": 100 * MiB, "reps": 5, "list_n": 100000, "lat_n": 100, "rtts": [0, 10, 50, 200],
+             "mem_reps": 7, "list_reps": 7}
     if s["cg"] and not shutil.which("valgrind"):
         print("valgrind not installed: instructions per byte not measured")
         s["cg"] = 0
