@@ -88,8 +88,8 @@ class Bench:
         return hashlib.sha256(out).hexdigest(), len(out), out
 
     # ---- clients -------------------------------------------------------
-    def cli(self, port, *cmds, tls=False, host="127.0.0.1", user="bench", extra=()):
-        base = [self.a.cli, "-H", host, "-p", str(port), "-u", user]
+    def cli(self, port, *cmds, tls=False, host="127.0.0.1", user="bench", extra=(), binary=None):
+        base = [binary or self.a.cli, "-H", host, "-p", str(port), "-u", user]
         base += ["--tls", "--cafile", tls] if tls else ["--plain", "--allow-plaintext-login"]
         return base + list(extra) + list(cmds)
 
@@ -209,7 +209,7 @@ def bulk(b, s):
             irb = "%.2f" % (ir[k][0] / cg_size)
             irm = "%.2f" % ((ir[k][0] - ir[k][1]) / max(1, cg_size - tiny_size))
         rows.append([names[k], "%.3f" % x["wall"], ratio(x["wall"], r["bare"]["wall"]), ratio(x["wall"], r["curl"]["wall"]),
-                     "%.3f" % x["cpu"], ratio(x["cpu"], r["curl"]["cpu"]), "%.0f" % (size / MiB / x["wall"]), kib(x["rss"]), irb, irm])
+                     "%.4f" % x["cpu"], ratio(x["cpu"], r["curl"]["cpu"]), "%.0f" % (size / MiB / x["wall"]), kib(x["rss"]), irb, irm])
     table("Bulk: RETR of one %.1f MiB message from fastpop (plain POP3, 127.0.0.1; best of %d)" % (size / MiB, s["reps"]),
           ["client", "wall s", "x bare", "x curl", "CPU s", "CPU x curl", "MiB/s", "peak RSS", "Ir/B", "Ir/B marg."], rows,
           ["CPU = user+sys; peak RSS from wait4(). Ir/B: callgrind's total instructions / message octets, "
@@ -244,6 +244,8 @@ def pop3s(b, s):
         b.env = dict(os.environ, POP3_PASSWORD=pw)
         cmds = {"pop3-cli": b.cli(port, "retr", n, tls=ca, user=user),
                 "curl": b.curl(["pop3s://127.0.0.1:%s/%s" % (port, n)], user="%s:%s" % (user, pw), extra=["--cacert", ca])}
+        if b.a.cli3:
+            cmds["pop3-cli mbedTLS 3"] = b.cli(port, "retr", n, tls=ca, user=user, binary=b.a.cli3)
         for k, c in cmds.items():
             out = os.path.join(b.work, "pop3s.%s.out" % k)
             b.measure(c, out)
@@ -253,12 +255,13 @@ def pop3s(b, s):
         b.env = saved
     finally:
         subprocess.run(["bash", fixture, "stop", d], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rows = [[k, "%.3f" % r[k]["wall"], ratio(r[k]["wall"], r["curl"]["wall"]), "%.3f" % r[k]["cpu"],
-             ratio(r[k]["cpu"], r["curl"]["cpu"]), kib(r[k]["rss"])] for k in ("pop3-cli", "curl")]
+    rows = [[k, "%.3f" % r[k]["wall"], ratio(r[k]["wall"], r["curl"]["wall"]), "%.4f" % r[k]["cpu"],
+             ratio(r[k]["cpu"], r["curl"]["cpu"]), kib(r[k]["rss"])] for k in cmds]
     table("POP3S: RETR of a %.1f MiB message from Dovecot (implicit TLS, 127.0.0.1; best of %d; fixture start %.0f s)"
           % (want[1] / MiB, s["reps"], time.monotonic() - t0),
           ["client", "wall s", "x curl", "CPU s", "CPU x curl", "peak RSS"], rows,
-          "CPU is the client's only (Dovecot's is not counted); pop3-cli: mbedTLS, curl: OpenSSL.")
+          "CPU is the client's only (Dovecot's is not counted); pop3-cli: %s%s, curl: OpenSSL (see above)."
+          % (b.a.cli_build.split(", ")[-1], ", pop3-cli mbedTLS 3: " + b.a.cli3_build.split(", ")[-1] if b.a.cli3 else ""))
     s["res"]["pop3s"] = r
 
 
@@ -286,7 +289,7 @@ def listings(b, s):
             r = res_t[cmd] = b.best(cmds, s["list_reps"])
             for k in cmds:
                 rows.append([cmd.upper(), k, "%.3f" % r[k]["wall"], ratio(r[k]["wall"], r["curl"]["wall"]),
-                             "%.3f" % r[k]["cpu"], kib(r[k]["rss"])])
+                             "%.4f" % r[k]["cpu"], kib(r[k]["rss"])])
     table("Listings of %s messages from fastpop (plain POP3; best of %d)" % (format(s["list_n"], ","), s["list_reps"]),
           ["command", "client", "wall s", "x curl", "CPU s", "peak RSS"], rows)
     s["res"]["list"] = res  # pop3-cli's peak RSS runs by (command, count)
@@ -348,13 +351,13 @@ def latency(b, s):
                      ratio(r["cli"]["wall"], r["curl"]["wall"]),
                      ratio(p["wall"], r["cli"]["wall"]) if p else "-", ratio(p["wall"], r["curl"]["wall"]) if p else "-",
                      "%.0f" % (r["cli"]["wall"] / (rtt / 1000.0)) if rtt else "-",
-                     "/".join(str(conns[k]) for k in ("cli", "curl", "poplib"))])
+                     "/".join(str(conns[k]) for k in ("cli", "curl", "poplib", "cli-pipe") if k in conns)])
         b.servers[-1].terminate()
         b.servers[-1].wait()
         b.servers.pop()
     table("Latency: %d messages of 10 KiB through the delay proxy (plain POP3; wall s)" % n,
           ["RTT ms", "pop3-cli", "pop3-cli pipelined", "curl", "poplib", "cli x curl", "piped x unpiped",
-           "piped x curl", "cli RTTs", "conns cli/curl/py"], rows,
+           "piped x curl", "cli RTTs", "conns cli/curl/py" + ("/piped" if piped is not None else "")], rows,
           ["cli RTTs: pop3-cli's wall / RTT (about the round trips it waited for). conns: connections each "
            "client opened through the proxy.",
            "The proxy (Python asyncio) delays each direction by RTT/2; at RTT 0 it is pure forwarding."
@@ -398,6 +401,9 @@ def goals(s):
     if "pop3s" in r:
         x = r["pop3s"]["pop3-cli"]["cpu"] / r["pop3s"]["curl"]["cpu"]
         rows.append(["POP3S CPU <= 1.0x curl", "%.3fx" % x, goal(x <= 1.0)])
+        if "pop3-cli mbedTLS 3" in r["pop3s"]:
+            x = r["pop3s"]["pop3-cli mbedTLS 3"]["cpu"] / r["pop3s"]["curl"]["cpu"]
+            rows.append(["POP3S CPU <= 1.0x curl (mbedTLS 3 build)", "%.3fx" % x, goal(x <= 1.0)])
     else:
         rows.append(["POP3S CPU <= 1.0x curl", "not measured", "n/a"])
     u = r["list_t"]["uidl"]
@@ -427,6 +433,8 @@ def machine(b):
     print("Machine: %s, %s, %d CPUs online, load average %s" % (
         platform.platform(), cpu, os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
     print("pop3-cli: %s (%s)" % (b.a.cli, b.a.cli_build))
+    if b.a.cli3:
+        print("pop3-cli mbedTLS 3: %s (%s)" % (b.a.cli3, b.a.cli3_build))
     print("curl: %s" % ver(["curl", "--version"]))
     print("valgrind: %s; python: %s" % (ver(["valgrind", "--version"]) if shutil.which("valgrind") else "absent",
                                         platform.python_version()))
@@ -437,6 +445,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cli", required=True)
     ap.add_argument("--cli-build", default="?")
+    ap.add_argument("--cli3", help="a second pop3-cli (built against mbedTLS 3), measured in the POP3S table")
+    ap.add_argument("--cli3-build", default="?")
     ap.add_argument("--tools", required=True, help="directory with fastpop and bareloop")
     ap.add_argument("--work", required=True)
     ap.add_argument("--quick", action="store_true")
