@@ -1,8 +1,8 @@
 /*
  * fastpop: a POP3 server for benchmarks that serves a generated mailbox from
- * memory, so that a client, not the server, is the bottleneck. Every reply is
- * prepared before the first connection (the wire form of each message is
- * already dot-stuffed) and sent with as few write() calls as the kernel allows.
+ * memory, so that a client, not the server, is the bottleneck. Every message
+ * (already dot-stuffed) and both listings are prepared before the first
+ * connection and sent with as few write() calls as the kernel allows.
  * Test code: malloc, globals and a blocking fork-per-connection loop are fine.
  *
  *   fastpop SPEC                 serve on 127.0.0.1, an ephemeral port; the
