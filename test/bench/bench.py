@@ -266,15 +266,17 @@ def pop3s(b, s):
 
 
 def listings(b, s):
-    res, res_t = {}, {}
+    res, res_t, ir = {}, {}, {}
     for n in (s["list_n"], 10):
         spec = "%dx200" % n
         port = b.fastpop(spec)
         url = "pop3://127.0.0.1:%d/" % port
         if n != 10:
             # The fixed cost (start-up, connect, login, QUIT), to tell it from the listing's own.
-            res_t["noop"] = b.best({"pop3-cli": b.cli(port, "noop"),
-                                    "curl": b.curl([url], extra=["-X", "NOOP", "-I"])}, s["list_reps"])
+            noop = {"pop3-cli": b.cli(port, "noop"), "curl": b.curl([url], extra=["-X", "NOOP", "-I"])}
+            res_t["noop"] = b.best(noop, s["list_reps"])
+            if s["cg"]:
+                ir[("noop", n)] = {k: callgrind_ir(b, c, "noop-" + k) for k, c in noop.items()}
         for cmd in ("uidl", "list"):
             want = b.tool_hash("--" + cmd, spec)
             cmds = {"pop3-cli": b.cli(port, cmd), "curl": b.curl([url], extra=["-X", "UIDL"] if cmd == "uidl" else [])}
@@ -289,19 +291,26 @@ def listings(b, s):
             res[(cmd, n)] = b.rss_runs(cmds["pop3-cli"], s["mem_reps"])
             if n != 10:
                 res_t[cmd] = b.best(cmds, s["list_reps"])
+                if s["cg"]:
+                    ir[(cmd, n)] = {k: callgrind_ir(b, c, cmd + "-" + k) for k, c in cmds.items()}
     rows = []
     for cmd in ("noop", "uidl", "list"):
         r, z = res_t[cmd], res_t["noop"]
         for k in ("pop3-cli", "curl"):
             own = r[k]["wall"] - z[k]["wall"]
             own_curl = r["curl"]["wall"] - z["curl"]["wall"]
+            irs = ir.get((cmd, s["list_n"]))
+            irn = ir.get(("noop", s["list_n"]))
+            ir_own = "%.0f" % ((irs[k] - irn[k]) / s["list_n"]) if irs and irn and cmd != "noop" else "-"
             rows.append([cmd.upper(), k, "%.3f" % r[k]["wall"], ratio(r[k]["wall"], r["curl"]["wall"]),
                          "%.3f" % own if cmd != "noop" else "-",
                          ratio(own, own_curl) if cmd != "noop" and own > 0 and own_curl > 0 else "-",
-                         "%.4f" % r[k]["cpu"], kib(r[k]["rss"])])
+                         "%.4f" % r[k]["cpu"], "%.1fM" % (irs[k] / 1e6) if irs else "-", ir_own, kib(r[k]["rss"])])
     table("Listings of %s messages from fastpop (plain POP3; best of %d)" % (format(s["list_n"], ","), s["list_reps"]),
-          ["command", "client", "wall s", "x curl", "beyond NOOP s", "x curl", "CPU s", "peak RSS"], rows,
-          "NOOP: one session with no listing (start-up, connect, login, QUIT); 'beyond NOOP' = wall - that.")
+          ["command", "client", "wall s", "x curl", "beyond NOOP s", "x curl", "CPU s", "Ir", "Ir/entry", "peak RSS"], rows,
+          ["NOOP: one session with no listing (start-up, connect, login, QUIT); 'beyond NOOP' = wall - that.",
+           "Ir: callgrind's instructions for the session; Ir/entry: (Ir - NOOP's Ir) / entries" +
+           ("." if s["cg"] else " (callgrind skipped).")])
     s["res"]["list"] = res  # pop3-cli's peak RSS runs by (command, count)
     s["res"]["list_t"] = res_t  # timings of the large listing by command, and of NOOP
 

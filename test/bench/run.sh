@@ -51,15 +51,16 @@ PYTHON=/usr/bin/python3 # Debian's (test/install-deps.sh); its poplib is measure
 # release_build DIR [CMAKE_ARG...]: a Release pop3-cli (no sanitizers, no tests) in DIR.
 release_build() {
   local dir=$1; shift
+  mkdir -p "$dir"
   cmake -S "$TOP" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPOP3_SANITIZE=OFF \
-    -DPOP3_BUILD_TESTS=OFF "$@" >"$dir.cmake.log" 2>&1 ||
-    { cat "$dir.cmake.log" >&2; exit 1; }
-  cmake --build "$dir" -j2 --target pop3-cli >"$dir.build.log" 2>&1 ||
-    { cat "$dir.build.log" >&2; exit 1; }
+    -DPOP3_BUILD_TESTS=OFF "$@" >"$dir/bench-cmake.log" 2>&1 ||
+    { cat "$dir/bench-cmake.log" >&2; exit 1; }
+  cmake --build "$dir" -j2 --target pop3-cli >"$dir/bench-build.log" 2>&1 ||
+    { cat "$dir/bench-build.log" >&2; exit 1; }
 }
 
 # "mbedTLS 3.6.6", as the configure step found it
-mbedtls_of() { sed -n 's/^-- \(mbedTLS [0-9.]*\) (.*/\1/p' "$1.cmake.log" | head -n1; }
+mbedtls_of() { sed -n 's/^-- \(mbedTLS [0-9.]*\) (.*/\1/p' "$1/bench-cmake.log" | head -n1; }
 
 if [ -z "$CLI" ]; then
   release_build "$TOP/build-bench" -DMBEDTLS_DIR=
