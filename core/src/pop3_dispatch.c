@@ -1,6 +1,7 @@
 /* Dispatch: the session's lower half. Sends lines (the core's own set-up
- * commands from constants, queued commands from tx_buf, one line at a time),
- * starts queued commands when their turn comes, reports completions and
+ * commands from constants, queued commands from tx_buf: one line, or when
+ * pipelining a run of whole commands in one send), starts queued commands when
+ * their turn comes, reports completions and
  * failures, keeps the deadline. pop3_session.c builds the state machine on
  * these; nothing here calls back into it. No I/O: bytes leave through the
  * port's send. */
