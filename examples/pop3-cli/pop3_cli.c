@@ -110,16 +110,26 @@ static bool cli_write(cli_app_t *a, const char *data, size_t len)
     return true;
 }
 
-/** "N TEXT\n" with TEXT sanitized. */
-static bool cli_print_num_text(cli_app_t *a, uint32_t n, const char *text, size_t len)
+/* Writes @p v in decimal just before @p end (at most 20 octets); returns its first octet. */
+static char *cli_fmt_u64(char *end, uint64_t v)
 {
-    char buf[CLI_LINE_BUF_LEN + 1U];
-    pop3_sanitize(buf, sizeof buf, text, len);
-    if (printf("%" PRIu32 " %s\n", n, buf) < 0) {
-        cli_stdout_failed(a);
-        return false;
-    }
-    return true;
+    do {
+        *--end = (char)('0' + v % 10U);
+        v /= 10U;
+    } while (v != 0U);
+    return end;
+}
+
+/** "N TEXT\n" with TEXT sanitized: one entry of a 100,000-line listing, so no printf. */
+static bool cli_print_num_text(cli_app_t *a, uint64_t n, const char *text, size_t len)
+{
+    char buf[20U + 1U + CLI_LINE_BUF_LEN + 1U];
+    char *start = cli_fmt_u64(buf + 20, n);
+    size_t k = 20U;
+    buf[k++] = ' ';
+    k += pop3_sanitize(buf + k, sizeof buf - k, text, len);
+    buf[k++] = '\n'; /* over the NUL pop3_sanitize wrote */
+    return cli_write(a, start, (size_t)(buf + k - start));
 }
 
 static bool cli_print_stat(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r)
@@ -460,11 +470,9 @@ static pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len)
 static pop3_cb_action_t cli_on_list(void *ctx, uint32_t msg, uint64_t octets)
 {
     cli_app_t *a = ctx;
-    if (printf("%" PRIu32 " %" PRIu64 "\n", msg, octets) < 0) {
-        cli_stdout_failed(a);
-        return POP3_CB_ABORT;
-    }
-    return POP3_CB_CONTINUE;
+    char num[20];
+    char *n = cli_fmt_u64(num + sizeof num, octets);
+    return cli_print_num_text(a, msg, n, (size_t)(num + sizeof num - n)) ? POP3_CB_CONTINUE : POP3_CB_ABORT;
 }
 
 static pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len)
