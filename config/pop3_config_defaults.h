@@ -20,15 +20,18 @@
 #error "POP3_LINE_MAX was removed: the line buffer is caller-owned, pass its size in pop3_config_t"
 #endif
 
-/** Commands that can wait in the queue at once (in flight included). */
+/** Commands that can wait in the queue at once (in flight included), 1 to 32. */
 #ifndef POP3_QUEUE_LEN
 #define POP3_QUEUE_LEN 8U
 #endif
+#if POP3_QUEUE_LEN < 1 || POP3_QUEUE_LEN > 32
+#error "POP3_QUEUE_LEN must be 1 .. 32"
+#endif
 
 /**
- * Commands on the wire at once when the server advertises PIPELINING (RFC
- * 2449), at most POP3_QUEUE_LEN; pop3_config_t::pipeline_depth overrides it
- * per client. 1 = never pipeline.
+ * Most commands on the wire at once when the server advertises PIPELINING
+ * (RFC 2449), at most POP3_QUEUE_LEN; pop3_config_t::pipeline_depth can lower
+ * it per client. 1 = pipelining compiled out.
  */
 #ifndef POP3_PIPELINE_DEPTH
 #define POP3_PIPELINE_DEPTH POP3_QUEUE_LEN

@@ -232,8 +232,9 @@ typedef struct pop3_config {
     uint32_t tls_timeout_ms;     /**< 0 = POP3_TLS_TIMEOUT_MS. */
     /**
      * Commands on the wire at once when the server advertises PIPELINING
-     * (RFC 2449), in TRANSACTION state: 0 = POP3_PIPELINE_DEPTH, 1 = one at a
-     * time (pipelining off, for servers that advertise it and then break).
+     * (RFC 2449), in TRANSACTION state: 0 (or more than POP3_PIPELINE_DEPTH)
+     * = POP3_PIPELINE_DEPTH, 1 = one at a time (pipelining off, for servers
+     * that advertise it and then break).
      */
     uint8_t pipeline_depth;
 } pop3_config_t;
@@ -286,7 +287,6 @@ typedef enum pop3_state {
 typedef struct pop3_queue_entry {
     uint8_t cmd;        /* pop3_cmd_t */
     uint8_t lines;      /* lines of its text not yet sent (USER + PASS: 2) */
-    uint8_t flags;      /* POP3_QF_* (pop3_internal.h) */
     uint16_t tx_len;    /* octets of its text still in tx_buf */
     uint32_t msg;       /* message number argument (0: none) */
 } pop3_queue_entry_t;
@@ -320,6 +320,7 @@ typedef struct pop3_client {
     uint8_t q_sent;        /* queue entries from the head on the wire, replies awaited */
     uint8_t out_entries;   /* queue entries whose text the line(s) being sent carry */
     uint8_t dele_reserved; /* RETRs that queue a DELE when they succeed: room kept for it */
+    uint32_t dele_after;   /* bit i: queue slot i is such a RETR (pop3_retr_dele) */
     uint8_t unanswered;    /* commands on the wire when the session failed */
     uint8_t q_head;
     uint8_t q_count;

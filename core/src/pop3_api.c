@@ -150,7 +150,7 @@ pop3_status_t pop3_retr_dele(pop3_client_t *c, uint32_t msg)
         c->dele_reserved--;
         return st;
     }
-    pop3_q_at(c, c->q_count - 1U)->flags = POP3_QF_DELE_AFTER; /* before it can finish */
+    c->dele_after |= POP3_SLOT_BIT(c, pop3_q_at(c, c->q_count - 1U)); /* before it can finish */
     pop3_pump(c);
     return POP3_OK;
 }

@@ -339,15 +339,21 @@ void pop3_expect_status(pop3_client_t *c, uint32_t timeout_ms)
     pop3_arm(c, timeout_ms);
 }
 
+/* The per-client depth can only lower the compiled-in one. */
 static unsigned depth(const pop3_client_t *c)
 {
-    unsigned d = c->cfg.pipeline_depth == 0 ? POP3_PIPELINE_DEPTH : c->cfg.pipeline_depth;
-    return d < POP3_QUEUE_LEN ? d : POP3_QUEUE_LEN;
+    unsigned d = c->cfg.pipeline_depth;
+    return (d == 0 || d > POP3_PIPELINE_DEPTH) ? POP3_PIPELINE_DEPTH : d;
 }
 
 bool pop3_pipelining_on(const pop3_client_t *c)
 {
+#if POP3_PIPELINE_DEPTH > 1
     return c->phase == POP3_P_TRANSACTION && (c->caps & POP3_CAP_PIPELINING) != 0 && depth(c) > 1U;
+#else
+    (void)c;
+    return false; /* compiled out: the code behind it goes with it */
+#endif
 }
 
 /* Whether entry @p i (>= 1) may go out behind those before it, before their
@@ -461,7 +467,7 @@ void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
     const pop3_queue_entry_t *e = pop3_q_head(c);
     pop3_cmd_t cmd = (pop3_cmd_t)e->cmd;
     uint32_t msg = e->msg;
-    bool dele_after = (e->flags & POP3_QF_DELE_AFTER) != 0;
+    bool dele_after = (c->dele_after & POP3_SLOT_BIT(c, e)) != 0;
     /* Bytes after this reply (see pop3_session.c) are the start of the next
      * reply only if the next command is on the wire already (pipelining);
      * otherwise this reply is never reported as a success, a -ERR keeps its

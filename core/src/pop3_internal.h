@@ -145,8 +145,8 @@ bool pop3_q_reserve_dele(pop3_client_t *c);
 pop3_queue_entry_t *pop3_q_at(pop3_client_t *c, unsigned i);
 /* "DELE 4294967295" CR LF: the room a pop3_retr_dele() keeps. */
 #define POP3_DELE_LINE_LEN 17U
-/* pop3_queue_entry_t::flags */
-#define POP3_QF_DELE_AFTER 1U
+/* Bit of pop3_client_t::dele_after for the queue entry @p e. */
+#define POP3_SLOT_BIT(c, e) ((uint32_t)1U << (unsigned)((e) - (c)->queue))
 pop3_queue_entry_t *pop3_q_head(pop3_client_t *c);
 /* Removes the head entry and wipes what is left of its text (an unsent PASS...)
  * and, for AUTH, the SASL state. */

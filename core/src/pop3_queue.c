@@ -134,7 +134,6 @@ pop3_status_t pop3_fmt_commit(pop3_fmt_t *f, pop3_cmd_t cmd, uint32_t msg)
     e->lines = f->lines;
     e->tx_len = (uint16_t)f->len;
     e->msg = msg;
-    e->flags = 0;
     c->q_count++;
     c->tx_len += f->len;
     POP3_ASSERT(c->tx_len <= tx_cap(c));
@@ -152,7 +151,6 @@ void pop3_q_push_bare(pop3_client_t *c, pop3_cmd_t cmd)
     e->lines = 0;
     e->tx_len = 0;
     e->msg = 0;
-    e->flags = 0;
     c->q_count++;
 }
 #endif
@@ -185,6 +183,7 @@ void pop3_q_pop(pop3_client_t *c)
     POP3_ASSERT(e != NULL);
     pop3_tx_drop(c, e->tx_len); /* never sent: e.g. PASS after a refused USER */
     e->tx_len = 0;
+    c->dele_after &= ~POP3_SLOT_BIT(c, e);
 #if POP3_SASL_ENABLE
     if (e->cmd == POP3_CMD_AUTH) {
         /* Keys, proof, the credentials pointer: gone before AUTH is reported,
