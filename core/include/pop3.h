@@ -130,7 +130,10 @@ typedef struct pop3_reply {
     /** POP3_ERR_AUTH_TOKEN: "status" of the server's JSON error (e.g. "401", "invalid_token"); NULL if none. */
     const char *oauth_status;
     size_t oauth_status_len;
-    /** POP3_ERR_AUTH_TOKEN: "scope" the server asked for; NULL if none. Both truncated to the POP3_OAUTH_*_MAX_LEN knobs. */
+    /**
+     * POP3_ERR_AUTH_TOKEN: "scope" the server asked for; NULL if none. Both are
+     * cut to the POP3_OAUTH_*_MAX_LEN knobs, octets outside 0x20-0x7E made '?'.
+     */
     const char *oauth_scope;
     size_t oauth_scope_len;
 } pop3_reply_t;

@@ -467,6 +467,19 @@ static void respond(pop3_client_t *c, uint8_t resp)
     c->sasl.step++;
 }
 
+/* Copies a JSON value, cut to @p cap, with every octet outside 0x20-0x7E made
+ * '?': it came base64-encoded, so it may hold anything, and it is for logs. */
+static uint8_t keep_printable(char *dst, size_t cap, const char *v, size_t vl)
+{
+    size_t i;
+
+    vl = vl < cap ? vl : cap;
+    for (i = 0; i < vl; i++) {
+        dst[i] = (v[i] >= 0x20 && v[i] <= 0x7E) ? v[i] : '?';
+    }
+    return (uint8_t)vl;
+}
+
 /* Keeps what the application needs of a refused token's JSON error. */
 static void oauth_error(pop3_sasl_state_t *s, const char *json, size_t n)
 {
@@ -474,14 +487,10 @@ static void oauth_error(pop3_sasl_state_t *s, const char *json, size_t n)
     size_t vl;
 
     if (pop3_json_str(json, n, "status", &v, &vl)) {
-        vl = vl < sizeof s->u.oauth.status ? vl : sizeof s->u.oauth.status;
-        memcpy(s->u.oauth.status, v, vl);
-        s->u.oauth.status_len = (uint8_t)vl;
+        s->u.oauth.status_len = keep_printable(s->u.oauth.status, sizeof s->u.oauth.status, v, vl);
     }
     if (pop3_json_str(json, n, "scope", &v, &vl)) {
-        vl = vl < sizeof s->u.oauth.scope ? vl : sizeof s->u.oauth.scope;
-        memcpy(s->u.oauth.scope, v, vl);
-        s->u.oauth.scope_len = (uint8_t)vl;
+        s->u.oauth.scope_len = keep_printable(s->u.oauth.scope, sizeof s->u.oauth.scope, v, vl);
     }
 }
 
