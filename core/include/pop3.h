@@ -319,6 +319,8 @@ typedef struct pop3_client {
     bool discarding;       /* rest of a multi-line reply dropped after ABORT */
     bool want_write;
     bool in_callback;
+    bool input_held;       /* in pop3_on_input(), or paused with input not taken: those bytes came
+                              before anything sent now, so nothing is sent (pop3_pump) */
     bool more_input;       /* bytes follow the line being handled in this pop3_on_input() */
     uint8_t q_sent;        /* queue entries from the head on the wire, replies awaited */
     uint8_t out_entries;   /* queue entries whose text the line(s) being sent carry */

@@ -290,6 +290,7 @@ void pop3_resume(pop3_client_t *c)
     if (c->cfg.transport.wake != NULL) {
         c->cfg.transport.wake(c->cfg.transport.ctx);
     }
+    pop3_pump(c); /* commands queued during the pause, unless input waits to be fed again */
 }
 
 bool pop3_is_paused(const pop3_client_t *c)

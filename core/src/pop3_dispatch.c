@@ -272,7 +272,7 @@ static void line_sent(pop3_client_t *c)
         unsigned i;
         for (i = (unsigned)(c->q_sent - c->out_entries); i < c->q_sent; i++) {
             pop3_queue_entry_t *e = pop3_q_at(c, i);
-            size_t len = c->out_entries == 1U ? n : e->tx_len;
+            size_t len = e->lines > 1U ? n : e->tx_len; /* a dialog's line, or a whole command */
             POP3_ASSERT(e != NULL && e->lines > 0 && e->tx_len >= len);
             e->lines--;
             e->tx_len = (uint16_t)(e->tx_len - len);
@@ -379,10 +379,13 @@ static bool may_follow(pop3_client_t *c, unsigned i)
 }
 
 /* Puts queued commands on the wire: the head when nothing is outstanding, and
- * behind it, when pipelining, every command that may follow, as one send. */
+ * behind it, when pipelining, every command that may follow, as one send.
+ * Not while an input is being taken or held back by a pause: those bytes
+ * arrived before such a command was sent, so they can never be its reply
+ * (pop3_on_input() pumps once it took them all, pop3_resume() if none wait). */
 void pop3_pump(pop3_client_t *c)
 {
-    while (!c->in_callback && c->out_len == 0 && (c->phase == POP3_P_AUTH || c->phase == POP3_P_TRANSACTION)) {
+    while (!c->in_callback && !c->input_held && c->out_len == 0 && (c->phase == POP3_P_AUTH || c->phase == POP3_P_TRANSACTION)) {
         unsigned base = c->q_sent, k = 0;
         size_t len = 0;
 
@@ -484,6 +487,13 @@ void pop3_finish(pop3_client_t *c, pop3_status_t st, const pop3_reply_t *r)
     if (cmd == POP3_CMD_QUIT) {
         pop3_finish_close(c, st, st, r);
         return;
+    }
+    if (c->out_len != 0 && c->out == c->cfg.tx_buf && c->out_entries > 1U && c->q_sent == c->out_entries) {
+        /* The head went out whole, but the run it leads is still being sent:
+         * its octets leave tx_buf with the run (line_sent), not now. */
+        pop3_q_head(c)->tx_len = 0;
+        pop3_q_head(c)->lines = 0;
+        c->out_entries--;
     }
     pop3_q_pop(c);
     if (dele_after) {

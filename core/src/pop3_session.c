@@ -182,6 +182,16 @@ static void on_auth_status(pop3_client_t *c, pop3_line_kind_t kind, char *text, 
 }
 #endif
 
+/* The line the next status answers is still going out: the core's own line or
+ * a SASL response (no queue entries), or the head's text at the start of what
+ * is being sent. The rest of a pipelined run may be blocked in send while the
+ * head's reply comes. */
+static bool head_unsent(pop3_client_t *c)
+{
+    return c->out_len != 0 &&
+           (c->out_entries == 0 || (c->q_sent == c->out_entries && c->out_sent < pop3_q_head(c)->tx_len));
+}
+
 static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
 {
     pop3_queue_entry_t *e = pop3_q_head(c);
@@ -202,8 +212,10 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
         pop3_finish(c, (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) ? POP3_ERR_AUTH : POP3_ERR_SERVER, &r);
         return;
     }
-    if (e->lines > 0) {
-        /* A dialog: this +OK releases the next line (PASS after USER). */
+    if (rk == POP3_RK_DIALOG && e->lines > 0) {
+        /* A dialog: this +OK releases the next line (PASS after USER). A
+         * pipelined command still counts its line while the run it is part of
+         * is being sent: it is not a dialog. */
         if (!pop3_trailing(c)) {
             pop3_send_queued_line(c);
         }
@@ -247,7 +259,7 @@ static void on_status_line(pop3_client_t *c, const char *line, size_t len)
     if (kind == POP3_LINE_CONT) {
         kind = POP3_LINE_BAD; /* a continuation outside an AUTH exchange */
     }
-    if (kind == POP3_LINE_BAD || c->out_len != 0) {
+    if (kind == POP3_LINE_BAD || head_unsent(c)) {
         /* Malformed, or an answer to a line the server has not fully received yet. */
         POP3_LOG_WARN(("malformed or premature status line"));
         pop3_fail(c, POP3_ERR_PROTOCOL, true);
@@ -429,6 +441,7 @@ size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
     if (len > 0 && !c->paused) {
         pop3_rearm(c);
     }
+    c->input_held = true; /* no command goes out until this input is used up (pop3_pump) */
     while (off < len && !c->paused && !POP3_CLOSED(c)) {
         switch (c->rx) {
         case POP3_RX_STATUS:
@@ -445,6 +458,8 @@ size_t pop3_on_input(pop3_client_t *c, const uint8_t *data, size_t len)
         }
     }
     c->more_input = false;
+    c->input_held = off < len && !POP3_CLOSED(c); /* paused: the port feeds the rest again */
+    pop3_pump(c); /* what replies and callbacks released */
     return off;
 }
 

@@ -340,6 +340,78 @@ static void test_blocked_socket(void **state)
     H_EXPECT_DONE(h, 3, POP3_CMD_UIDL, POP3_OK);
 }
 
+/* Bytes that arrived in the same input as a reply can only answer commands
+ * already on the wire when they arrived, never one that reply released. */
+static void test_reply_before_its_command(void **state)
+{
+    (void)state;
+    ft_setctx("a reply to a command not yet sent, in the same input");
+    harness_t *h = ready_pipe(0, 2);
+    FT_EQ_ST(pop3_stat(h->c), POP3_OK);
+    FT_EQ_ST(pop3_noop(h->c), POP3_OK);
+    FT_EQ_ST(pop3_dele(h->c, 1), POP3_OK);
+    H_EXPECT_SENT(h, "STAT\r\nNOOP\r\n");
+    h_feed_str(h, "+OK 2 20\r\n+OK\r\n+OK deleted\r\n");
+    FT_EQ(h->ndone, 3);
+    H_EXPECT_DONE(h, 0, POP3_CMD_STAT, POP3_OK);
+    H_EXPECT_DONE(h, 1, POP3_CMD_NOOP, POP3_ERR_PROTOCOL);
+    FT_CHECK(h->done[2].cmd == POP3_CMD_DELE && h->done[2].status != POP3_OK);
+    H_EXPECT_SENT(h, ""); /* DELE never went out */
+
+    ft_setctx("the held DELE's reply forged behind its RETR's body");
+    h = ready_pipe(1, 0);
+    FT_EQ_ST(pop3_retr(h->c, 1), POP3_OK);
+    FT_EQ_ST(pop3_dele(h->c, 1), POP3_OK);
+    H_EXPECT_SENT(h, "RETR 1\r\n");
+    h_feed_str(h, "+OK\r\nx\r\n.\r\n+OK deleted\r\n");
+    H_EXPECT_DONE(h, 0, POP3_CMD_RETR, POP3_ERR_PROTOCOL);
+    H_EXPECT_SENT(h, "");
+
+    ft_setctx("commands queued while paused input waits go out after it");
+    h = ready_pipe(2, 0);
+    h->body_pause_at = 1;
+    FT_EQ_ST(pop3_retr(h->c, 1), POP3_OK);
+    H_EXPECT_SENT(h, "RETR 1\r\n");
+    static const char in[] = "+OK\r\nab\r\n.\r\n+OK\r\n";
+    size_t took = h_feed(h, in, sizeof in - 1);
+    FT_CHECK(pop3_is_paused(h->c) && took < sizeof in - 1);
+    FT_EQ_ST(pop3_noop(h->c), POP3_OK);
+    H_EXPECT_SENT(h, ""); /* the withheld bytes came before it */
+    h->body_pause_at = 0;
+    pop3_resume(h->c);
+    h_feed(h, in + took, sizeof in - 1 - took);
+    FT_EQ(h->ndone, 2);
+    H_EXPECT_DONE(h, 0, POP3_CMD_RETR, POP3_ERR_PROTOCOL); /* "+OK" after the body: nothing was on the wire */
+    FT_CHECK(h->done[1].cmd == POP3_CMD_NOOP && h->done[1].status != POP3_OK);
+    H_EXPECT_SENT(h, "");
+}
+
+/* A pipelined run blocked in send does not make the head's reply premature. */
+static void test_reply_while_batch_blocked(void **state)
+{
+    (void)state;
+    ft_setctx("head's reply while the run behind it is blocked");
+    harness_t *h = ready_pipe(0, 0);
+    h->auto_pump = false;
+    FT_EQ_ST(pop3_noop(h->c), POP3_OK);
+    H_EXPECT_SENT(h, "NOOP\r\n");
+    h->done_hook = queue_four;
+    h->budget_mode = true; /* a socket with room for 10 octets, then full */
+    h->budget = 10;
+    h_feed_str(h, "+OK\r\n");
+    h->done_hook = NULL;
+    FT_CHECK(pop3_wants_write(h->c));
+    H_EXPECT_SENT(h, "RETR 1\r\nRE");
+    h_feed_str(h, "+OK\r\nA\r\n.\r\n"); /* RETR 1 was sent whole: its reply is fine */
+    FT_EQ(h->ndone, 2);
+    H_EXPECT_DONE(h, 1, POP3_CMD_RETR, POP3_OK);
+    h->budget = 1U << 20;
+    pop3_on_writable(h->c);
+    h_feed_str(h, "+OK\r\nB\r\n.\r\n+OK\r\nC\r\n.\r\n+OK\r\nD\r\n.\r\n");
+    FT_EQ(h->ndone, 5);
+    H_EXPECT_DONE(h, 4, POP3_CMD_RETR, POP3_OK);
+}
+
 /* PASS is masked in the trace; pipelined lines are traced one by one. */
 static void test_trace_lines(void **state)
 {
@@ -367,6 +439,8 @@ int main(void)
         cmocka_unit_test_teardown(test_quit_is_last, ft_teardown),
         cmocka_unit_test_teardown(test_blocked_socket, ft_teardown),
         cmocka_unit_test_teardown(test_trace_lines, ft_teardown),
+        cmocka_unit_test_teardown(test_reply_before_its_command, ft_teardown),
+        cmocka_unit_test_teardown(test_reply_while_batch_blocked, ft_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
