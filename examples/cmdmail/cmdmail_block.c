@@ -187,9 +187,8 @@ static void block_begin(cmdmail_t *m)
     m->block_state = BS_DEVICE;
 }
 
-void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
+static void block_line(cmdmail_t *m, const char *line, size_t len, bool too_long)
 {
-    cmdmail_t *m = ctx;
     bool open;
     char v[CMDMAIL_LINE_MAX_LEN];
     size_t i, k, n = 0;
@@ -252,6 +251,17 @@ void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
     if (n > 0U && v[n - 1U] == ' ')
         n--;
     field(m, line, k, v, n);
+}
+
+/* Outside a block (none yet, or one complete) only a BEGIN line changes
+ * anything; an invalid block is final. */
+int cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
+{
+    cmdmail_t *m = ctx;
+    block_line(m, line, len, too_long);
+    if (m->block_state == BS_INVALID)
+        return CMDMAIL_WANT_NONE;
+    return (m->block_state == BS_NONE || m->block_state == BS_DONE) ? CMDMAIL_WANT_BEGIN : CMDMAIL_WANT_ALL;
 }
 
 void cmdmail_block_reset(cmdmail_t *m)

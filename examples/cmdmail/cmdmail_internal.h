@@ -9,14 +9,21 @@
 
 #include "cmdmail.h"
 
+/* What the line consumer needs from now on (its answer to each line): every
+ * line; only lines that may be a BEGIN line (the first octet after the
+ * leading spaces, tabs and '>' is '-'; the others may be left out); nothing
+ * more (the verdict is made). The decoder skips what is not wanted fast. */
+enum { CMDMAIL_WANT_ALL = 0, CMDMAIL_WANT_BEGIN, CMDMAIL_WANT_NONE };
+
 /*
  * One decoded line of a text/plain part, without its LF (or CR LF), at most
  * CMDMAIL_LINE_MAX_LEN octets; a longer line is reported once with too_long
  * set (and the first CMDMAIL_LINE_MAX_LEN octets); the length is counted
  * before the block parser's normalisation (FORMAT.md). line == NULL: the
- * current text part ended (a block must not span parts).
+ * current text part ended (a block must not span parts). Returns a
+ * CMDMAIL_WANT_ value; before the first line, CMDMAIL_WANT_ALL holds.
  */
-typedef void (*cmdmail_line_fn)(void *ctx, const char *line, size_t len, bool too_long);
+typedef int (*cmdmail_line_fn)(void *ctx, const char *line, size_t len, bool too_long);
 
 /* Starts a new message: its headers come first. */
 void cmdmail_mime_reset(cmdmail_mime_t *mm);
@@ -29,7 +36,7 @@ void cmdmail_mime_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx);
 enum { CMDMAIL_BLOCK_NONE = 0, CMDMAIL_BLOCK_VALID, CMDMAIL_BLOCK_INVALID };
 void cmdmail_block_reset(cmdmail_t *m);
 /* A cmdmail_line_fn; ctx is the cmdmail_t. */
-void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long);
+int cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long);
 /* After the last line: NONE (no block), VALID (MAC matched; fields in m), or
  * INVALID (m->reason says why). */
 int cmdmail_block_finish(cmdmail_t *m);
