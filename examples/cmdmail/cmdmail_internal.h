@@ -9,6 +9,41 @@
 
 #include "cmdmail.h"
 
+/* Small helpers of both parsers. */
+static inline bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive: s[0..n) equals the lower-case word w. */
+static inline bool word_eq(const char *s, size_t n, const char *w)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (w[i] == '\0' || lower(s[i]) != w[i])
+            return false;
+    }
+    return w[n] == '\0';
+}
+
+static inline int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+static inline uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
 /* What the line consumer needs from now on (its answer to each line): every
  * line; only lines that may be a BEGIN line (the first octet after the
  * leading spaces, tabs and '>' is '-'; the others may be left out); nothing

@@ -24,30 +24,9 @@ enum { TE_ID = 0, TE_QP, TE_B64 };
  * delivered); or it is known to be no BEGIN line and is not wanted. */
 enum { LEAD_NONE = 0, LEAD_KEEP, LEAD_DEAD };
 
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 static bool is_lead(char c)
 {
     return c == ' ' || c == '\t' || c == '>';
-}
-
-static char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive: s[0..n) equals the lower-case word w. */
-static bool word_eq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (w[i] == '\0' || lower(s[i]) != w[i])
-            return false;
-    }
-    return w[n] == '\0';
 }
 
 static void trim(const char **s, size_t *n)
@@ -61,11 +40,6 @@ static void trim(const char **s, size_t *n)
 }
 
 /* --- decoded lines --------------------------------------------------------- */
-
-static uint32_t sat_add(uint32_t a, uint32_t b)
-{
-    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
-}
 
 static uint32_t clamp32(size_t n)
 {
@@ -100,16 +74,11 @@ static void out_chars(cmdmail_mime_t *mm, char c, uint32_t k)
     mm->cr_run = c == '\r' ? sat_add(mm->cr_run, k) : 0U;
 }
 
-static void out_char(cmdmail_mime_t *mm, char c)
-{
-    out_chars(mm, c, 1);
-}
-
 /* n octets without LF, final (never taken back): what out_chars does to each,
  * done once. Their first octet past the blanks and '>' decides the lead. */
 static void out_run(cmdmail_mime_t *mm, const char *s, size_t n)
 {
-    size_t k = 0, t = n;
+    size_t k = 0, t = n, room;
     if (n == 0U)
         return;
     if (mm->lead == LEAD_NONE) {
@@ -119,7 +88,7 @@ static void out_run(cmdmail_mime_t *mm, const char *s, size_t n)
             mm->lead = (s[k] == '-' || mm->want != CMDMAIL_WANT_BEGIN) ? LEAD_KEEP : LEAD_DEAD;
     }
     if (mm->lead != LEAD_DEAD && mm->line_n < CMDMAIL_LINE_MAX_LEN)
-        memcpy(mm->line + mm->line_n, s, n < CMDMAIL_LINE_MAX_LEN - mm->line_n ? n : CMDMAIL_LINE_MAX_LEN - mm->line_n);
+        memcpy(mm->line + mm->line_n, s, n < (room = CMDMAIL_LINE_MAX_LEN - mm->line_n) ? n : room);
     mm->line_n = sat_add(mm->line_n, clamp32(n));
     while (t > 0U && s[t - 1U] == '\r')
         t--;
@@ -150,16 +119,6 @@ static void out_seq(cmdmail_mime_t *mm, const char *s, size_t n, cmdmail_line_fn
 }
 
 /* --- transfer encodings ------------------------------------------------------ */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 enum { QP_NORM = 0, QP_EQ, QP_EQX, QP_EQWS };
 
@@ -199,7 +158,7 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
     if (mm->qp_state == QP_EQ && hexval(c) >= 0) {
         mm->qp_x = (uint8_t)c;
         mm->qp_state = QP_EQX;
-        out_char(mm, c);
+        out_chars(mm, c, 1);
         return;
     }
     if (mm->qp_state == QP_EQX && hexval(c) >= 0) {
@@ -211,7 +170,7 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
     }
     if ((mm->qp_state == QP_EQ || mm->qp_state == QP_EQWS) && is_ws(c)) {
         mm->qp_state = QP_EQWS;
-        out_char(mm, c);
+        out_chars(mm, c, 1);
         return;
     }
     mm->qp_state = QP_NORM;
@@ -229,59 +188,44 @@ static void qp_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
         mm->qp_eq_cr = mm->cr_run;
         mm->qp_state = QP_EQ;
     }
-    out_char(mm, c);
+    out_chars(mm, c, 1);
 }
 
 static int b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
+    return (c >= 'A' && c <= 'Z')   ? c - 'A'
+           : (c >= 'a' && c <= 'z') ? c - 'a' + 26
+           : (c >= '0' && c <= '9') ? c - '0' + 52
+           : c == '+'               ? 62
+           : c == '/'               ? 63
+                                    : -1;
 }
 
-/* Octets without LF of a quoted-printable line: the runs without '=' or CR,
- * in the plain state, are what qp_octet() would make of them octet by octet
- * (of their blanks only the trailing run can still be padding). */
+/* Octets without LF of a quoted-printable line. A run without '=' or CR, in
+ * the plain state and ending in no blank (blanks can still be padding), is
+ * final: what qp_octet() would make of it octet by octet, done at once. */
 static void qp_span(cmdmail_mime_t *mm, const char *s, size_t n, cmdmail_line_fn fn, void *ctx)
 {
-    size_t i = 0;
+    size_t i = 0, k, t;
     while (i < n) {
-        size_t k = i, t;
-        if (mm->qp_state != QP_NORM || mm->qp_cr > 0U || s[i] == '=' || s[i] == '\r') {
+        const char *eq, *cr;
+        if (mm->qp_state != QP_NORM || mm->qp_cr > 0U) {
             qp_octet(mm, s[i++], fn, ctx);
             continue;
         }
-        {
-            const char *eq = memchr(s + i, '=', n - i), *cr;
-            k = eq != NULL ? (size_t)(eq - s) : n;
-            cr = memchr(s + i, '\r', k - i);
-            k = cr != NULL ? (size_t)(cr - s) : k;
-        }
+        eq = memchr(s + i, '=', n - i);
+        k = eq != NULL ? (size_t)(eq - s) : n;
+        cr = memchr(s + i, '\r', k - i);
+        k = cr != NULL ? (size_t)(cr - s) : k;
         for (t = k; t > i && is_ws(s[t - 1U]); t--)
             ;
-        if (t == i) { /* blanks only: they join a run already open */
-            if (!mm->qp_run) {
-                mm->qp_ws = mm->line_n;
-                mm->qp_ws_cr = mm->cr_run;
-            }
-            mm->qp_run = true;
-        } else if (t < k) {
-            mm->qp_ws = sat_add(mm->line_n, clamp32(t - i));
-            mm->qp_ws_cr = 0;
-            mm->qp_run = true;
-        } else {
+        if (t > i) {
             mm->qp_run = false;
+            out_run(mm, s + i, t - i);
+            i = t;
         }
-        out_run(mm, s + i, k - i);
-        i = k;
+        for (k = k < n ? k + 1U : n; i < k; i++) /* the rest, and the '=' or CR */
+            qp_octet(mm, s[i], fn, ctx);
     }
 }
 
@@ -342,14 +286,11 @@ static void text_end(cmdmail_mime_t *mm, cmdmail_line_fn fn, void *ctx)
     /* the LF before a boundary, or the one cmdmail_mime_end() adds, has ended
      * any quoted-printable line */
     if (mm->te == TE_B64 && mm->b64_pad == 0U)
-        b64_end(mm, fn, ctx); /* an unpadded tail */
-    if (mm->line_n > mm->cr_run)     /* CRs at the very end are dropped as before an LF */
+        b64_end(mm, fn, ctx);    /* an unpadded tail */
+    if (mm->line_n > mm->cr_run) /* CRs at the very end are dropped as before an LF */
         deliver(mm, fn, ctx);
     mm->want = (uint8_t)fn(ctx, NULL, 0, false);
     mm->kind = K_SKIP;
-    mm->line_n = 0;
-    mm->cr_run = 0;
-    mm->lead = LEAD_NONE;
 }
 
 static void text_octet(cmdmail_mime_t *mm, char c, cmdmail_line_fn fn, void *ctx)
@@ -641,7 +582,7 @@ void cmdmail_mime_feed(cmdmail_mime_t *mm, const char *data, size_t len, cmdmail
             hdr_octet(mm, c, fn, ctx);
             i++;
         } else if (mm->kind == K_SKIP && mm->depth == 0U) {
-            return; /* nothing can follow that is delivered */
+            return;                  /* nothing can follow that is delivered */
         } else if (mm->raw_stream) { /* no delimiter: to the LF in one go */
             const char *lf = memchr(data + i, '\n', len - i);
             size_t k = lf != NULL ? (size_t)(lf - data) : len;
