@@ -10,7 +10,8 @@
  *
  *   cmdmail_bench [case] [megabytes]      (default: every case, 10 MB)
  * Instructions per octet: valgrind --tool=callgrind --toggle-collect=cmdmail_msg_data
- *   ./cmdmail_bench plain 2   then the total Ir / (2 * 1048576) octets.
+ *   ./cmdmail_bench plain 2   then the total Ir it reports / the octets fed
+ *   (messages x octets, as printed: whole messages, so a little over 2 MB).
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
 #include <stdio.h>
@@ -26,7 +27,7 @@
 
 static uint8_t nv_slots[2][CMDMAIL_NV_RECORD_LEN];
 static char msg[MSG_TARGET + 16384];
-static const uint8_t key[32] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+static const uint8_t key[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
                                 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 static bool nv_read(void *ctx, unsigned slot, uint8_t *buf, size_t len)
@@ -54,7 +55,7 @@ static size_t put(size_t pos, const char *s)
     return pos + n;
 }
 
-/* The block (CRLF lines), signed with Python-independent HMAC from the test signer. */
+/* The block (CRLF lines), its MAC from the test-side signer (cmdmail_test_msg.h). */
 static size_t put_block(size_t pos)
 {
     static const char *const cmds[] = {"relay 1 on", "report"};
@@ -67,8 +68,8 @@ static size_t put_block(size_t pos)
     return put(pos, line);
 }
 
-static const char *const words[] = {"the",    "device", "reports", "its",   "state",  "every",
-                                    "minute", "and",    "relay",   "lamp",  "sensor", "mail"};
+static const char *const words[] = {"the",    "device", "reports", "its",  "state",  "every",
+                                    "minute", "and",    "relay",   "lamp", "sensor", "mail"};
 
 /* A line of about 60-76 octets of prose (the octet-level variety of real text). */
 static void prose(char *out, size_t cap, unsigned *seed, const char *lead)

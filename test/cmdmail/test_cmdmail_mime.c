@@ -21,8 +21,8 @@ typedef struct {
     char out[8192];
     size_t n;
     int mode;
-    bool in_block;     /* M_BLOCK: after a BEGIN line */
-    unsigned calls;    /* lines and part ends delivered */
+    bool in_block;  /* M_BLOCK: after a BEGIN line */
+    unsigned calls; /* lines and part ends delivered */
     /* M_ALL: the lines delivered, to replay through the other modes' filter */
     size_t nl, off[512], len[512];
     bool tl[512];
@@ -163,12 +163,13 @@ static void fast_paths(char *big)
     unsigned calls;
 
     check("BEGIN and END lines, quoted, CR CR LF",
-          "A: b\r\n\r\nhi\r\n> > " BEGIN_L " \t\r\r\nDevice: x\r\n\r\n\tCmd: y\r\n" END_L "\r\r\nbye\r\n" BEGIN_L "\r\n",
+          "A: b\r\n\r\nhi\r\n> > " BEGIN_L " \t\r\r\nDevice: x\r\n\r\n\tCmd: y\r\n" END_L
+          "\r\r\nbye\r\n" BEGIN_L "\r\n",
           "hi|> > " BEGIN_L " \t|Device: x||\tCmd: y|" END_L "|bye|" BEGIN_L "|#");
-    check("a CR before the dash: no BEGIN line", "A: b\n\n\r" BEGIN_L "\n \r\r\n>\r-x\n", "\r" BEGIN_L "| |>\r-x|#");
+    check("a CR before the dash: no BEGIN line", "A: b\n\n\r" BEGIN_L "\n \r\r\n>\r-x\n",
+          "\r" BEGIN_L "| |>\r-x|#");
     p = fill(big + sprintf(big, "A: b\r\n\r\n"), 'x', 300, "\r\n" BEGIN_L "\r\nin\r\n" END_L "\r\n");
-    w = fill(want, 'x', 256, "~|" BEGIN_L "|in|" END_L "|#");
-    (void)w;
+    fill(want, 'x', 256, "~|" BEGIN_L "|in|" END_L "|#");
     calls = check("BEGIN line after a long skipped line", big, want);
     if (calls != 4U) { /* the long line is passed over, the block's 3 lines and the end are not */
         printf("FAIL long line delivered in WANT_BEGIN: %u calls\n", calls);
@@ -192,7 +193,8 @@ static void fast_paths(char *big)
     check("lines of 256 and 257 octets", big, want);
     check("delimiter right after skipped runs",
           "Content-Type: multipart/mixed; boundary=b\n\npreamble line\n-not\n--b\nContent-Type: text/html\n\n"
-          "<p>skipped</p>\n--b\n\ntext line\n--b\r\r\nContent-Type: image/png\n\nQUJD\r\n--b--\r\nepilogue\n--b\n",
+          "<p>skipped</p>\n--b\n\ntext line\n--b\r\r\nContent-Type: "
+          "image/png\n\nQUJD\r\n--b--\r\nepilogue\n--b\n",
           "text line|#");
     p = big + sprintf(big, "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html\n\n");
     p = fill(p, 'h', 400, "\n--b\n\n");
@@ -205,8 +207,8 @@ static void fast_paths(char *big)
           "Content-Transfer-Encoding: quoted-printable\n\n=\n" BEGIN_L "\n =3E=2D-x\nab  \t=\n  cd\t \n"
           "  =\n-y\n>=\r\n=20-z\nq=0A-w\n",
           BEGIN_L "| >--x|ab  \t  cd|  -y|> -z|q|-w|#");
-    check("qp: blanks at the ends of runs", "Content-Transfer-Encoding: quoted-printable\n\na b  \nc \t\t=\n \nd= \n\n",
-          "a b|c \t\t|d|#");
+    check("qp: blanks at the ends of runs",
+          "Content-Transfer-Encoding: quoted-printable\n\na b  \nc \t\t=\n \nd= \n\n", "a b|c \t\t|d|#");
     check("base64: decoded lines, '=' inside a run",
           "Content-Transfer-Encoding: base64\n\nYWJjCi0tLS0tQkVHSU4gUE9QMyBDT01NQU5ELS0tLS0NDQp4\nCg==QUJD\n",
           "abc|" BEGIN_L "|x|#");
