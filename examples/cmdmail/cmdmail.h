@@ -148,7 +148,6 @@ typedef struct cmdmail_result {
 typedef struct cmdmail_mime {
     uint8_t state, kind, depth, te;      /* header/body; text or skipped; boundaries stacked; encoding */
     uint8_t ctype, hseen;                /* Content-Type of the entity whose headers are read; headers had */
-    uint8_t want, lead;                  /* CMDMAIL_WANT_ of the line consumer; the decoded line's start */
     bool bol, raw_stream, qp_run;        /* at a line start; raw line not kept; quoted-printable: in blanks */
     uint8_t qp_state, qp_x;              /* after '=', its first digit */
     uint32_t cr_pend, raw_cr, qp_cr;     /* CRs held back (header, raw body, quoted-printable line) */
@@ -159,6 +158,7 @@ typedef struct cmdmail_mime {
     uint32_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
     uint32_t cr_run;                     /* how many CRs the decoded line ends in */
     uint8_t raw_len;
+    uint8_t want, lead;                  /* CMDMAIL_WANT_ of the line consumer; the decoded line's start */
     char line[CMDMAIL_LINE_MAX_LEN];
     char raw[CMDMAIL_MIME_RAW_MAX];
     char boundary[CMDMAIL_MIME_DEPTH][70];
