@@ -158,6 +158,7 @@ typedef struct cmdmail_mime {
     uint32_t line_n;                     /* decoded line (or unfolded header) length; line[] keeps the start */
     uint32_t cr_run;                     /* how many CRs the decoded line ends in */
     uint8_t raw_len;
+    uint8_t want, lead;                  /* CMDMAIL_WANT_ of the line consumer; the decoded line's start */
     char line[CMDMAIL_LINE_MAX_LEN];
     char raw[CMDMAIL_MIME_RAW_MAX];
     char boundary[CMDMAIL_MIME_DEPTH][70];

@@ -13,26 +13,6 @@
 /* block_state: outside, expecting a field (in order), or finished. */
 enum { BS_NONE = 0, BS_DEVICE, BS_SEQ, BS_EXP, BS_CMD1, BS_CMD, BS_END, BS_DONE, BS_INVALID };
 
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool name_eq(const char *s, size_t n, const char *w)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        if (w[i] == '\0' || lower(s[i]) != w[i])
-            return false;
-    }
-    return w[n] == '\0';
-}
-
 static void invalid(cmdmail_t *m, const char *why)
 {
     m->block_state = BS_INVALID;
@@ -64,14 +44,6 @@ static bool parse_dec(const char *v, size_t n, uint64_t *out)
     }
     *out = x;
     return true;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
 static bool device_ok(const char *v, size_t n)
@@ -118,7 +90,7 @@ static void check_mac(cmdmail_t *m, const char *v, size_t n)
 static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, size_t n)
 {
     uint8_t st = m->block_state;
-    if (name_eq(name, nlen, "device") && st == BS_DEVICE) {
+    if (word_eq(name, nlen, "device") && st == BS_DEVICE) {
         if (!device_ok(v, n)) {
             invalid(m, "bad Device value");
             return;
@@ -126,20 +98,20 @@ static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, si
         memcpy(m->device, v, n);
         m->device[n] = '\0';
         m->block_state = mac_feed(m, "device:", v, n) ? BS_SEQ : BS_INVALID;
-    } else if (name_eq(name, nlen, "seq") && st == BS_SEQ) {
+    } else if (word_eq(name, nlen, "seq") && st == BS_SEQ) {
         if (!parse_dec(v, n, &m->seq) || m->seq == 0U) {
             invalid(m, "bad Seq value");
             return;
         }
         m->block_state = mac_feed(m, "seq:", v, n) ? BS_EXP : BS_INVALID;
-    } else if (name_eq(name, nlen, "expires") && st == BS_EXP) {
+    } else if (word_eq(name, nlen, "expires") && st == BS_EXP) {
         if (!parse_dec(v, n, &m->expires) || m->expires == 0U) {
             invalid(m, "bad Expires value");
             return;
         }
         m->have_expires = true;
         m->block_state = mac_feed(m, "expires:", v, n) ? BS_CMD1 : BS_INVALID;
-    } else if (name_eq(name, nlen, "cmd") && (st == BS_EXP || st == BS_CMD1 || st == BS_CMD)) {
+    } else if (word_eq(name, nlen, "cmd") && (st == BS_EXP || st == BS_CMD1 || st == BS_CMD)) {
         size_t i;
         if (m->ncmds >= CMDMAIL_MAX_CMDS) {
             invalid(m, "too many Cmd lines");
@@ -158,10 +130,10 @@ static void field(cmdmail_t *m, const char *name, size_t nlen, const char *v, si
         memcpy(m->cmds[m->ncmds], v, n);
         m->cmds[m->ncmds++][n] = '\0';
         m->block_state = mac_feed(m, "cmd:", v, n) ? BS_CMD : BS_INVALID;
-    } else if (name_eq(name, nlen, "mac") && st == BS_CMD) {
+    } else if (word_eq(name, nlen, "mac") && st == BS_CMD) {
         check_mac(m, v, n);
-    } else if (name_eq(name, nlen, "device") || name_eq(name, nlen, "seq") ||
-               name_eq(name, nlen, "expires") || name_eq(name, nlen, "cmd") || name_eq(name, nlen, "mac")) {
+    } else if (word_eq(name, nlen, "device") || word_eq(name, nlen, "seq") ||
+               word_eq(name, nlen, "expires") || word_eq(name, nlen, "cmd") || word_eq(name, nlen, "mac")) {
         {
             invalid(m, "field out of order or repeated");
             return;
@@ -187,9 +159,8 @@ static void block_begin(cmdmail_t *m)
     m->block_state = BS_DEVICE;
 }
 
-void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
+static void block_line(cmdmail_t *m, const char *line, size_t len, bool too_long)
 {
-    cmdmail_t *m = ctx;
     bool open;
     char v[CMDMAIL_LINE_MAX_LEN];
     size_t i, k, n = 0;
@@ -252,6 +223,17 @@ void cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
     if (n > 0U && v[n - 1U] == ' ')
         n--;
     field(m, line, k, v, n);
+}
+
+/* Outside a block (none yet, or one complete) only a BEGIN line changes
+ * anything; an invalid block is final. */
+int cmdmail_block_line(void *ctx, const char *line, size_t len, bool too_long)
+{
+    cmdmail_t *m = ctx;
+    block_line(m, line, len, too_long);
+    if (m->block_state == BS_INVALID)
+        return CMDMAIL_WANT_NONE;
+    return (m->block_state == BS_NONE || m->block_state == BS_DONE) ? CMDMAIL_WANT_BEGIN : CMDMAIL_WANT_ALL;
 }
 
 void cmdmail_block_reset(cmdmail_t *m)

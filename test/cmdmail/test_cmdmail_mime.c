@@ -1,6 +1,10 @@
 /* The streaming MIME decoder (cmdmail_mime.c) alone: each message is fed
  * whole, in two pieces at every offset, and one octet at a time; the lines
- * it delivers must be the expected ones every time. */
+ * it delivers must be the expected ones every time. Then again with a line
+ * consumer that wants only lines that may be BEGIN lines (CMDMAIL_WANT_BEGIN,
+ * as the block parser outside a block), and with one that switches as the
+ * block parser does: the lines that may be BEGIN lines, and all lines inside
+ * a block, must be those of the first run, however fast the rest is skipped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,33 +13,97 @@
 
 static int failures;
 
+/* What the consumer wants: always all; lines that may be BEGIN lines; as the
+ * block parser (all from a BEGIN line to an END line or the end of a part). */
+enum { M_ALL = 0, M_BEGIN, M_BLOCK };
+
 typedef struct {
     char out[8192];
     size_t n;
+    int mode;
+    bool in_block;  /* M_BLOCK: after a BEGIN line */
+    unsigned calls; /* lines and part ends delivered */
+    /* M_ALL: the lines delivered, to replay through the other modes' filter */
+    size_t nl, off[512], len[512];
+    bool tl[512];
 } sink_t;
 
-/* "line|" per line, "line~|" for too_long, "#" for the end of a text part. */
-static void collect(void *ctx, const char *line, size_t len, bool too_long)
+/* The line after the block parser's normalisation is exactly w. */
+static bool is_line(const char *l, size_t n, const char *w)
 {
-    sink_t *s = ctx;
-    if (line == NULL) {
-        s->out[s->n++] = '#';
-        return;
+    while (n > 0 && (*l == ' ' || *l == '\t' || *l == '>')) {
+        l++;
+        n--;
     }
-    if (s->n + len + 3 >= sizeof(s->out))
-        abort();
-    memcpy(s->out + s->n, line, len);
-    s->n += len;
-    if (too_long)
-        s->out[s->n++] = '~';
-    s->out[s->n++] = '|';
+    while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
+        n--;
+    return n == strlen(w) && memcmp(l, w, n) == 0;
 }
 
-static void run(const char *msg, size_t len, size_t split, int bytewise, sink_t *s)
+/* The first octet after the blanks and '>' is '-', and the line is not too long. */
+static bool may_begin(const char *l, size_t n, bool too_long)
+{
+    size_t k = 0;
+    while (k < n && (l[k] == ' ' || l[k] == '\t' || l[k] == '>'))
+        k++;
+    return !too_long && k < n && l[k] == '-';
+}
+
+/* "line|" per line, "line~|" for too_long, "#" for the end of a text part;
+ * M_BEGIN and M_BLOCK outside a block record only the lines that may begin one. */
+static int take(sink_t *s, const char *line, size_t len, bool too_long)
+{
+    if (line == NULL) {
+        s->out[s->n++] = '#';
+        s->in_block = false;
+    } else if (s->mode == M_ALL || may_begin(line, len, too_long) || (s->mode == M_BLOCK && s->in_block)) {
+        if (s->n + len + 3 >= sizeof(s->out))
+            abort();
+        memcpy(s->out + s->n, line, len);
+        s->n += len;
+        if (too_long)
+            s->out[s->n++] = '~';
+        s->out[s->n++] = '|';
+        if (s->mode == M_BLOCK && !too_long && is_line(line, len, "-----BEGIN POP3 COMMAND-----"))
+            s->in_block = true;
+        else if (s->mode == M_BLOCK && !too_long && is_line(line, len, "-----END POP3 COMMAND-----"))
+            s->in_block = false;
+    }
+    if (s->mode == M_ALL)
+        return CMDMAIL_WANT_ALL;
+    return (s->mode == M_BLOCK && s->in_block) ? CMDMAIL_WANT_ALL : CMDMAIL_WANT_BEGIN;
+}
+
+static int collect(void *ctx, const char *line, size_t len, bool too_long)
+{
+    sink_t *s = ctx;
+    size_t at = s->n;
+    s->calls++;
+    if (s->mode == M_ALL && s->nl < 512) {
+        s->off[s->nl] = line == NULL ? (size_t)-1 : at;
+        s->len[s->nl] = len;
+        s->tl[s->nl++] = too_long;
+    }
+    return take(s, line, len, too_long);
+}
+
+/* What a run in mode must give: the M_ALL run's lines through take(). */
+static void replay(const sink_t *all, int mode, sink_t *want)
+{
+    size_t i;
+    memset(want, 0, sizeof(*want));
+    want->mode = mode;
+    for (i = 0; i < all->nl; i++)
+        take(want, all->off[i] == (size_t)-1 ? NULL : all->out + all->off[i], all->len[i], all->tl[i]);
+    want->out[want->n] = '\0';
+}
+
+static void run(const char *msg, size_t len, size_t split, int bytewise, sink_t *s, int mode)
 {
     cmdmail_mime_t mm;
     size_t i;
     memset(s, 0, sizeof(*s));
+    s->mode = mode;
     cmdmail_mime_reset(&mm);
     if (bytewise) {
         for (i = 0; i < len; i++)
@@ -48,25 +116,107 @@ static void run(const char *msg, size_t len, size_t split, int bytewise, sink_t 
     s->out[s->n] = '\0';
 }
 
-static void check(const char *name, const char *msg, const char *want)
+/* Returns the number of lines the M_BEGIN run delivered (whole message). */
+static unsigned check(const char *name, const char *msg, const char *want)
 {
-    static sink_t s;
+    static sink_t s, all, w;
+    static const char *const mname[] = {"all", "begin", "block"};
     size_t len = strlen(msg), k;
-    for (k = 0; k <= len + 1; k++) {
-        run(msg, len, k > len ? 0 : k, k > len, &s);
-        if (strcmp(s.out, want) != 0) {
-            printf("FAIL %s (%s %zu):\n  got  [%s]\n  want [%s]\n", name, k > len ? "bytewise" : "split", k,
-                   s.out, want);
-            failures++;
-            return;
+    unsigned begin_calls = 0;
+    int mode;
+    run(msg, len, len, 0, &all, M_ALL);
+    for (mode = M_ALL; mode <= M_BLOCK; mode++) {
+        replay(&all, mode, &w);
+        for (k = 0; k <= len + 1; k++) {
+            run(msg, len, k > len ? 0 : k, k > len, &s, mode);
+            if (k == len && mode == M_BEGIN)
+                begin_calls = s.calls;
+            if (strcmp(s.out, mode == M_ALL ? want : w.out) != 0) {
+                printf("FAIL %s (%s, %s %zu):\n  got  [%s]\n  want [%s]\n", name, mname[mode],
+                       k > len ? "bytewise" : "split", k, s.out, mode == M_ALL ? want : w.out);
+                failures++;
+                return begin_calls;
+            }
         }
     }
     printf("ok   %s\n", name);
+    return begin_calls;
+}
+
+#define BEGIN_L "-----BEGIN POP3 COMMAND-----"
+#define END_L "-----END POP3 COMMAND-----"
+
+/* n copies of c at p, then the string tail; returns the end. */
+static char *fill(char *p, char c, int n, const char *tail)
+{
+    while (n-- > 0)
+        *p++ = c;
+    return p + sprintf(p, "%s", tail);
+}
+
+/* The edges of the runs: skipped lines at the 256-octet limit, a BEGIN line or a
+ * delimiter right after a skipped run, CR CR LF, quoted-printable and base64 runs. */
+static void fast_paths(char *big)
+{
+    static char want[4096];
+    char *p, *w;
+    unsigned calls;
+
+    check("BEGIN and END lines, quoted, CR CR LF",
+          "A: b\r\n\r\nhi\r\n> > " BEGIN_L " \t\r\r\nDevice: x\r\n\r\n\tCmd: y\r\n" END_L
+          "\r\r\nbye\r\n" BEGIN_L "\r\n",
+          "hi|> > " BEGIN_L " \t|Device: x||\tCmd: y|" END_L "|bye|" BEGIN_L "|#");
+    check("a CR before the dash: no BEGIN line", "A: b\n\n\r" BEGIN_L "\n \r\r\n>\r-x\n",
+          "\r" BEGIN_L "| |>\r-x|#");
+    p = fill(big + sprintf(big, "A: b\r\n\r\n"), 'x', 300, "\r\n" BEGIN_L "\r\nin\r\n" END_L "\r\n");
+    fill(want, 'x', 256, "~|" BEGIN_L "|in|" END_L "|#");
+    calls = check("BEGIN line after a long skipped line", big, want);
+    if (calls != 4U) { /* the long line is passed over, the block's 3 lines and the end are not */
+        printf("FAIL long line delivered in WANT_BEGIN: %u calls\n", calls);
+        failures++;
+    }
+    /* 256 octets is a line, 257 too long; the CRs before the LF do not count */
+    p = big + sprintf(big, "A: b\n\n");
+    p = fill(p, '-', 256, "\n");
+    p = fill(p, '-', 257, "\n");
+    p = fill(p, 'a', 256, "\r\r\n");
+    p = fill(p, 'a', 257, "\r\r\n");
+    p = fill(p, '>', 1, "");
+    p = fill(p, ' ', 255, "-\n");
+    fill(p, '-', 200, "\r\n");
+    w = fill(want, '-', 256, "|");
+    w = fill(w, '-', 256, "~|");
+    w = fill(w, 'a', 256, "|");
+    w = fill(w, 'a', 256, "~|>");
+    w = fill(w, ' ', 255, "~|");
+    fill(w, '-', 200, "|#");
+    check("lines of 256 and 257 octets", big, want);
+    check("delimiter right after skipped runs",
+          "Content-Type: multipart/mixed; boundary=b\n\npreamble line\n-not\n--b\nContent-Type: text/html\n\n"
+          "<p>skipped</p>\n--b\n\ntext line\n--b\r\r\nContent-Type: "
+          "image/png\n\nQUJD\r\n--b--\r\nepilogue\n--b\n",
+          "text line|#");
+    p = big + sprintf(big, "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/html\n\n");
+    p = fill(p, 'h', 400, "\n--b\n\n");
+    p = fill(p, 'y', 300, "\n--b\n\n");
+    fill(p, '-', 300, "\n--b--\n");
+    w = fill(want, 'y', 256, "~|#");
+    fill(w, '-', 256, "~|#");
+    check("delimiters after long lines", big, want);
+    check("qp: a soft break or an escape before the dash",
+          "Content-Transfer-Encoding: quoted-printable\n\n=\n" BEGIN_L "\n =3E=2D-x\nab  \t=\n  cd\t \n"
+          "  =\n-y\n>=\r\n=20-z\nq=0A-w\n",
+          BEGIN_L "| >--x|ab  \t  cd|  -y|> -z|q|-w|#");
+    check("qp: blanks at the ends of runs",
+          "Content-Transfer-Encoding: quoted-printable\n\na b  \nc \t\t=\n \nd= \n\n", "a b|c \t\t|d|#");
+    check("base64: decoded lines, '=' inside a run",
+          "Content-Transfer-Encoding: base64\n\nYWJjCi0tLS0tQkVHSU4gUE9QMyBDT01NQU5ELS0tLS0NDQp4\nCg==QUJD\n",
+          "abc|" BEGIN_L "|x|#");
 }
 
 int main(void)
 {
-    char big[1200], *p;
+    char big[4096], *p;
     int i;
 
     check("plain LF", "Subject: x\n\nhello\nworld\n", "hello|world|#");
@@ -231,6 +381,7 @@ int main(void)
         sprintf(w, "~|#");
         check("CRs before LF not counted in the length", big, want);
     }
+    fast_paths(big);
     printf("%d failure(s)\n", failures);
     return failures != 0;
 }
