@@ -22,7 +22,8 @@
  * run are in fault_core_run.c, the application's queueing and recording in
  * fault_app.c (shared with fault_lwip.c).
  *
- * Usage: fault_core [--summary FILE] [--quick]
+ * Usage: fault_core [--summary FILE] [--quick] [--known-bugs]
+ * --known-bugs also runs the loops of known, unfixed core bugs (they fail).
  * Prints per-loop counts; writes "faults_injected=N" to FILE.
  */
 #include <stdio.h>
@@ -129,14 +130,15 @@ int main(int argc, char **argv)
     static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_up, scram_stls, pipe,
         pipe_stls;
     const char *summary = NULL;
-    bool quick = false;
+    bool quick = false, known = false;
     fs_opts_t o;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--summary") && i + 1 < argc) summary = argv[++i];
         else if (!strcmp(argv[i], "--quick")) quick = true;
+        else if (!strcmp(argv[i], "--known-bugs")) known = true;
         else {
-            fprintf(stderr, "usage: %s [--summary FILE] [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--summary FILE] [--quick] [--known-bugs]\n", argv[0]);
             return 2;
         }
     }
@@ -257,6 +259,11 @@ int main(int argc, char **argv)
      * arriving while the next batch is blocked in send is refused as premature). */
     loop_split(&pipe, "pipelined: split at every offset, varied pauses, whole and 1-octet sends", true, 2);
     single(&pipe, "pipelined: one octet per segment, pausing on every callback", true, 1, SEND_TRICKLE, true);
+    if (known) {
+        /* NOOP's +OK in the chunk that ends RETR 1's body, while DELE 1 QUIT is blocked in send:
+         * the core calls it premature (pop3_session.c on_status_line, out_len != 0): ERR_PROTOCOL. */
+        loop_split(&pipe, "KNOWN BUG: pipelined: split at every offset, would-block sends", true, SEND_MODES);
+    }
 
     printf("  shorter session: %zu server octets\n", shrt.len);
     loop_pairs(&shrt, "short session: split at every pair of offsets", false);
