@@ -25,6 +25,7 @@ pop3_status_t fa_queue_work(pop3_client_t *c, const fs_session_t *s, pop3_sasl_c
     if (st == POP3_OK) HG_LIB_RET(st, pop3_list(c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_uidl(c, 0));
     if (st == POP3_OK) HG_LIB_RET(st, pop3_retr(c, 1));
+    if (st == POP3_OK && s->pipelined) HG_LIB_RET(st, pop3_noop(c)); /* pipelined behind the body */
     if (st == POP3_OK && s->dele_mode == FS_DELE_UP_FRONT) {
         HG_LIB_RET(st, pop3_dele(c, 1));
         if (st == POP3_OK) HG_LIB_RET(st, pop3_quit(c));

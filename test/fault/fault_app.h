@@ -15,8 +15,8 @@
 #include "pop3.h"
 
 /* Queues the login (USER/PASS, or AUTH with creds and the SCRAM nonce source
- * seeded in *rng; both must outlive the AUTH), LIST, UIDL, RETR 1 and, for
- * FS_DELE_UP_FRONT, DELE 1 and QUIT. Each call is bracketed for the heap
+ * seeded in *rng; both must outlive the AUTH), LIST, UIDL, RETR 1, NOOP for a
+ * pipelined session, and, for FS_DELE_UP_FRONT, DELE 1 and QUIT. Each call is bracketed for the heap
  * guard. Returns the first refusal, or POP3_OK. */
 pop3_status_t fa_queue_work(pop3_client_t *c, const fs_session_t *s, pop3_sasl_creds_t *creds, uint32_t *rng);
 

@@ -2,7 +2,8 @@
  * Fault injection on the core through a scripted fake transport.
  *
  * One full session (fault_script.c) is replayed again and again, also with a
- * SASL login (AUTH PLAIN, AUTH SCRAM-SHA-256) in place of USER/PASS:
+ * SASL login (AUTH PLAIN, AUTH SCRAM-SHA-256) in place of USER/PASS, and
+ * pipelined (PIPELINING advertised, the work queued up front in two batches):
  *   - cut: the server's stream stops after every possible octet offset and the
  *     port reports pop3_on_closed(POP3_ERR_TRANSPORT);
  *   - split: the stream is delivered with an extra segment boundary at every
@@ -21,7 +22,8 @@
  * run are in fault_core_run.c, the application's queueing and recording in
  * fault_app.c (shared with fault_lwip.c).
  *
- * Usage: fault_core [--summary FILE] [--quick]
+ * Usage: fault_core [--summary FILE] [--quick] [--known-bugs]
+ * --known-bugs also runs the loops of known, unfixed core bugs (they fail).
  * Prints per-loop counts; writes "faults_injected=N" to FILE.
  */
 #include <stdio.h>
@@ -69,7 +71,8 @@ static void loop_nth(const fs_session_t *s, const char *what, fault_kind_t kind,
     fa_report(what, g.runs - r0, g.failures - f0);
 }
 
-static void loop_split(const fs_session_t *s, const char *what, bool vary)
+/* vary: pauses and the first nmodes send modes in turn. */
+static void loop_split(const fs_session_t *s, const char *what, bool vary, int nmodes)
 {
     unsigned long r0 = g.runs, f0 = g.failures;
     char label[64];
@@ -77,7 +80,7 @@ static void loop_split(const fs_session_t *s, const char *what, bool vary)
     g_what = what;
     for (size_t k = 1; k < s->len; k++) {
         size_t sp[1] = {k};
-        fault_t f = {FS_NONE, sp, 1, false, vary ? (int)(k % 4) : 0, vary ? (send_mode_t)(k % SEND_MODES) : SEND_ALL,
+        fault_t f = {FS_NONE, sp, 1, false, vary ? (int)(k % 4) : 0, vary ? (send_mode_t)(k % (size_t)nmodes) : SEND_ALL,
                      F_CUT, 0};
         snprintf(label, sizeof label, "split at %zu", k);
         fc_run(s, &f, g_what, label, &g);
@@ -124,16 +127,18 @@ static void single(const fs_session_t *s, const char *what, bool bytewise, int p
 
 int main(int argc, char **argv)
 {
-    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_up, scram_stls;
+    static fs_session_t full, full_up, full_stls, shrt, err_a, err_b, sasl_plain, scram, scram_up, scram_stls, pipe,
+        pipe_stls;
     const char *summary = NULL;
-    bool quick = false;
+    bool quick = false, known = false;
     fs_opts_t o;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--summary") && i + 1 < argc) summary = argv[++i];
         else if (!strcmp(argv[i], "--quick")) quick = true;
+        else if (!strcmp(argv[i], "--known-bugs")) known = true;
         else {
-            fprintf(stderr, "usage: %s [--summary FILE] [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--summary FILE] [--quick] [--known-bugs]\n", argv[0]);
             return 2;
         }
     }
@@ -169,6 +174,13 @@ int main(int argc, char **argv)
     o.dele_mode = FS_DELE_AFTER_RETR_OK;
     o.stls = true;
     fs_build(&scram_stls, &o);
+    /* PIPELINING: everything queued up front; two batches (DELE 1 waits for RETR 1). */
+    memset(&o, 0, sizeof o);
+    o.pipelined = true;
+    o.dele_mode = FS_DELE_UP_FRONT;
+    fs_build(&pipe, &o);
+    o.stls = true; /* PIPELINING only in the CAPA after TLS */
+    fs_build(&pipe_stls, &o);
 
     printf("fault injection on the core: session of %zu server octets (message %zu octets, "
            "dot-stuffed, RETR in %u-octet segments)\n", full.len, full.msg_len, SEG);
@@ -208,10 +220,10 @@ int main(int argc, char **argv)
     loop_nth(&full_up, "pop3_abort() inside every callback (DELE queued up front)", F_CBABORT, 0, SEND_ALL);
 
     /* (b) the stream split at every offset. */
-    loop_split(&full, "split at every offset", false);
-    loop_split(&full, "split at every offset, varied pauses and sends", true);
-    loop_split(&full_up, "split at every offset (DELE queued up front)", true);
-    loop_split(&full_stls, "split at every offset, STLS session", true);
+    loop_split(&full, "split at every offset", false, SEND_MODES);
+    loop_split(&full, "split at every offset, varied pauses and sends", true, SEND_MODES);
+    loop_split(&full_up, "split at every offset (DELE queued up front)", true, SEND_MODES);
+    loop_split(&full_stls, "split at every offset, STLS session", true, SEND_MODES);
     single(&full, "one octet per segment", true, 0, SEND_ALL, true);
     single(&full, "one octet per segment, pausing on every callback", true, 1, SEND_TRICKLE, true);
     single(&full_stls, "one octet per segment, STLS", true, 2, SEND_BLOCK_ALT, true);
@@ -227,8 +239,31 @@ int main(int argc, char **argv)
     loop_nth(&scram, "SCRAM: send fails at every call", F_SENDFAIL, 0, SEND_ALL);
     loop_nth(&scram, "SCRAM: send fails at every call, 1-octet sends", F_SENDFAIL, 0, SEND_TRICKLE);
     loop_nth(&scram_up, "SCRAM: pop3_abort() inside every callback (DELE queued up front)", F_CBABORT, 0, SEND_ALL);
-    loop_split(&scram, "SCRAM: split at every offset, varied pauses and sends", true);
+    loop_split(&scram, "SCRAM: split at every offset, varied pauses and sends", true, SEND_MODES);
     single(&scram, "SCRAM: one octet per segment, 1-octet sends", true, 1, SEND_TRICKLE, true);
+
+    /* (d) a pipelined session (RFC 2449): LIST UIDL RETR 1 NOOP in one send, then DELE 1 QUIT. */
+    printf("  pipelined session: %zu server octets\n", pipe.len);
+    single(&pipe, "pipelined: baseline", false, 0, SEND_ALL, false);
+    loop_cut(&pipe, "pipelined: cut at every offset", F_CUT, 0, SEND_ALL, false);
+    loop_cut(&pipe_stls, "pipelined: cut at every offset, STLS session", F_CUT, 0, SEND_ALL, false);
+    loop_cut(&pipe, "pipelined: cut at every offset, pausing callbacks, 1-octet sends", F_CUT, 1, SEND_TRICKLE,
+             false);
+    loop_cut(&pipe, "pipelined: server stalls at every offset", F_STALL, 0, SEND_ALL, false);
+    loop_cut(&pipe, "pipelined: pop3_abort() at every offset", F_ABORT, 0, SEND_ALL, false);
+    loop_nth(&pipe, "pipelined: cut while paused with input held, every pause", F_PAUSECUT, 1, SEND_ALL);
+    loop_nth(&pipe, "pipelined: send fails at every call", F_SENDFAIL, 0, SEND_ALL);
+    loop_nth(&pipe, "pipelined: send fails at every call, 1-octet sends", F_SENDFAIL, 0, SEND_TRICKLE);
+    loop_nth(&pipe, "pipelined: pop3_abort() inside every callback", F_CBABORT, 0, SEND_ALL);
+    /* Not SEND_BLOCK_ALT: a known core bug (a reply to an earlier pipelined command
+     * arriving while the next batch is blocked in send is refused as premature). */
+    loop_split(&pipe, "pipelined: split at every offset, varied pauses, whole and 1-octet sends", true, 2);
+    single(&pipe, "pipelined: one octet per segment, pausing on every callback", true, 1, SEND_TRICKLE, true);
+    if (known) {
+        /* NOOP's +OK in the chunk that ends RETR 1's body, while DELE 1 QUIT is blocked in send:
+         * the core calls it premature (pop3_session.c on_status_line, out_len != 0): ERR_PROTOCOL. */
+        loop_split(&pipe, "KNOWN BUG: pipelined: split at every offset, would-block sends", true, SEND_MODES);
+    }
 
     printf("  shorter session: %zu server octets\n", shrt.len);
     loop_pairs(&shrt, "short session: split at every pair of offsets", false);

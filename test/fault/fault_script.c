@@ -143,6 +143,8 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
     static const char capa_sasl[] =
         "+OK Capability list follows\r\nUSER\r\nSASL PLAIN SCRAM-SHA-256\r\nUIDL\r\nTOP\r\nRESP-CODES\r\n.\r\n";
     static const char capa_stls[] = "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nSTLS\r\n.\r\n";
+    static const char capa_pipe[] = "+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n.\r\n";
+    int batch = 0; /* pipelined: index of the batch's first step */
     char buf[160];
 
     memset(s, 0, sizeof *s);
@@ -150,6 +152,7 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
     s->retr_err = o->retr_err;
     s->dele_mode = o->dele_mode;
     s->login = o->login;
+    s->pipelined = o->pipelined;
     s->uid[0] = "whqtswO00WBw418f9t5JxYwZ";
     s->uid[1] = "QhdPYR:00WBw1Ph7x7";
     build_message(s, o->short_msg);
@@ -161,7 +164,8 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
         step(s, "CAPA\r\n", FS_NO_CMD, false, capa_stls);
         step(s, "STLS\r\n", FS_NO_CMD, true, "+OK Begin TLS negotiation\r\n");
     }
-    step(s, "CAPA\r\n", POP3_CMD_CONNECT, false, o->login == FS_LOGIN_USER_PASS ? capa_plain : capa_sasl);
+    step(s, "CAPA\r\n", POP3_CMD_CONNECT, false,
+         o->pipelined ? capa_pipe : o->login == FS_LOGIN_USER_PASS ? capa_plain : capa_sasl);
     if (o->login == FS_LOGIN_SASL_PLAIN) {
         /* base64("\0alice\0secret") */
         step(s, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", POP3_CMD_AUTH, false, "+OK maildrop has 2 messages\r\n");
@@ -173,6 +177,7 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
         step(s, "USER alice\r\n", FS_NO_CMD, false, "+OK\r\n");
         step(s, "PASS secret\r\n", POP3_CMD_LOGIN, false, "+OK maildrop has 2 messages\r\n");
     }
+    batch = s->nsteps; /* pipelined: LIST .. NOOP go out together once the login's reply is in */
     snprintf(buf, sizeof buf, "+OK 2 messages\r\n1 %u\r\n2 %u\r\n.\r\n", (unsigned)s->list_size[0],
              (unsigned)s->list_size[1]);
     step(s, "LIST\r\n", POP3_CMD_LIST, false, buf);
@@ -187,11 +192,18 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
         put_stuffed(s);
         s->steps[s->nsteps - 1].end = s->len;
     }
+    if (o->pipelined) {
+        step(s, "NOOP\r\n", POP3_CMD_NOOP, false, "+OK\r\n");
+        for (int i = batch; i < s->nsteps; i++) s->steps[i].after = batch;
+        batch = s->retr_step + 1; /* DELE 1 is held until RETR 1's reply is in; QUIT goes with it */
+    }
     /* App logic queues DELE only after RETR's POP3_OK; the up-front variant always has it. */
     if (!o->retr_err || o->dele_mode == FS_DELE_UP_FRONT) {
         step(s, "DELE 1\r\n", POP3_CMD_DELE, false, "+OK message 1 deleted\r\n");
+        if (o->pipelined) s->steps[s->nsteps - 1].after = batch;
     }
     step(s, "QUIT\r\n", POP3_CMD_QUIT, false, "+OK fault server signing off\r\n");
+    if (o->pipelined) s->steps[s->nsteps - 1].after = batch;
 }
 
 size_t fs_body_ref(const fs_session_t *s, size_t k)
@@ -234,6 +246,12 @@ static size_t find(const char *hay, size_t hay_len, const char *needle)
     for (size_t i = 0; i + n <= hay_len; i++)
         if (memcmp(hay + i, needle, n) == 0) return i;
     return FS_NONE;
+}
+
+/* Replies complete before step i's command goes out. */
+static int after(const fs_session_t *s, int i)
+{
+    return s->steps[i].after > 0 ? s->steps[i].after : i;
 }
 
 int fs_boundary(const fs_session_t *s, size_t k)
@@ -288,18 +306,27 @@ bool fs_check(const fs_session_t *s, size_t cut, pop3_status_t fail_st, int part
 
     /* Bytes sent: exactly the commands whose turn came. The command after STLS waits for the handshake. */
     last_sent = n < s->nsteps ? n : s->nsteps - 1;
-    if (n >= 1 && n < s->nsteps && s->steps[n - 1].stls && k == s->steps[n - 1].end && !partial_tail)
+    if (n >= 1 && n < s->nsteps && s->steps[n - 1].stls && k == s->steps[n - 1].end && !partial_tail) {
         last_sent = n - 1;
+    } else {
+        while (last_sent + 1 < s->nsteps && after(s, last_sent + 1) <= n) last_sent++; /* the rest of its batch */
+        while (last_sent > 0 && after(s, last_sent) > n) last_sent--; /* DELE held behind RETR */
+    }
     for (int i = 1; i <= last_sent; i++) {
         size_t l = strlen(s->steps[i].cmd);
         memcpy(exp_sent + exp_sent_len, s->steps[i].cmd, l);
         exp_sent_len += l;
     }
     if (partial_tail && last_sent >= 1) {
-        /* The last command due went out in part (or, with 2, maybe whole). */
-        size_t l = strlen(s->steps[last_sent].cmd), before = exp_sent_len - l;
+        /* The last command due went out in part (or, with 2, maybe whole); pipelined, the batch it ends. */
+        size_t l = 0, before;
+        for (int i = last_sent; i >= 1 && after(s, i) == after(s, last_sent); i--) {
+            l += strlen(s->steps[i].cmd);
+            if (s->steps[i].after == 0) break;
+        }
+        before = exp_sent_len - l;
         if (o->sent_len >= before && o->sent_len < exp_sent_len + (partial_tail == 2 ? 1U : 0U) &&
-            memcmp(o->sent + before, s->steps[last_sent].cmd, o->sent_len - before) == 0) {
+            memcmp(o->sent + before, exp_sent + before, o->sent_len - before) == 0) {
             exp_sent_len = o->sent_len;
         } else {
             return fail(why, why_len, "a failed send of \"%.*s\" but %zu octets sent (expected %zu to %zu)",

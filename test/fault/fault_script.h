@@ -45,6 +45,7 @@ typedef struct {
     size_t start, end; /* the reply's octets in the stream: [start, end) */
     int done_cmd;      /* pop3_cmd_t whose on_done this reply completes, or FS_NO_CMD */
     bool stls;         /* the reply is "+OK" to STLS: a TLS handshake follows */
+    int after;         /* its command goes out once this many replies are complete (0: its index) */
 } fs_step_t;
 
 typedef struct {
@@ -63,6 +64,7 @@ typedef struct {
     bool retr_err;        /* RETR answered -ERR (no body) */
     fs_dele_mode_t dele_mode;
     fs_login_t login;
+    bool pipelined;       /* PIPELINING advertised; LIST UIDL RETR 1 NOOP, then DELE 1 QUIT, each a batch */
 } fs_session_t;
 
 typedef struct {
@@ -71,6 +73,7 @@ typedef struct {
     bool retr_err;     /* "-ERR" to RETR */
     fs_dele_mode_t dele_mode;
     fs_login_t login;
+    bool pipelined;    /* PIPELINING (RFC 2449): needs FS_DELE_UP_FRONT and USER/PASS */
 } fs_opts_t;
 
 /* The SCRAM client nonce source the expected exchange was computed for
@@ -113,7 +116,7 @@ typedef struct {
  * pop3_abort()). The command in flight and those queued must end with
  * fail_st, the earlier ones as the server answered. partial_tail: 1 = the
  * last command due may have gone out only in part (a send that failed
- * half-way: a proper prefix, maybe empty); 2 = any prefix of it, whole
+ * half-way: a proper prefix, maybe empty; pipelined: of the batch it was in); 2 = any prefix of it, whole
  * included (the session ended inside a callback, before or after it was sent). Returns true if the run matches; else writes why.
  */
 bool fs_check(const fs_session_t *s, size_t cut, pop3_status_t fail_st, int partial_tail, const fs_obs_t *o,

@@ -100,6 +100,9 @@ static size_t feed(size_t off, size_t len)
     fz.chunk = blk;
     fz.chunk_len = len;
     fz.chunk_base = off;
+    if (off + len > fz.fed_end) {
+        fz.fed_end = off + len;
+    }
     dbg("feed [%zu, +%zu)", off, len);
     r = pop3_on_input(&fz.client, blk, len);
     fz.in_input = false;
@@ -135,6 +138,11 @@ static const char reply_prefix[] = "+OK POP3 ready <1896.697170952@dbc.mtview.ca
                                    "+OK\r\nUSER\r\nTOP\r\nUIDL\r\n.\r\n"
                                    "+OK\r\n"
                                    "+OK logged in\r\n";
+/* fuzz_reply with opt1 bit 0: the same, PIPELINING advertised */
+static const char reply_prefix_pipe[] = "+OK POP3 ready <1896.697170952@dbc.mtview.ca.us>\r\n"
+                                        "+OK\r\nUSER\r\nTOP\r\nUIDL\r\nPIPELINING\r\n.\r\n"
+                                        "+OK\r\n"
+                                        "+OK logged in\r\n";
 
 static void free_run(void)
 {
@@ -176,6 +184,7 @@ static void handle_tls(void)
     }
     if (st == POP3_OK) {
         fz.tls_ok = true;
+        fz.tls_off = fz.consumed; /* the handshake began where the +OK to STLS ended its chunk */
         fz.sent_pre_tls = fz.sent_len;
         FZ_CHECK(!fz.pending_valid, "bytes still unsent when TLS starts");
     }
@@ -192,6 +201,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
 {
     pop3_config_t cfg;
     size_t pos = 2, srv_off = 0, prefix_len = 0;
+    const char *prefix = reply_prefix;
     static const size_t lbl[4] = {512, 513, 600, 1024};
     unsigned long iter, max_iter, stalled = 0;
 
@@ -219,7 +229,11 @@ int fz_run(const uint8_t *data, size_t size, int target)
         fz.allow_plain = true;
         fz.default_script = reply_script;
         fz.default_script_len = sizeof reply_script;
-        prefix_len = sizeof reply_prefix - 1U;
+        if (fz.opt1 & 1U) {
+            prefix = reply_prefix_pipe;
+        }
+        prefix_len = strlen(prefix);
+        fz.depth = 1U + ((fz.opt1 >> 1) & 7U);
     } else {
         static const pop3_security_t modes[4] = {POP3_SEC_STLS, POP3_SEC_IMPLICIT_TLS, POP3_SEC_PLAINTEXT,
                                                  POP3_SEC_PLAINTEXT};
@@ -233,12 +247,13 @@ int fz_run(const uint8_t *data, size_t size, int target)
         fz.tls_boundary = (fz.opt0 & 0x40) != 0;
         fz.default_script = session_script;
         fz.default_script_len = sizeof session_script;
+        fz.depth = 1U + (unsigned)(fz.script.n & 7U); /* opt1 is full: the SCRIPT section's length */
     }
 
     /* Server stream: [fixed prefix] + fuzzed bytes. */
     fz.srv_len = prefix_len + (size - pos);
     fz.srv = malloc(fz.srv_len + 1U);
-    memcpy(fz.srv, reply_prefix, prefix_len);
+    memcpy(fz.srv, prefix, prefix_len);
     memcpy(fz.srv + prefix_len, data + pos, size - pos);
     fz.body = malloc(fz.srv_len + 1U);
     fz.ref_out = malloc(fz.srv_len + 1U);
@@ -267,7 +282,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
     cfg.callbacks.on_trace = on_trace;
     cfg.security = fz.security;
     cfg.allow_plaintext_login = fz.allow_plain;
-    cfg.pipeline_depth = 1; /* the server model answers one command at a time (pipelined batches: test/unit/test_pipeline.c) */
+    cfg.pipeline_depth = (uint8_t)fz.depth; /* 1..8 = POP3_QUEUE_LEN: as the core applies it */
     FZ_CHECK(pop3_init(&fz.client, &cfg) == POP3_OK, "pop3_init failed");
 
     fz.now = 1000U;
@@ -285,7 +300,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
         static const char *const ends[] = {"\r\n", "\n.\r\n", "+OK\r\n", "logged in\r\n"};
         size_t k, at = 0;
         for (k = 0; k < 4; k++) {
-            size_t end = (size_t)(strstr(reply_prefix + at, ends[k]) - reply_prefix) + strlen(ends[k]);
+            size_t end = (size_t)(strstr(prefix + at, ends[k]) - prefix) + strlen(ends[k]);
             FZ_CHECK(feed(at, end - at) == end - at, "fixed prefix: reply %zu not consumed", k);
             at = end;
             if (k == 1) {
@@ -409,6 +424,7 @@ int fz_run(const uint8_t *data, size_t size, int target)
     }
     FZ_CHECK(fz.closed_seen, "session not closed after the port reported the close");
     check_against_reference();
+    dbg("at most %d commands on the wire at once (depth %u)", fz.max_wire > 0 ? fz.max_wire : 1, fz.depth);
     free_run();
     return 0;
 }

@@ -199,6 +199,7 @@ void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
         e->consumed_before = fz.in_input ? fz.chunk_base : fz.consumed;
         if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH) && st == POP3_OK) {
             FZ_CHECK(fz.security == POP3_SEC_PLAINTEXT || fz.tls_ok, "logged in without TLS");
+            fz.trans = true;
         }
         if (st == POP3_OK && is_body_cmd((int)cmd)) {
             FZ_CHECK(r->octets == e->body_len, "%s OK: reply octets %llu but %zu delivered", pop3_cmd_name(cmd),
@@ -260,6 +261,12 @@ void check_against_reference(void)
             FZ_CHECK(r->complete && r->end <= e->offered_end,
                      "#%d %s reported %s before its reply was complete (reference: %s, end %zu, offered %zu)", i, name,
                      st_name(e->st), r->complete ? "complete" : "incomplete", r->end, e->offered_end);
+#ifdef FZ_CHECK_REPLY_AFTER_COMMAND
+            /* A known core bug (fuzz_harness.h, FZ_CHECK_REPLY_AFTER_COMMAND): off by default. */
+            FZ_CHECK(e->cmd == POP3_CMD_AUTH || r->start >= fz.d[e->last_d].arrived,
+                     "#%d %s reported %s from a reply that had arrived (offset %zu) before the command was sent (%zu)",
+                     i, name, st_name(e->st), r->start, fz.d[e->last_d].arrived);
+#endif
             if (e->st == POP3_OK) {
                 FZ_CHECK(r->kind == 1, "#%d %s reported OK but the reply was not +OK", i, name);
             } else if (e->st != POP3_ERR_ABORTED && e->st != POP3_ERR_AUTH_TOKEN) {

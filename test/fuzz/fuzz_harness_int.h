@@ -58,12 +58,14 @@ typedef struct {
     int q;               /* user command, -1 for the core's own CAPA/STLS */
     int abort_entry;     /* copied from the user command when its callback aborted */
     int lines;           /* AUTH: complete lines sent (the AUTH line included) */
+    size_t arrived;      /* server octets fed when it was first offered (fz.fed_end) */
 } fz_d_t;
 
 /* Reference framing of one reply. */
 typedef struct {
     int kind;            /* 0 incomplete, 1 +OK, 2 -ERR, 3 malformed */
     bool complete;
+    size_t start;        /* stream offset of its first line */
     size_t end;          /* stream offset after the reply (valid if complete) */
     size_t out_start, out_len; /* reference body (RETR/TOP) in fz.ref_out */
     int entries;
@@ -112,6 +114,13 @@ typedef struct fz_state {
     size_t chunk_len;
     size_t chunk_base;        /* stream offset of chunk[0] */
     bool quiet;               /* fixed prefix: no fuzzed decisions */
+    size_t fed_end;           /* end of the furthest chunk fed so far */
+    size_t tls_off;           /* stream offset where TLS came up (0: plaintext or implicit) */
+
+    /* pipelining (RFC 2449) */
+    unsigned depth;           /* cfg.pipeline_depth as the core applies it (1: off) */
+    bool trans;               /* a login reported OK: TRANSACTION, the only state that pipelines */
+    int max_wire;             /* most commands on the wire at once (diagnostics) */
 
     /* fake port */
     uint8_t *sent;
@@ -154,7 +163,7 @@ typedef struct fz_state {
     uint8_t *ref_out;
     size_t *ref_map;
     size_t ref_out_len;
-    int lim_nd, lim_lines;
+    int lim_nd, lim_lines, lim_k;
     bool lim_sent, lim_valid;
     size_t lim_value;
 } fz_state_t;
@@ -174,6 +183,7 @@ bool ref_line(size_t *pos, size_t *ls, size_t *ll);
 void ref_frame(int n, bool keep, size_t *last_start, size_t *last_end);
 void ref_build(void);
 size_t wb_limit(void);
+bool pipelining_evidence(void);
 
 /* fuzz_harness_port.c */
 bool queue_op(uint8_t b);

@@ -206,25 +206,77 @@ static void expected_text(const fz_q_t *e, bool pass, char *out, size_t out_len)
     }
 }
 
-/* First offer of a new command: which one it is, and is it the one that is due? */
-static void new_command(const uint8_t *data, size_t len)
+/* The queue entry whose line is due next: the first not yet offered (a
+ * LOGIN whose USER went out owes its PASS). -1: nothing is due. */
+static int due_q(bool *pass)
+{
+    int i;
+
+    *pass = false;
+    for (i = fz.ndone; i < fz.nq; i++) {
+        const fz_q_t *e = &fz.q[i];
+        if (e->last_d < 0) {
+            return i;
+        }
+        if (e->cmd == POP3_CMD_LOGIN && memcmp(fz.d[e->last_d].verb, "USER", 4) == 0) {
+            *pass = true;
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The core's pipelining rules (RFC 2449; pop3_dispatch.c) for a line of user
+ * command @p i sent while the @p i - ndone before it await their replies, or
+ * in an offer of several lines: only when pipelining is in force (a login
+ * succeeded, PIPELINING advertised since TLS came up, depth > 1), at most
+ * depth on the wire, one-line commands only, nothing behind QUIT, no DELE n
+ * behind a RETR/TOP n still unanswered.
+ */
+static void check_pipelined(int i, const char *line, size_t len)
+{
+    const fz_q_t *e = &fz.q[i];
+    int j, ahead = i - fz.ndone;
+
+    FZ_CHECK(fz.depth > 1, "%.*s pipelined with pipeline_depth 1", (int)(len - 2), line);
+    FZ_CHECK(fz.trans, "%.*s pipelined outside TRANSACTION", (int)(len - 2), line);
+    FZ_CHECK(pipelining_evidence(), "%.*s pipelined, but no PIPELINING advertised since TLS came up", (int)(len - 2), line);
+    FZ_CHECK(pop3_pipelining(&fz.client), "%.*s pipelined while pop3_pipelining() is false", (int)(len - 2), line);
+    FZ_CHECK((unsigned)ahead < fz.depth, "%d commands on the wire, depth %u", ahead + 1, fz.depth);
+    FZ_CHECK(e->cmd != POP3_CMD_LOGIN && e->cmd != POP3_CMD_APOP && e->cmd != POP3_CMD_AUTH, "%s pipelined",
+             pop3_cmd_name((pop3_cmd_t)e->cmd));
+    for (j = fz.ndone; j < i; j++) {
+        FZ_CHECK(fz.q[j].cmd != POP3_CMD_QUIT, "%.*s sent behind QUIT", (int)(len - 2), line);
+        FZ_CHECK(e->cmd != POP3_CMD_DELE || !is_body_cmd(fz.q[j].cmd) || fz.q[j].a != e->a,
+                 "DELE %u sent while %s %u awaits its reply", (unsigned)e->a, pop3_cmd_name((pop3_cmd_t)fz.q[j].cmd),
+                 (unsigned)e->a);
+    }
+    if (ahead + 1 > fz.max_wire) {
+        fz.max_wire = ahead + 1;
+    }
+}
+
+/* One line of a first offer: which command it is, and is it the one that is due? */
+static void new_line(const uint8_t *data, size_t len, bool several)
 {
     fz_d_t *d;
     char exp[600];
     size_t vl;
 
     FZ_CHECK(fz.nd < FZ_MAXD, "harness: too many commands sent");
-    FZ_CHECK(len >= 6 && data[len - 2] == '\r' && data[len - 1] == '\n', "offered command is not one CRLF line (%zu octets)", len);
-    FZ_CHECK(memchr(data, '\n', len) == data + len - 1, "offered text holds more than one line");
+    FZ_CHECK(len >= 6, "offered command line of %zu octets", len);
     d = &fz.d[fz.nd];
     memset(d, 0, sizeof *d);
+    d->arrived = fz.fed_end;
     for (vl = 0; vl < 4 && vl < len && data[vl] != ' ' && data[vl] != '\r'; vl++) {
         d->verb[vl] = (char)data[vl];
     }
     d->has_arg = data[vl] == ' ';
     d->q = -1;
     if (fz.connect_done == 0) {
-        /* Before the session is ready only the core's own CAPA / STLS may go out. */
+        /* Before the session is ready only the core's own CAPA / STLS may go out, alone. */
+        FZ_CHECK(!several, "offered text holds more than one line before the session was ready");
         FZ_CHECK((len == 6 && memcmp(data, "CAPA\r\n", 6) == 0) || (len == 6 && memcmp(data, "STLS\r\n", 6) == 0),
                  "command %.*s sent before the session was ready", (int)(len - 2), (const char *)data);
         if (memcmp(data, "STLS", 4) == 0) {
@@ -233,28 +285,48 @@ static void new_command(const uint8_t *data, size_t len)
             FZ_CHECK(fz.security != POP3_SEC_STLS || !fz.stls_sent || fz.tls_ok, "CAPA sent between STLS and the handshake");
         }
     } else {
-        fz_q_t *e = head_q();
-        bool pass = len > 5 && memcmp(data, "PASS ", 5) == 0;
-        FZ_CHECK(e != NULL, "command %.*s sent but nothing is queued", (int)(len - 2), (const char *)data);
-        d->q = fz.ndone;
+        bool pass;
+        int i = due_q(&pass);
+        fz_q_t *e;
+        FZ_CHECK(i >= 0, "command %.*s sent but nothing is queued", (int)(len - 2), (const char *)data);
+        e = &fz.q[i];
+        if (several || i > fz.ndone) {
+            check_pipelined(i, (const char *)data, len);
+        }
+        d->q = i;
         if (e->cmd == POP3_CMD_APOP) {
-            size_t i;
+            size_t k;
             FZ_CHECK(len == 5 + strlen(FZ_USER) + 1 + 32 + 2 && memcmp(data, "APOP alice ", 11) == 0,
                      "APOP text wrong: %.*s", (int)(len - 2), (const char *)data);
-            for (i = 11; i < 11 + 32; i++) {
-                FZ_CHECK((data[i] >= '0' && data[i] <= '9') || (data[i] >= 'a' && data[i] <= 'f'), "APOP digest not hex");
+            for (k = 11; k < 11 + 32; k++) {
+                FZ_CHECK((data[k] >= '0' && data[k] <= '9') || (data[k] >= 'a' && data[k] <= 'f'), "APOP digest not hex");
             }
         } else {
             expected_text(e, pass, exp, sizeof exp);
             FZ_CHECK(strlen(exp) == len && memcmp(exp, data, len) == 0, "sent %.*s while %.*s is due", (int)(len - 2),
                      (const char *)data, (int)strlen(exp) - 2, exp);
-            if (pass) {
-                FZ_CHECK(e->last_d >= 0 && memcmp(fz.d[e->last_d].verb, "USER", 4) == 0, "PASS sent without USER first");
-            }
         }
         e->last_d = fz.nd;
     }
     fz.nd++;
+}
+
+/* First offer of new text: one command line, or several when pipelined. */
+static void new_command(const uint8_t *data, size_t len)
+{
+    const uint8_t *nl = memchr(data, '\n', len);
+    bool several = nl != NULL && nl != data + len - 1;
+
+    FZ_CHECK(len >= 6 && data[len - 2] == '\r' && data[len - 1] == '\n', "offered text is not CRLF lines (%zu octets)", len);
+    while (len > 0) {
+        size_t n;
+        nl = memchr(data, '\n', len);
+        n = (size_t)(nl - data) + 1U;
+        FZ_CHECK(n >= 2 && data[n - 2] == '\r', "offered line does not end in CRLF");
+        new_line(data, n, several);
+        data += n;
+        len -= n;
+    }
 }
 
 
@@ -306,8 +378,8 @@ long fz_send(void *ctx, const uint8_t *data, size_t len)
     FZ_CHECK(len > 0, "send called with length 0");
     FZ_CHECK(fz_sendable(data, len, fz.tx_buf, fz.tx_buf_len), "send data outside tx_buf and the core's own CAPA/STLS");
     if (fz.pending_valid) {
-        /* Port contract: after a short send or a would-block the same bytes come again. */
-        FZ_CHECK(len >= fz.pending_len && memcmp(data, fz.pending, fz.pending_len) == 0,
+        /* Port contract: after a short send or a would-block the same bytes come again (and only they). */
+        FZ_CHECK(len == fz.pending_len && memcmp(data, fz.pending, fz.pending_len) == 0,
                  "send contract: offered %zu octets \"%.*s\" after %zu octets \"%.*s\" were left unsent", len,
                  (int)(len < 60 ? len : 60), (const char *)data, fz.pending_len,
                  (int)(fz.pending_len < 60 ? fz.pending_len : 60), (const char *)fz.pending);

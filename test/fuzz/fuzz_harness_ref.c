@@ -278,6 +278,7 @@ void ref_frame(int n, bool keep, size_t *last_start, size_t *last_end)
         bool multi = capa || ((memcmp(d->verb, "LIST", 4) == 0 || memcmp(d->verb, "UIDL", 4) == 0) && !d->has_arg);
 
         memset(r, 0, sizeof *r);
+        r->start = pos;
         if (k == n - 1) {
             *last_start = pos;
         }
@@ -331,23 +332,61 @@ void ref_build(void)
 /*
  * A well-behaved server (opt0 bit 7 clear) sends nothing beyond the reply to
  * the last command it has completely received: the stream offset up to which
- * bytes may be fed now.
+ * bytes may be fed now. A command whose LF is still in the unsent rest of the
+ * offer (several, when pipelined) has not been received.
  */
 size_t wb_limit(void)
 {
-    size_t s0, e0;
+    size_t s0, e0, i;
     bool sent = !fz.pending_valid;
-
     int lines = fz.nd > 0 ? fz.d[fz.nd - 1].lines : 0;
     bool auth = fz.nd > 0 && memcmp(fz.d[fz.nd - 1].verb, "AUTH", 4) == 0;
+    int k = fz.nd;
 
-    if (fz.lim_nd != fz.nd || fz.lim_sent != sent || fz.lim_lines != lines || !fz.lim_valid) {
-        ref_frame(fz.nd, false, &s0, &e0);
-        fz.lim_value = sent || auth ? e0 : s0; /* AUTH: by complete lines (ref_auth) */
+    if (!sent && !auth) {
+        for (i = 0; i < fz.pending_len; i++) { /* each LF left: one command not received */
+            k -= fz.pending[i] == '\n';
+        }
+    }
+    if (fz.lim_nd != fz.nd || fz.lim_sent != sent || fz.lim_lines != lines || fz.lim_k != k || !fz.lim_valid) {
+        /* Up to the start of the reply to the first command not received
+         * (d[k]); all sent: to the end of the last reply (AUTH: by complete
+         * lines, ref_auth). */
+        ref_frame(sent || auth ? k : k + 1, false, &s0, &e0);
+        fz.lim_value = sent || auth ? e0 : s0;
         fz.lim_nd = fz.nd;
         fz.lim_sent = sent;
         fz.lim_lines = lines;
+        fz.lim_k = k;
         fz.lim_valid = true;
     }
     return fz.lim_value;
+}
+
+/*
+ * A necessary condition for pipelining: a capability line "PIPELINING" (the
+ * core's rule: first word, any case, a "/..." tail allowed, dot-unstuffed)
+ * among the server octets fed since TLS came up (RFC 2595: what was learnt
+ * in plaintext is forgotten). Any line counts, not only CAPA replies', so it
+ * never fails a correct core; it catches pipelining that no advertisement in
+ * force can explain (none at all, or only before STLS).
+ */
+bool pipelining_evidence(void)
+{
+    static const char name[] = "PIPELINING";
+    size_t pos = fz.tls_off, ls, ll, k, n = sizeof name - 1U;
+
+    while (ref_line(&pos, &ls, &ll) && pos <= fz.fed_end) {
+        const uint8_t *l = fz.srv + ls;
+        if (ll > 0 && l[0] == '.') {
+            l++;
+            ll--;
+        }
+        for (k = 0; k < n && k < ll && (l[k] & 0xDF) == (uint8_t)name[k]; k++) {
+        }
+        if (k == n && (ll == n || l[n] == ' ' || l[n] == '/')) {
+            return true;
+        }
+    }
+    return false;
 }

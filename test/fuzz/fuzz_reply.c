@@ -8,7 +8,9 @@
  * TOP 1 0, NOOP, DELE 1, RSET, QUIT) against the fuzzed server bytes, split,
  * paused, aborted and ticked as the input says.
  *
- * Input format: see fuzz_harness.h (opt1 is unused here: keep it 0).
+ * Input format: see fuzz_harness.h; opt1 (byte 1) here: bit 0 the fixed
+ * prefix's CAPA advertises PIPELINING, bits 1-3 pipeline_depth - 1 (so 0:
+ * one command at a time, as before pipelining), bits 4-7 unused (keep 0).
  * Seeds: test/fuzz/corpus/fuzz_reply/, written by test/fuzz/make_seeds.py.
  *
  * Invariants (abort() on violation): every command's on_done exactly once,

@@ -16,6 +16,8 @@
  *             ends (then OK)
  *   bit  6    start_tls returns -1
  *   bit  7    no automatic login step (the script alone)
+ * pipeline_depth - 1 is the SCRIPT section's length & 7 (with the default
+ * script its bytes are not used: a length alone sets the depth).
  * Default script (opt0 bit 5 clear): login or APOP, STAT, LIST, UIDL, RETR 1,
  * DELE 1, QUIT.
  * Seeds: test/fuzz/corpus/fuzz_session/, written by test/fuzz/make_seeds.py.

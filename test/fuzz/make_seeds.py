@@ -8,7 +8,7 @@
 
 The fuzz_reply/fuzz_session format is documented in test/fuzz/fuzz_harness.h, the
 fuzz_api format in test/fuzz/fuzz_api.h (api_encode() below).
-The SASL AUTH seeds are in seeds_sasl.py. encode() below is
+The SASL AUTH seeds are in seeds_sasl.py, the pipelining ones in seeds_pipe.py. encode() below is
 all a colleague needs to add a seed by hand, e.g. from a hostile-server case:
 
     from make_seeds import encode
@@ -456,7 +456,9 @@ def api_regressions():
 def write_all(outdir):
     n = 0
     from seeds_sasl import auth_seeds
-    for target, seeds in (("fuzz_reply", reply_seeds()), ("fuzz_session", {**session_seeds(), **auth_seeds()}),
+    import seeds_pipe
+    for target, seeds in (("fuzz_reply", {**reply_seeds(), **seeds_pipe.reply_seeds()}),
+                          ("fuzz_session", {**session_seeds(), **auth_seeds(), **seeds_pipe.session_seeds()}),
                           ("fuzz_api", api_seeds())):
         d = os.path.join(outdir, target)
         os.makedirs(d, exist_ok=True)

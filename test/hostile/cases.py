@@ -30,6 +30,7 @@ Each case is a dict:
   SASL AUTH cases and their extra keys: cases_sasl.py.
 """
 
+from cases_pipe import PIPE_CASES, PIPE_KNOWN_BUGS, PIPE_SELFCHECKS
 from cases_sasl import SASL_CASES, SASL_SELFCHECKS
 from hostile_server import DEFAULT_MESSAGES, stuff
 
@@ -406,6 +407,12 @@ case(name="bare_lf_then_dot_crlf",
 # =========================================================================
 CASES += SASL_CASES
 
+# =========================================================================
+# PIPELINING (cases_pipe.py)
+# =========================================================================
+CASES += PIPE_CASES
+KNOWN_BUGS = PIPE_KNOWN_BUGS  # failing until the core is fixed: run_cases.py --known-bugs
+
 
 # =========================================================================
 # Harness self-checks: each must be reported as failing (with this text) -
@@ -428,4 +435,4 @@ SELFCHECKS = [
     dict(name="selfcheck_lib", cmds=["retr", "1"], exit=0, lib={"RETR": "ERR_TIMEOUT"},
          clients=("posix",), selfcheck="library: RETR OK"),
 ]
-SELFCHECKS += SASL_SELFCHECKS
+SELFCHECKS += SASL_SELFCHECKS + PIPE_SELFCHECKS

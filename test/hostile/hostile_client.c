@@ -19,6 +19,11 @@
  *             response provably streams through it in pieces
  *   -v        print every trace line ("TRACE > ..." sent, "TRACE < ..." received)
  *   -X MS     pop3_auth_cancel() MS milliseconds after CONNECT (from the poll loop)
+ *   -P        pipelined: after login queue every command at once (as many as
+ *             the queue takes, the rest as completions make room); a -ERR
+ *             ends only its own command; "quit" in the list queues QUIT in
+ *             the batch (else QUIT goes out once every command is done)
+ *   -D N      pipeline_depth N (0: POP3_PIPELINE_DEPTH, 1: pipelining off)
  *   SCRAM gets a deterministic rng (test client only).
  *
  * Same flow as pop3-cli: log in after CONNECT, run the commands one at a time
@@ -26,7 +31,9 @@
  * connection is usable; exit status = pop3-cli's mapping of the first failure.
  * stdout: one line per on_done ("DONE CMD STATUS octets=N count=N msg=N"), per
  * streamed entry ("LIST n size", "UIDL n uid", "CAPA <hex>"), then
- * "SESSION STATUS" and "BODY octets=N". Body bytes (RETR/TOP) go to BODYFILE.
+ * "SESSION STATUS", "UNANSWERED N" (pop3_unanswered()) and "BODY octets=N";
+ * with -P first "BATCH pipelining=0|1 queued=N" (pop3_pipelining() when the
+ * batch was queued). Body bytes (RETR/TOP) go to BODYFILE.
  * AUTH adds "AUTHINFO mech=M code=N oauth_status=S oauth_scope=S text=T"
  * (text sanitized, "-" for none) and "SECRET reads=N" with -r.
  * Test code: may use malloc.
@@ -58,7 +65,7 @@ typedef struct {
 
 static const cmd_def_t cmd_defs[] = {
     {"capa", 0, 0}, {"stat", 0, 0}, {"list", 0, 1}, {"uidl", 0, 1}, {"retr", 1, 1},
-    {"top", 2, 2},  {"dele", 1, 1}, {"rset", 0, 0}, {"noop", 0, 0},
+    {"top", 2, 2},  {"dele", 1, 1}, {"rset", 0, 0}, {"noop", 0, 0}, {"quit", 0, 0},
 };
 
 typedef struct {
@@ -108,6 +115,10 @@ static struct {
     job_t jobs[MAX_JOBS];
     int njobs, next_job;
     bool failed, stopping, want_abort;
+    bool pipe;               /* -P */
+    bool quit_queued;        /* QUIT is in the queue (from the job list or stop()) */
+    bool batch_printed;
+    int pending;             /* job commands queued, not yet done (-P) */
     int exit_code;
     FILE *body;
     unsigned long long body_total;
@@ -150,10 +161,11 @@ static void stop(void)
         return;
     }
     app.stopping = true;
-    if (pop3_state(&app.client) == POP3_STATE_CLOSED) {
+    if (pop3_state(&app.client) == POP3_STATE_CLOSED || app.quit_queued) {
         return;
     }
     if (pop3_quit(&app.client) == POP3_OK) {
+        app.quit_queued = true;
         return;
     }
     app.want_abort = true;
@@ -173,6 +185,11 @@ static pop3_status_t start_job(const job_t *j)
     if (!strcmp(n, "top")) return pop3_top(c, a0, j->arg[1]);
     if (!strcmp(n, "dele")) return pop3_dele(c, a0);
     if (!strcmp(n, "rset")) return pop3_rset(c);
+    if (!strcmp(n, "quit")) {
+        pop3_status_t st = pop3_quit(c);
+        app.quit_queued = st == POP3_OK;
+        return st;
+    }
     return pop3_noop(c);
 }
 
@@ -229,6 +246,43 @@ static void run_next(void)
     }
 }
 
+/* -P: queue what fits; QUIT (stop()) once every job is done. */
+static void fill(void)
+{
+    int queued = 0;
+
+    while (!app.stopping && pop3_state(&app.client) != POP3_STATE_CLOSED && app.next_job < app.njobs) {
+        const job_t *j = &app.jobs[app.next_job];
+        pop3_status_t st = start_job(j);
+        if (st == POP3_ERR_QUEUE_FULL) {
+            break; /* retried from the next on_done */
+        }
+        app.next_job++;
+        if (st != POP3_OK) {
+            printf("QUEUE %s %s\n", j->def->name, st_name(st));
+            fail(st);
+            stop();
+            return;
+        }
+        queued++;
+        if (strcmp(j->def->name, "quit") != 0) {
+            app.pending++;
+        }
+    }
+    if (!app.batch_printed) {
+        app.batch_printed = true;
+        printf("BATCH pipelining=%d queued=%d\n", pop3_pipelining(&app.client) ? 1 : 0, queued);
+    }
+    if (app.next_job >= app.njobs && app.pending == 0) {
+        stop();
+    }
+}
+
+static bool is_setup(pop3_cmd_t cmd)
+{
+    return cmd == POP3_CMD_CONNECT || cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH;
+}
+
 /* Server text for stdout: sanitized (no terminal escapes), "-" for none. */
 static void print_field(const char *name, const char *text, size_t len)
 {
@@ -254,10 +308,15 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
         print_field("text", r->text_len > 0 ? r->text : NULL, r->text_len);
         printf("\n");
     }
+    if (app.pipe && !is_setup(cmd) && cmd != POP3_CMD_QUIT) {
+        app.pending--;
+    }
     if (st != POP3_OK) {
         fail(st);
-        stop();
-        return;
+        if (!app.pipe || is_setup(cmd) || st != POP3_ERR_SERVER) {
+            stop();
+            return;
+        }
     }
     if (cmd == POP3_CMD_QUIT || app.stopping) {
         return;
@@ -274,6 +333,10 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
             fail(q);
             stop();
         }
+        return;
+    }
+    if (app.pipe) {
+        fill();
         return;
     }
     run_next();
@@ -337,7 +400,7 @@ static void maybe_cancel(void)
 static int usage(void)
 {
     fprintf(stderr, "usage: hostile_client [-m plain|stls|tls] -H HOST -p PORT [-c CA] [-t MS] [-o BODY] "
-                    "[-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r] [-X MS]] [-T TXLEN] [-v] COMMAND...\n");
+                    "[-u USER] [-a] [-A MECH [-k] [-z AUTHZID] [-r] [-X MS]] [-T TXLEN] [-P] [-D DEPTH] [-v] COMMAND...\n");
     return 2;
 }
 
@@ -369,6 +432,7 @@ int main(int argc, char **argv)
     const char *mode = "stls", *host = NULL, *ca = NULL, *body_path = NULL, *authzid = NULL;
     bool is_token = false, use_read = false;
     unsigned port = 0, timeout = 30000;
+    int depth = 0;
     pop3_config_t cfg;
     pop3_security_t sec;
     pop3_status_t st;
@@ -383,6 +447,7 @@ int main(int argc, char **argv)
         if (!strcmp(o, "-k")) { is_token = true; continue; }
         if (!strcmp(o, "-r")) { use_read = true; continue; }
         if (!strcmp(o, "-v")) { app.verbose = true; continue; }
+        if (!strcmp(o, "-P")) { app.pipe = true; continue; }
         if (i + 1 >= argc) return usage();
         if (!strcmp(o, "-m")) mode = argv[++i];
         else if (!strcmp(o, "-H")) host = argv[++i];
@@ -394,6 +459,7 @@ int main(int argc, char **argv)
         else if (!strcmp(o, "-A")) app.mech_name = argv[++i];
         else if (!strcmp(o, "-z")) authzid = argv[++i];
         else if (!strcmp(o, "-X")) app.cancel_ms = atol(argv[++i]);
+        else if (!strcmp(o, "-D")) depth = atoi(argv[++i]);
         else if (!strcmp(o, "-T")) {
             app.tx_len = (size_t)atol(argv[++i]);
             app.tx_len = app.tx_len == 0 ? POP3_MIN_TX_BUF_LEN : app.tx_len;
@@ -446,6 +512,8 @@ int main(int argc, char **argv)
     cfg.reply_timeout_ms = timeout;
     cfg.connect_timeout_ms = timeout;
     cfg.tls_timeout_ms = timeout;
+    if (depth < 0 || depth > 255) return usage();
+    cfg.pipeline_depth = (uint8_t)depth;
     cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
     cfg.callbacks.on_list = on_list;
@@ -530,7 +598,8 @@ int main(int argc, char **argv)
     if (st != POP3_OK) {
         fail(st);
     }
-    printf("SESSION %s\nBODY octets=%llu\n", st_name(st), app.body_total);
+    printf("SESSION %s\nUNANSWERED %u\nBODY octets=%llu\n", st_name(st), pop3_unanswered(&app.client),
+           app.body_total);
     if (use_read) {
         printf("SECRET reads=%lu\n", app.secret_reads);
     }

@@ -29,6 +29,15 @@ Script values (case["greeting"], case["replies"][KEY]):
 Reply keys, first match wins: "VERB#n" (n-th such command, 1-based),
 "VERB@tls" (while TLS is active), "VERB@plain", "VERB".
 case["sasl"]: mechanism names for a "SASL ..." line in the default CAPA.
+Pipelining (RFC 2449): case["pipelining"] adds PIPELINING to the default CAPA
+("plain": only before TLS). case["merge"]: while further complete command
+lines are already buffered, replies are held and go out together once the
+batch is answered (one send, so case-level chunking or case["split_at"] - a
+cut after that many octets of the first merged output of two or more replies,
+with a pause - decides the segments); every action but "send"/"default" sends
+what is held first. srv.batches: how many command lines each recv completed.
+case["first_only"]: a line that arrived behind another in the same recv is
+not answered (a server that reads only the first command of a batch).
 """
 
 import socket
@@ -77,6 +86,7 @@ class HostileServer:
         self.chunk_delay = case.get("chunk_delay", 0.0)
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.conn_threads = []
+        self.batches = []          # command lines completed by each recv, in order
 
     # ---- lifecycle -------------------------------------------------------
     def start(self):
@@ -145,6 +155,9 @@ class _Conn:
         sock.settimeout(0.05)
         self.record = None
         self.budget = None         # octets still allowed before the cut ("budget")
+        self.holding = False       # replies are being merged (case["merge"])
+        self.hold = b""
+        self.split_done = False
         self._new_record()
 
     def _new_record(self):
@@ -171,8 +184,12 @@ class _Conn:
             return d
 
     def readline(self):
+        self.fresh = b"\n" not in self.buf  # the first line of what the next recv brings
         while b"\n" not in self.buf:
+            before = self.buf.count(b"\n")
             self.buf += self.recv_some()
+            if self.buf.count(b"\n") > before:
+                self.srv.batches.append(self.buf.count(b"\n") - before)
         line, self.buf = self.buf.split(b"\n", 1)
         return line.rstrip(b"\r")
 
@@ -180,6 +197,9 @@ class _Conn:
         self.srv.notes.append(text)
 
     def send(self, data, chunk=None, delay=None):
+        if self.holding:
+            self.hold += data
+            return
         if self.budget is not None and len(data) > self.budget:
             # The cut: what fits, then a FIN.
             part, self.budget = data[:self.budget], 0
@@ -211,9 +231,28 @@ class _Conn:
                 raise _Closed()
             view = view[n:]
 
+    def flush_hold(self):
+        """Sends the replies held for a merged batch (see case["merge"])."""
+        data, self.hold, self.holding = self.hold, b"", False
+        if not data:
+            return
+        cut = self.srv.case.get("split_at")
+        if cut is not None and not self.split_done and self.merged > 1 and 0 < cut < len(data):
+            self.split_done = True
+            self.send(data[:cut])
+            time.sleep(0.05)
+            self.send(data[cut:])
+            return
+        self.send(data)
+
     def close(self):
         if self.closed:
             return
+        if self.hold:
+            try:
+                self.flush_hold()
+            except _Closed:
+                pass
         self.closed = True
         try:
             self.sock.close()
@@ -252,6 +291,8 @@ class _Conn:
             return
         for act in script:
             op = act[0]
+            if op not in ("send", "default"):
+                self.flush_hold()
             if op == "send":
                 opts = act[2] if len(act) > 2 else {}
                 self.send(act[1], opts.get("chunk"), opts.get("delay"))
@@ -298,8 +339,18 @@ class _Conn:
             self.starttls()
         self.do(case.get("greeting", b"+OK hostile POP3 server ready\r\n"))
         replies = case.get("replies", {})
+        self.merged = 0            # replies in what is held
         while True:
+            if not self.holding:
+                self.merged = 0
             line = self.readline()
+            if case.get("first_only") and not self.fresh:
+                self.note("not answered: %r" % line)
+                if b"\n" not in self.buf:
+                    self.flush_hold()
+                continue
+            self.holding = bool(case.get("merge")) and (b"\n" in self.buf or self.holding)
+            self.merged += 1
             verb = line.split(b" ", 1)[0].upper().decode("ascii", "replace")
             n = self.counts[verb] = self.counts.get(verb, 0) + 1
             keys = ["%s#%d" % (verb, n), verb + ("@tls" if self.tls else "@plain"), verb]
@@ -309,6 +360,8 @@ class _Conn:
                     script = replies[k]
                     break
             self.do(script, line)
+            if b"\n" not in self.buf:
+                self.flush_hold()
 
     # ---- the well-behaved mailbox ----------------------------------------
     def default(self, line):
@@ -329,6 +382,8 @@ class _Conn:
             caps = [b"USER", b"UIDL", b"TOP"]
             if not self.tls and case.get("stls_offer", True) and case.get("server_tls") != "implicit":
                 caps.append(b"STLS")
+            if case.get("pipelining") is True or (case.get("pipelining") == "plain" and not self.tls):
+                caps.append(b"PIPELINING")
             if case.get("sasl"):
                 caps.append(b"SASL " + b" ".join(m.encode() for m in case["sasl"]))
             self.send(b"+OK Capability list follows\r\n" + b"".join(c + b"\r\n" for c in caps) + b".\r\n")

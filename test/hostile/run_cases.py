@@ -93,6 +93,8 @@ def client_argv(kind, exe, case, port, pki, body_path):
             argv += ["--apop"]
         if case.get("verbose"):
             argv += ["-v"]
+        if case.get("depth") == 1:
+            argv += ["--no-pipelining"]
         return argv + cmds
     argv = [exe, "-m", sec, "-H", host, "-p", str(port), "-t", timeout, "-o", body_path]
     if sec != "plain":
@@ -113,6 +115,10 @@ def client_argv(kind, exe, case, port, pki, body_path):
             argv += ["-X", str(case["cancel_ms"])]
     if "txlen" in case:
         argv += ["-T", str(case["txlen"])]
+    if case.get("pipe"):
+        argv += ["-P"]
+    if "depth" in case:
+        argv += ["-D", str(case["depth"])]
     return argv + cmds
 
 
@@ -145,6 +151,13 @@ def check_run(kind, case, rc, out, err, elapsed, body, srv):
         got = len(re.findall(rb"(?im)^" + cmd + rb"\b", allb))
         if got != n:
             f.append("%s sent %d times, expected %d" % (cmd.decode(), got, n))
+    if "batches" in case and srv.batches != case["batches"]:
+        f.append("command lines per recv %s, expected %s" % (srv.batches, case["batches"]))
+    if "max_batch" in case:
+        lo, hi = case["max_batch"]
+        got = max(srv.batches or [0])
+        if not (lo <= got <= hi):
+            f.append("max batch %d command lines in one recv, bound [%d, %d] (%s)" % (got, lo, hi, srv.batches))
     if "quit" in case:
         has_quit = re.search(rb"(?im)^QUIT\r\n", allb) is not None
         if has_quit != case["quit"]:
@@ -189,6 +202,10 @@ def check_run(kind, case, rc, out, err, elapsed, body, srv):
             got = [s.decode() for c, s in dones if c.decode() == cmd]
             if st not in got:
                 f.append("library: %s %s, expected %s" % (cmd, ",".join(got) or "never done", st))
+        if "dones" in case:
+            got = [(c + b" " + s).decode() for c, s in dones]
+            if got != case["dones"]:
+                f.append("on_done sequence %s, expected %s" % (got, case["dones"]))
         for c, s in dones:
             if c in (b"RETR", b"TOP") and s == b"OK" and "body_prefix_of" in case:
                 f.append("RETR reported OK for a partial body")
@@ -302,9 +319,12 @@ def main():
     ap.add_argument("--list", action="store_true")
     ap.add_argument("-v", action="store_true")
     ap.add_argument("--no-selfcheck", action="store_true", help="skip the harness self-checks")
+    ap.add_argument("--known-bugs", action="store_true",
+                    help="also run the cases of known, unfixed core bugs (they fail)")
     a = ap.parse_args()
 
-    cases = case_defs.CASES + ([] if a.no_selfcheck else case_defs.SELFCHECKS)
+    cases = case_defs.CASES + ([] if a.no_selfcheck else case_defs.SELFCHECKS) + (
+        case_defs.KNOWN_BUGS if a.known_bugs else [])
     names = [c["name"] for c in cases]
     dup = {n for n in names if names.count(n) > 1}
     if dup:
