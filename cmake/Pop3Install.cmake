@@ -27,7 +27,7 @@ install(FILES core/include/pop3.h core/include/pop3_sasl.h config/pop3_config_de
   port/mbedtls/pop3_link.h
   port/posix/pop3_posix.h DESTINATION ${POP3_INSTALL_INCLUDEDIR})
 # Templates for builds from source; the installed libraries keep the configuration they
-# were compiled with (POP3_APOP_ENABLE and POP3_SASL_ENABLE travel with pop3::core and pop3.pc).
+# were compiled with (POP3_APOP_ENABLE, POP3_SASL_ENABLE and POP3_QUEUE_LEN travel with pop3::core and pop3.pc).
 install(FILES config/pop3_config_sample.h config/pop3_config_minimal.h
   DESTINATION ${CMAKE_INSTALL_DATADIR}/pop3)
 
@@ -41,7 +41,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/pop3Config.cmake ${CMAKE_CURRENT_BINAR
 
 # pop3.pc. The libraries are static only, so mbedTLS goes into Libs (Libs.private would
 # be read only with --static): `cc app.c $(pkg-config --cflags --libs pop3)` links.
-set(_pc_cflags "-DPOP3_APOP_ENABLE=${POP3_APOP_ENABLE} -DPOP3_SASL_ENABLE=${POP3_SASL_ENABLE}")
+set(_pc_cflags "-DPOP3_APOP_ENABLE=${POP3_APOP_ENABLE} -DPOP3_SASL_ENABLE=${POP3_SASL_ENABLE} -DPOP3_QUEUE_LEN=${POP3_QUEUE_LEN}")
 list(FIND CMAKE_C_IMPLICIT_INCLUDE_DIRECTORIES "${MBEDTLS_INCLUDE_DIR}" _i)
 if(_i EQUAL -1)
   string(APPEND _pc_cflags " -I${MBEDTLS_INCLUDE_DIR}")
