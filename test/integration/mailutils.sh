@@ -284,6 +284,8 @@ cmd_start() {
   gen_tls "$d"
   write_users "$d"
   seed_alice "$d"; seed_many "$d"; seed_bob "$d"; seed_big "$d"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups test -w "$d/mail/alice/INBOX" ||
+    die "user nobody cannot write $d/mail/alice (a parent directory not searchable?)"
 
   local attempt pid ok=0
   for attempt in 1 2 3 4 5; do
