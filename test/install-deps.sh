@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package this project needs (build, unit tests,
-# integration tests against a private Dovecot, valgrind, clang, QEMU for the firmware run).
+# integration tests against a private Dovecot and a private GNU Mailutils pop3d, valgrind,
+# clang, QEMU for the firmware run).
 # Idempotent: returns quickly when everything is already installed.
-# Run as root.  Never leaves a system-wide Dovecot running.
+# Run as root.  Never leaves a system-wide Dovecot or Mailutils pop3d running or enabled.
 set -euo pipefail
 
 PKGS=(
   build-essential cmake ninja-build pkg-config
   libmbedtls-dev libcmocka-dev
   dovecot-core dovecot-pop3d
+  mailutils-pop3d
   openssl curl valgrind ca-certificates clang
   iproute2 procps
   libslirp-dev gcc-arm-none-eabi libnewlib-arm-none-eabi xz-utils bzip2 debian-archive-keyring
@@ -48,9 +50,25 @@ stop_system_dovecot() {
   fi
 }
 
+# mailutils-pop3d ships only a systemd unit (no init script, no inetd entry),
+# enabled on install and started when systemd runs and policy-rc.d allows; it
+# would listen on port 110 of every address.  The tests start their own.
+stop_system_pop3d() {
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl stop mailutils-pop3d.service >/dev/null 2>&1 || true
+    systemctl disable mailutils-pop3d.service >/dev/null 2>&1 || true
+  elif [ -L /etc/systemd/system/multi-user.target.wants/mailutils-pop3d.service ]; then
+    # no systemd running (nothing was started): keep the unit from starting
+    # at a later boot; systemctl edits the links offline
+    systemctl --no-reload disable mailutils-pop3d.service >/dev/null 2>&1 ||
+      rm -f /etc/systemd/system/multi-user.target.wants/mailutils-pop3d.service
+  fi
+}
+
 if [ "${#missing[@]}" -eq 0 ]; then
   log "all packages present"
   stop_system_dovecot
+  stop_system_pop3d
   exit 0
 fi
 
@@ -81,4 +99,5 @@ apt-get install -y -qq --no-install-recommends \
   "${missing[@]}" >/dev/null
 
 stop_system_dovecot
+stop_system_pop3d
 log "done"

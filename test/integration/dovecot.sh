@@ -85,152 +85,17 @@ ALICE_PASS=secret
 BOB_PASS=hunter2
 # as Dovecot lists them in CAPA (APOP is not a SASL mechanism there)
 SASL_MECHS="PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"
-BIG_TARGET=$((20 * 1024 * 1024))
-MID_TARGET=$((256 * 1024))
 
 absdir() { mkdir -p "$1" && (cd "$1" && pwd -P); }
 
-# ---------------------------------------------------------------- ports ----
-port_in_use() {
-  # listening anywhere on this port (any address)?
-  ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-  return 1
-}
-
-pick_port() {
-  local p tries=0 avoid=${1:-0}
-  while :; do
-    p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
-    tries=$((tries + 1))
-    [ "$p" -ne "$avoid" ] || continue
-    if ! port_in_use "$p"; then echo "$p"; return 0; fi
-    [ "$tries" -lt 200 ] || die "no free port found"
-  done
-}
-
-# ----------------------------------------------------------------- tls -----
-gen_tls() {
-  local d=$1/tls
-  mkdir -p "$d"
-  cat >"$d/ca.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = pop3 test CA
-[v3_ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-EOF
-  sed 's/pop3 test CA/pop3 unrelated wrong CA/' "$d/ca.cnf" >"$d/wrong-ca.cnf"
-  cat >"$d/server.ext" <<'EOF'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-  local name
-  for name in ca wrong-ca; do
-    openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
-      -keyout "$d/$name.key" -out "$d/$name.pem" \
-      -config "$d/$name.cnf" -extensions v3_ca 2>/dev/null ||
-      die "openssl: cannot create $name"
-  done
-  openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
-    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null ||
-    die "openssl: cannot create server key"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
-    -days 3650 -sha256 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null ||
-    die "openssl: cannot sign server certificate"
-  openssl verify -CAfile "$d/ca.pem" "$d/server.pem" >/dev/null ||
-    die "server certificate does not verify"
-  chmod 600 "$d"/*.key
-  cp "$d/ca.pem" "$1/ca.pem"
-  cp "$d/wrong-ca.pem" "$1/wrong-ca.pem"
-}
+# port_in_use, pick_port, gen_tls
+# shellcheck source=fixture_lib.sh
+. "$HERE/fixture_lib.sh"
 
 # ------------------------------------------------------------- messages ----
-# Body generator: deterministic, many lines starting with "." and "..",
-# lines of varying length (0..~7000), lines that are exactly "." / "..".
-# Ends with a line that is exactly "." (so the wire ends in "..\r\n.\r\n").
-gen_body() { # target-bytes seed
-  awk -v target="$1" -v seed="$2" 'BEGIN {
-    alpha = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:-_=+/()"
-    base = ""; while (length(base) < 9000) base = base alpha
-    n = 0; i = 0
-    while (n < target) {
-      i++
-      r = (i * 7919 + seed * 104729) % 1009
-      k = (i + seed) % 11
-      if (k == 0) pre = "."; else if (k == 1) pre = "..";
-      else if (k == 2) pre = "..."; else if (k == 3) pre = ". ";
-      else if (k == 4) pre = "\t."; else pre = ""
-      len = r % 140
-      if (i % 997 == 0) len = 1000 + (i * 31) % 6000
-      line = pre substr(base, (i % 61) + 1, len)
-      if (i % 101 == 0) line = "."
-      else if (i % 103 == 0) line = ".."
-      else if (i % 107 == 0) line = ""
-      else if (i % 109 == 0) line = ".\t"
-      else if (i % 113 == 0) line = "...."
-      print line
-      n += length(line) + 2
-    }
-    print "."
-  }'
-}
-
-hdr() { # seed-tag subject
-  printf 'Return-Path: <sender@example.org>\n'
-  printf 'From: Test Sender <sender@example.org>\n'
-  printf 'To: Alice <alice@localhost>\n'
-  printf 'Subject: %s\n' "$2"
-  printf 'Date: Mon, 01 Jan 2024 00:00:00 +0000\n'
-  printf 'Message-ID: <%s@pop3-test.example.org>\n' "$1"
-  printf 'MIME-Version: 1.0\n'
-  printf 'Content-Type: text/plain; charset=utf-8\n'
-  printf 'X-Seed: %s\n' "$1"
-}
-
-msg_small() {
-  hdr small "Small message one"
-  printf '\nHello Alice,\nthis is a small message. UTF-8: gr\303\274\303\237e \342\234\223\n\nBye.\n'
-}
-
-msg_dots() {
-  hdr dots "Lines starting with dots"
-  printf '\n.\n..\n...\n.leading dot\n..two leading dots\n. space after dot\n'
-  printf 'a line with a . inside\n\n.\n.\r<-bare CR after a leading dot\nnormal\n..\n.\n'
-}
-
-msg_empty() { hdr empty "Empty body"; printf '\n'; }
-
-msg_longhdr() {
-  printf 'Return-Path: <sender@example.org>\nFrom: Test Sender <sender@example.org>\n'
-  printf 'To: Alice <alice@localhost>\n'
-  printf 'Subject: A long folded subject'
-  local i
-  for i in $(seq 1 40); do printf '\n word%02d with some folding text to make it long' "$i"; done
-  printf '\nX-Long-Unfolded: '
-  for i in $(seq 1 300); do printf 'token%03d-' "$i"; done
-  printf '\nReferences:'
-  for i in $(seq 1 60); do printf '\n <ref-%03d@pop3-test.example.org>' "$i"; done
-  printf '\nMessage-ID: <longhdr@pop3-test.example.org>\nX-Seed: longhdr\n'
-  printf '\nShort body after a long header.\n'
-}
-
-msg_mid() { hdr mid "Mid-size dot-heavy message"; printf '\n'; gen_body "$MID_TARGET" 7; }
-msg_big() { hdr big "Big 20 MB dot-heavy message"; printf '\n'; gen_body "$BIG_TARGET" 3; }
-
-msg_bob() { # n
-  printf 'From: Test Sender <sender@example.org>\nTo: Bob <bob@localhost>\n'
-  printf 'Subject: Bob message %s\nMessage-ID: <bob-%s@pop3-test.example.org>\n' "$1" "$1"
-  printf 'X-Seed: bob-%s\n\nThis is message %s for bob.\n.\n' "$1" "$1"
-}
+# gen_body, hdr, msg_small/dots/empty/longhdr/mid/big, msg_bob
+# shellcheck source=messages.sh
+. "$HERE/messages.sh"
 
 # Maildir order: Dovecot assigns UIDs to new files sorted by the timestamp
 # prefix of the file name, so names carry increasing timestamps.

@@ -30,6 +30,9 @@ export POP3_PASSWORD=$POP3_TEST_PASSWORD
 # POP3_CLI_WRAPPER (e.g. "valgrind -q --error-exitcode=99 ...") runs every
 # pop3-cli of the suite under that command: ctest's valgrind.* tests.
 read -r -a WRAP <<<"${POP3_CLI_WRAPPER:-}"
+# POP3_CLI_ARGS (e.g. "--no-pipelining") is put in front of the arguments of
+# every pop3-cli run by cli(): ctest's integration.nopipe.* tests.
+read -r -a XARGS <<<"${POP3_CLI_ARGS:-}"
 
 FAILS=0
 CHECKS=0
@@ -43,8 +46,8 @@ note() { printf '  [%s] %s\n' "$TEST_NAME" "$*"; }
 # exit status -> $RC.  Env POP3_PASSWORD is taken from the caller.
 cli() {
   local name=$1; shift
-  printf '%q ' "${WRAP[@]}" "$CLI" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
-  timeout 600 "${WRAP[@]}" "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+  printf '%q ' "${WRAP[@]}" "$CLI" "${XARGS[@]}" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
+  timeout 600 "${WRAP[@]}" "$CLI" "${XARGS[@]}" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
   RC=$?
 }
 
@@ -386,6 +389,45 @@ test_dele_rset() {
   done
 }
 
+# PIPELINING (the server advertises it): with -v the commands of a long job
+# list go out several at once, before the first reply; with --no-pipelining
+# every command waits for the reply to the one before.  Same output either way.
+test_pipelining() {
+  # 40 small RETRs and one of 256 KiB (light enough for the valgrind run)
+  local m n i args=()
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    for n in "$MSG_SMALL" "$MSG_DOTS" "$MSG_EMPTY" "$MSG_LONGHDR"; do args+=(retr "$n"); done
+  done
+  args+=(retr "$MSG_MID")
+  {
+    cat "$EX/uidl"
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+      for n in "$MSG_SMALL" "$MSG_DOTS" "$MSG_EMPTY" "$MSG_LONGHDR"; do cat "$EX/$n.eml"; done
+    done
+    cat "$EX/$MSG_MID.eml" "$EX/list"
+  } >"$OUT/many.exp"
+  for m in plain stls tls; do
+    mode_args "$m" localhost
+    cli_expect "$m-pipe" 0 "$OUT/many.exp" -v "${MODE_ARGS[@]}" -u alice uidl "${args[@]}" list
+    CHECKS=$((CHECKS + 1))
+    n=$(longest_c_run "$OUT/$m-pipe.err")
+    [ "$n" -ge 4 ] || fail "$m-pipe: at most $n commands in a row before a reply: not pipelined"
+    note "$m: up to $n commands on the wire before a reply ($(c_lines "$OUT/$m-pipe.err") sent)"
+    cli_expect "$m-nopipe" 0 "$OUT/many.exp" -v --no-pipelining "${MODE_ARGS[@]}" -u alice uidl "${args[@]}" list
+    CHECKS=$((CHECKS + 1))
+    n=$(longest_c_run "$OUT/$m-nopipe.err")
+    [ "$n" = 1 ] || fail "$m-nopipe: $n commands in a row before a reply with --no-pipelining"
+    CHECKS=$((CHECKS + 1))
+    [ "$(c_lines "$OUT/$m-pipe.err")" = "$(c_lines "$OUT/$m-nopipe.err")" ] ||
+      fail "$m: $(c_lines "$OUT/$m-pipe.err") commands pipelined, $(c_lines "$OUT/$m-nopipe.err") without"
+  done
+  # a -ERR inside a batch fails its own command: the output of those before it, exit 6
+  mode_args stls localhost
+  cli_expect err-in-batch 6 "$EX/$MSG_SMALL.eml" -v "${MODE_ARGS[@]}" -u alice retr "$MSG_SMALL" retr 9999 retr "$MSG_DOTS" stat
+  CHECKS=$((CHECKS + 1))
+  [ "$(longest_c_run "$OUT/err-in-batch.err")" -ge 3 ] || fail "err-in-batch: the commands were not pipelined"
+}
+
 # Valgrind: full sessions (retr of the mid-size message) over TLS and STLS
 test_valgrind() {
   case $SANITIZE in ON | on | 1 | TRUE | true | YES | yes)
@@ -417,15 +459,17 @@ test_valgrind() {
 
 # shellcheck source=pop3_sasl_tests.sh
 . "$HERE/pop3_sasl_tests.sh" # test_sasl_*
+# shellcheck source=pipe_trace.sh
+. "$HERE/pipe_trace.sh" # longest_c_run, c_lines
 
 ALL_TESTS=(commands_plain commands_stls commands_starttls_ip commands_tls commands_tls_ip
   nologin_state login_variants plaintext_refused usage_errors wrong_password wrong_ca wrong_host
-  network_errors big_plain big_stls big_tls dele_quit dele_rset valgrind
+  network_errors big_plain big_stls big_tls dele_quit dele_rset valgrind pipelining
   sasl_stls sasl_tls sasl_refused_stls sasl_refused_tls sasl_pretls)
 
 run_one() {
   TEST_NAME=$1
-  OUT=$OUT_ROOT/$1${POP3_CLI_WRAPPER:+-wrapped}
+  OUT=$OUT_ROOT/$1${POP3_CLI_WRAPPER:+-wrapped}${POP3_CLI_ARGS:+-args}
   rm -rf "$OUT"; mkdir -p "$OUT"
   declare -F "test_$1" >/dev/null || { echo "unknown test $1" >&2; exit 2; }
   "test_$1"
