@@ -58,12 +58,10 @@
  * came up, depth > 1, pop3_pipelining() true), at most depth on the wire, no
  * login command among them, nothing behind QUIT, no DELE n behind an
  * unanswered RETR/TOP n (fuzz_harness_port.c check_pipelined()).
- * Built with -DFZ_CHECK_REPLY_AFTER_COMMAND, every reply-based report is also
- * checked to come from a reply that began after its command was offered: a
- * known core bug fails it (a pipelined command sent from pop3_finish() in the
- * middle of pop3_on_input() takes the already received octets behind the
- * current reply as its own reply; seed fuzz_reply/pipe_early_inject), so it is
- * off until the core is fixed.
+ * Every reply-based report is also checked to come from a reply that began
+ * after its command was offered (it caught a core bug: a pipelined command
+ * sent in the middle of pop3_on_input() took the already received octets
+ * behind the current reply as its own reply; seed fuzz_reply/pipe_early_inject).
  */
 #ifndef FUZZ_HARNESS_H
 #define FUZZ_HARNESS_H

@@ -261,12 +261,9 @@ void check_against_reference(void)
             FZ_CHECK(r->complete && r->end <= e->offered_end,
                      "#%d %s reported %s before its reply was complete (reference: %s, end %zu, offered %zu)", i, name,
                      st_name(e->st), r->complete ? "complete" : "incomplete", r->end, e->offered_end);
-#ifdef FZ_CHECK_REPLY_AFTER_COMMAND
-            /* A known core bug (fuzz_harness.h, FZ_CHECK_REPLY_AFTER_COMMAND): off by default. */
             FZ_CHECK(e->cmd == POP3_CMD_AUTH || r->start >= fz.d[e->last_d].arrived,
                      "#%d %s reported %s from a reply that had arrived (offset %zu) before the command was sent (%zu)",
                      i, name, st_name(e->st), r->start, fz.d[e->last_d].arrived);
-#endif
             if (e->st == POP3_OK) {
                 FZ_CHECK(r->kind == 1, "#%d %s reported OK but the reply was not +OK", i, name);
             } else if (e->st != POP3_ERR_ABORTED && e->st != POP3_ERR_AUTH_TOKEN) {

@@ -59,10 +59,9 @@ def reply_seeds():
                                     script=bytes([op("NOOP")] * 12 + [op("QUIT")]), split=bytes([6]),
                                     server=b"+OK\r\n" * 16 + b"+OK bye\r\n")
     # A hostile server answering commands not yet sent (opt0 bit 7): the replies
-    # to the two on the wire and one more, in one chunk (FZ_CHECK_REPLY_AFTER_COMMAND).
+    # to the two on the wire and one more, in one chunk (the reply-after-command check).
     # A well-behaved server answers STAT and LIST while the rest of the batch is still
-    # blocked in send: the core currently ends the session with a protocol violation
-    # (a known core bug; no invariant covers it, the seed reproduces it under FZ_TRACE=1).
+    # blocked in send: this once ended the session as a protocol violation.
     s["pipe_partial_send_early_answer"] = encode(opt1=depth(8), send=bytes([8, WOULD_BLOCK]), server=REPLY_OK)
     s["pipe_behind_quit"] = encode(opt0=SCRIPT, opt1=depth(8), script=bytes([op("STAT"), op("QUIT"), op("NOOP")]),
                                    server=b"+OK 2 320\r\n+OK bye\r\n+OK\r\n")

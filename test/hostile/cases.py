@@ -411,7 +411,7 @@ CASES += SASL_CASES
 # PIPELINING (cases_pipe.py)
 # =========================================================================
 CASES += PIPE_CASES
-KNOWN_BUGS = PIPE_KNOWN_BUGS  # failing until the core is fixed: run_cases.py --known-bugs
+KNOWN_BUGS = PIPE_KNOWN_BUGS  # cases of open core bugs, not run by default: run_cases.py --known-bugs
 
 
 # =========================================================================
