@@ -1,7 +1,8 @@
 /**
  * @file cli.h
- * @brief pop3-cli internals shared by its files: pop3_cli.c (session and
- *        output), cli_opts.c (command line), cli_auth.c (password, OAuth
+ * @brief pop3-cli internals shared by its files: pop3_cli.c (command table,
+ *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
+ *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
  *        token, SCRAM random source).
  */
 #ifndef POP3_CLI_H
@@ -29,6 +30,7 @@
 #define CLI_DEFAULT_CAFILE "/etc/ssl/certs/ca-certificates.crt"
 #define CLI_DEFAULT_TIMEOUT_MS 30000U
 #define CLI_MAX_ARGS 2U
+#define CLI_TEXT_MAX 200U /* server text shown in an error line */
 
 /* Octets a command adds around the user name / password ("USER " + CRLF,
  * "APOP " + " " + 32 hex digits + CRLF). */
@@ -138,6 +140,29 @@ bool cli_is_capa(const cli_cmd_def_t *d);
 void cli_wipe(void *p, size_t n);
 int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 size_t cli_chomp_len(const char *s, size_t len);
+
+/* cli_print.c */
+/** Sanitized copy of server text; "..." marks a cut. */
+void cli_sanitize_cut(char *out, size_t out_len, const char *text, size_t len);
+/** Records a failure; only the first one is reported and decides the exit status. */
+void cli_fail(cli_app_t *a, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
+void cli_stdout_failed(cli_app_t *a);
+bool cli_write(cli_app_t *a, const char *data, size_t len);
+/** Writes @p v in decimal just before @p end (at most 20 octets); returns its first octet. */
+char *cli_fmt_u64(char *end, uint64_t v);
+bool cli_print_stat(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+bool cli_print_list1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+bool cli_print_uidl1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len);
+pop3_cb_action_t cli_on_list(void *ctx, uint32_t msg, uint64_t octets);
+pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len);
+pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len);
+void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
+
+/* cli_run.c */
+void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
+/** Connects and runs the session to its end (failures recorded in @p a). */
+void cli_run(cli_app_t *a);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */
