@@ -75,12 +75,19 @@ typedef struct cli_cmd_def {
     pop3_status_t (*f1)(pop3_client_t *c, uint32_t a0);
     pop3_status_t (*f2)(pop3_client_t *c, uint32_t a0, uint32_t a1);
     cli_print_fn print; /* NULL: nothing printed at completion */
+    bool doc;           /* its output is one document (capa, list, uidl): see cli_doc_begin() */
 } cli_cmd_def_t;
 
 typedef struct cli_job {
     const cli_cmd_def_t *def;
     uint8_t nargs;
     uint32_t arg[CLI_MAX_ARGS];
+    bool range;                /* arg[0] is the first of arg[0]..last ("1-5", or "all") */
+    bool all;                  /* "all": last comes from the STAT before the first job */
+    uint32_t last;
+    uint32_t n;                /* core commands it expands to (1 unless a range) */
+    uint32_t sent;             /* of those, queued */
+    uint32_t done;             /* of those, reported OK */
 } cli_job_t;
 
 typedef struct cli_opts {
@@ -95,6 +102,7 @@ typedef struct cli_opts {
     pop3_sasl_mech_t auth_mech;
     bool verbose;
     bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
+    bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -118,12 +126,24 @@ typedef struct cli_secret {
 typedef struct cli_app {
     cli_opts_t opt;
     size_t next_job;           /* the next job to queue */
-    size_t done_job;           /* jobs reported; done_job .. next_job-1 are in flight */
+    size_t done_job;           /* jobs reported in full; its commands' replies come next */
+    uint32_t inflight;         /* job commands queued, not yet reported */
+    bool need_count;           /* a range in the jobs: STAT before the first job */
+    bool counted;              /* that STAT answered: msg_count holds */
+    bool counting;             /* it is in flight */
+    uint32_t msg_count;
     int exit_code;             /* set by the first failure */
     bool failed;
     bool stopping;             /* QUIT queued or abort requested */
     bool want_abort;           /* pop3_abort() from the main loop */
     bool port_ready;           /* pop3_posix_init() done: cleanup needed */
+    bool doc_open;             /* a job's document is being written (cli_doc_begin()) */
+    bool doc_entries;          /* it has an entry already (JSON: the next needs a comma) */
+    bool capa_storing;         /* the explicit CAPA before login: lines kept, not shown */
+    bool have_before;          /* before[] holds the pre-login CAPA lines, '\n'-separated */
+    bool before_cut;           /* some did not fit */
+    char before[2048];
+    size_t before_len;
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -153,6 +173,15 @@ char *cli_fmt_u64(char *end, uint64_t v);
 bool cli_print_stat(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
 bool cli_print_list1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
 bool cli_print_uidl1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+/** JSON string body of server text: sanitized, then '"' and '\\' escaped; returns its length. */
+size_t cli_json_text(char *out, size_t out_len, const char *text, size_t len);
+/**
+ * Opens the document of the job being reported (JSON: its head; text, for a
+ * capa after login: the pre-login list, labelled) unless open already.
+ */
+bool cli_doc_begin(cli_app_t *a, const cli_job_t *job);
+/** Closes the open document, if any (JSON: "complete" says whether the job succeeded). */
+bool cli_doc_end(cli_app_t *a, bool complete);
 pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len);
 pop3_cb_action_t cli_on_list(void *ctx, uint32_t msg, uint64_t octets);
 pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -40,10 +41,14 @@ static void cli_help(void)
           "                           $POP3_OAUTH2_TOKEN); never on the command line\n"
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
+          "      --json               capa, stat, list, uidl as JSON, one document per line\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "\n"
           "Commands: capa | stat | list [N] | uidl [N] | retr N | top N LINES | dele N | rset | noop\n"
+          "N may be a range FIRST-LAST or all (list all, uidl all: the whole listing); a range\n"
+          "past the last message is refused before any command runs (exit 6). The first\n"
+          "refused message stops the run, as any failure does.\n"
           "\n"
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
           "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR),\n"
@@ -53,7 +58,8 @@ static void cli_help(void)
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
-    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING
+    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
+    OPT_JSON, OPT_VERSION
 };
 
 static const struct option cli_long_opts[] = {
@@ -72,6 +78,7 @@ static const struct option cli_long_opts[] = {
     { "oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
+    { "json", no_argument, NULL, OPT_JSON },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
@@ -147,12 +154,54 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
         return cli_parse_u32(arg, 1U, UINT32_MAX, &o->timeout_ms)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
+    case OPT_JSON: o->json = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     default: /* getopt_long already said what is wrong */
         fputs("Try '" CLI_NAME " --help' for more information.\n", stderr);
         return EXIT_USAGE;
     }
+}
+
+/* A message argument of retr/top/dele/list/uidl: N, FIRST-LAST or "all". */
+static bool cli_msg_arg(const cli_cmd_def_t *d, uint8_t k)
+{
+    return k == 0U && d->arg_name[0] != NULL && strcmp(d->arg_name[0], "message number") == 0;
+}
+
+/** "all" or "FIRST-LAST" (1 <= FIRST <= LAST); false if @p arg is neither. */
+static int cli_parse_range(cli_job_t *job, const char *arg, bool *is_range)
+{
+    const char *dash = strchr(arg, '-');
+    char first[11];
+    size_t n;
+    *is_range = true;
+    if (strcasecmp(arg, "all") == 0) {
+        if (job->def->min_args == 0U) {
+            *is_range = false; /* "list all" is the whole listing: plain LIST / UIDL */
+            return EXIT_OK;
+        }
+        job->range = job->all = true;
+        job->nargs = 1U;
+        job->n = 0U; /* known after the STAT */
+        return EXIT_OK;
+    }
+    n = dash != NULL ? (size_t)(dash - arg) : 0U;
+    if (dash == NULL || n == 0U || n >= sizeof first) {
+        *is_range = false;
+        return EXIT_OK;
+    }
+    memcpy(first, arg, n);
+    first[n] = '\0';
+    if (!cli_parse_u32(first, 1U, UINT32_MAX, &job->arg[0]) ||
+        !cli_parse_u32(dash + 1, 1U, UINT32_MAX, &job->last) || job->last < job->arg[0]) {
+        return cli_usage_error("%s: invalid range '%s' (FIRST-LAST, 1 <= FIRST <= LAST, or all)",
+                               job->def->name, arg);
+    }
+    job->range = true;
+    job->nargs = 1U;
+    job->n = job->last - job->arg[0] + 1U;
+    return EXIT_OK;
 }
 
 /** Parses the arguments of one command starting at argv[*i]. */
@@ -168,8 +217,22 @@ static int cli_parse_job_args(cli_job_t *job, int argc, char **argv, int *i)
             }
             break;
         }
+        if (cli_msg_arg(d, k) && (strchr(arg, '-') != NULL || strcasecmp(arg, "all") == 0)) {
+            bool is_range;
+            int rc = cli_parse_range(job, arg, &is_range);
+            if (rc != EXIT_OK) {
+                return rc;
+            }
+            (*i)++;
+            if (!is_range) {
+                break; /* "list all": no argument */
+            }
+            continue;
+        }
         if (!cli_parse_u32(arg, d->arg_min[k], UINT32_MAX, &job->arg[k])) {
-            return cli_usage_error("%s: invalid %s '%s' (decimal, %" PRIu32 "-4294967295)",
+            return cli_usage_error(cli_msg_arg(d, k) ? "%s: invalid %s '%s' (decimal, %" PRIu32
+                                                       "-4294967295, FIRST-LAST or all)"
+                                                     : "%s: invalid %s '%s' (decimal, %" PRIu32 "-4294967295)",
                                    d->name, d->arg_name[k], arg, d->arg_min[k]);
         }
         job->nargs++;
@@ -195,6 +258,11 @@ static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
         job->def = cli_find_cmd(argv[i]);
         if (job->def == NULL) {
             return cli_usage_error("unknown command '%s'", argv[i]);
+        }
+        job->n = 1U;
+        if (o->json && (job->def->f1 == pop3_retr || job->def->f2 == pop3_top)) {
+            return cli_usage_error("--json: '%s' writes message data to stdout; run it without --json",
+                                   job->def->name);
         }
         /* Only CAPA works before login (RFC 2449); say so before connecting. */
         if (o->user == NULL && !cli_is_capa(job->def)) {

@@ -15,26 +15,33 @@
 
 #include "cli.h"
 
+/* The message number of command @p k of a job (a range counts up from arg[0]). */
+static uint32_t cli_job_msg(const cli_job_t *job, uint32_t k)
+{
+    return job->range ? job->arg[0] + k : job->arg[0];
+}
+
+/** Queues command number job->sent of @p job. */
 static pop3_status_t cli_start_job(pop3_client_t *c, const cli_job_t *job)
 {
     const cli_cmd_def_t *d = job->def;
     if (d->f2 != NULL) {
-        return d->f2(c, job->arg[0], job->arg[1]);
+        return d->f2(c, cli_job_msg(job, job->sent), job->arg[1]);
     }
     if (d->f1 != NULL) {
-        return d->f1(c, job->nargs > 0U ? job->arg[0] : 0U);
+        return d->f1(c, job->nargs > 0U ? cli_job_msg(job, job->sent) : 0U);
     }
     return d->f0(c);
 }
 
-/** "RETR 7", "TOP 7 0", "LIST". */
-static void cli_job_label(const cli_job_t *job, char *out, size_t out_len)
+/** "RETR 7", "TOP 7 0", "LIST": command @p k of @p job. */
+static void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t out_len)
 {
     size_t i;
     int n = snprintf(out, out_len, "%s", job->def->name);
     for (i = 0U; n > 0 && i < job->nargs; i++) {
         size_t used = strlen(out);
-        n = snprintf(out + used, out_len - used, " %" PRIu32, job->arg[i]);
+        n = snprintf(out + used, out_len - used, " %" PRIu32, i == 0U ? cli_job_msg(job, k) : job->arg[i]);
     }
     for (i = 0U; out[i] != '\0'; i++) {
         if (out[i] >= 'a' && out[i] <= 'z') {
@@ -127,22 +134,42 @@ static void cli_stop(cli_app_t *a)
     a->want_abort = true; /* pop3_abort() is not called from inside a callback */
 }
 
-/* The job in flight whose reply comes next, or NULL. */
-static const cli_job_t *cli_current(const cli_app_t *a)
+/* The job whose command's reply comes next, or NULL. */
+static cli_job_t *cli_current(cli_app_t *a)
 {
-    return a->done_job < a->next_job ? &a->opt.jobs[a->done_job] : NULL;
+    return a->inflight > 0U ? &a->opt.jobs[a->done_job] : NULL;
 }
 
-/* Queues jobs: one at a time, or as many as the core takes when it pipelines
- * (it holds each back until it may go out). A DELE is queued only once every
- * job before it succeeded, since the CLI stops at the first failure: "retr 1
- * dele 1" never deletes a message whose RETR failed. QUIT when all are done. */
+/* Moves past jobs queued in full (next_job) and reported in full (done_job);
+ * a range of no message ("retr all" on an empty mailbox) is both at once. */
+static void cli_advance(cli_app_t *a)
+{
+    const cli_job_t *j = a->opt.jobs;
+    while (a->next_job < a->opt.njobs && j[a->next_job].sent == j[a->next_job].n) {
+        a->next_job++;
+    }
+    while (a->done_job < a->next_job && j[a->done_job].done == j[a->done_job].n) {
+        a->done_job++;
+    }
+}
+
+/* Queues job commands (a range is one command per message): one at a time, or
+ * as many as the core takes when it pipelines (it holds each back until it may
+ * go out). A DELE is queued only once every command before it succeeded, since
+ * the CLI stops at the first failure: "retr 1-3 dele 1-3" never deletes a
+ * message whose RETR failed, and "dele 1-3" stops at the first refused one.
+ * QUIT when all are done. */
 static void cli_run_more(cli_app_t *a)
 {
-    while (!a->stopping && a->next_job < a->opt.njobs) {
-        const cli_job_t *job = &a->opt.jobs[a->next_job];
-        bool idle = a->done_job == a->next_job;
+    while (!a->stopping) {
+        cli_job_t *job;
+        bool idle = a->inflight == 0U;
         pop3_status_t st;
+        cli_advance(a);
+        if (a->next_job >= a->opt.njobs) {
+            break;
+        }
+        job = &a->opt.jobs[a->next_job];
         if (!idle && (!pop3_pipelining(&a->client) || job->def->f1 == pop3_dele)) {
             return;
         }
@@ -152,16 +179,79 @@ static void cli_run_more(cli_app_t *a)
         }
         if (st != POP3_OK) {
             char label[64];
-            cli_job_label(job, label, sizeof label);
+            cli_job_label(job, job->sent, label, sizeof label);
             cli_fail_status(a, label, st, NULL);
             cli_stop(a);
             return;
         }
-        a->next_job++;
+        job->sent++;
+        a->inflight++;
     }
-    if (a->done_job == a->opt.njobs) {
+    if (!a->stopping && a->inflight == 0U) {
         cli_stop(a);
     }
+}
+
+/* "retr 1-5": what was typed, for the range check's message. */
+static void cli_range_label(const cli_job_t *job, char *out, size_t out_len)
+{
+    if (job->all) {
+        snprintf(out, out_len, "%s all", job->def->name);
+    } else {
+        snprintf(out, out_len, "%s %" PRIu32 "-%" PRIu32, job->def->name, job->arg[0], job->last);
+    }
+}
+
+/* After the STAT before the jobs: "all" becomes 1..count; a range past the
+ * last message is refused before any job runs (message numbers do not change
+ * during a session, RFC 1939, so the count holds for the whole job list). */
+static bool cli_resolve_ranges(cli_app_t *a, uint32_t count)
+{
+    size_t i;
+    a->counted = true;
+    a->msg_count = count;
+    for (i = 0U; i < a->opt.njobs; i++) {
+        cli_job_t *job = &a->opt.jobs[i];
+        char label[64];
+        if (!job->range) {
+            continue;
+        }
+        if (job->all) {
+            job->arg[0] = 1U;
+            job->last = count;
+            job->n = count;
+            continue;
+        }
+        if (job->last > count) {
+            cli_range_label(job, label, sizeof label);
+            if (count == 0U) {
+                cli_fail(a, EXIT_SERVER, "%s: the mailbox is empty; no command was run", label);
+            } else {
+                cli_fail(a, EXIT_SERVER, "%s: the mailbox has %" PRIu32 " message%s (1-%" PRIu32
+                         "); no command was run ('all' takes every message)", label, count,
+                         count == 1U ? "" : "s", count);
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+/** Before the first job: STAT if a range needs the count, then the jobs. */
+static void cli_begin_jobs(cli_app_t *a)
+{
+    pop3_status_t st;
+    if (!a->need_count || a->counted) {
+        cli_run_more(a);
+        return;
+    }
+    st = pop3_stat(&a->client);
+    if (st != POP3_OK) {
+        cli_fail_status(a, "STAT (message count for a range)", st, NULL);
+        cli_stop(a);
+        return;
+    }
+    a->counting = true;
 }
 
 /** SASL AUTH: the creds point into a->sec, which stays until AUTH is reported. */
@@ -236,11 +326,53 @@ static void cli_fail_cmd(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const p
         }
         cli_auth_label(a, label, sizeof label);
     } else if (cmd != POP3_CMD_QUIT && cli_current(a) != NULL) {
-        cli_job_label(cli_current(a), label, sizeof label);
+        cli_job_label(cli_current(a), cli_current(a)->done, label, sizeof label);
     } else {
         snprintf(label, sizeof label, "%s", pop3_cmd_name(cmd));
     }
     cli_fail_status(a, label, st, r);
+}
+
+/* Does the job list have a capa to show after the login? Then the pre-login
+ * list is fetched first, for it (capabilities change at login, RFC 2449). */
+static bool cli_capa_after_login(const cli_app_t *a)
+{
+    size_t i;
+    for (i = 0U; a->opt.user != NULL && i < a->opt.njobs; i++) {
+        if (cli_is_capa(a->opt.jobs[i].def)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/** The explicit CAPA before login ended: keep its list if it answered, then log in. */
+static void cli_before_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r)
+{
+    a->capa_storing = false;
+    a->have_before = st == POP3_OK;
+    if (st != POP3_OK && st != POP3_ERR_SERVER) { /* -ERR to CAPA: no list to show, no harm */
+        cli_fail_cmd(a, POP3_CMD_CAPA, st, r);
+        cli_stop(a);
+        return;
+    }
+    cli_login(a);
+}
+
+/** The STAT before the jobs ended. */
+static void cli_count_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r)
+{
+    a->counting = false;
+    if (st != POP3_OK) {
+        cli_fail_status(a, "STAT (message count for a range)", st, r);
+        cli_stop(a);
+        return;
+    }
+    if (!cli_resolve_ranges(a, r->count)) {
+        cli_stop(a);
+        return;
+    }
+    cli_run_more(a);
 }
 
 void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
@@ -248,11 +380,19 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
     cli_app_t *a = ctx;
     bool is_job = cmd != POP3_CMD_CONNECT && cmd != POP3_CMD_LOGIN && cmd != POP3_CMD_APOP &&
                   cmd != POP3_CMD_AUTH && cmd != POP3_CMD_QUIT;
-    const cli_job_t *job = is_job ? cli_current(a) : NULL;
+    cli_job_t *job = is_job ? cli_current(a) : NULL;
 
     if (cmd == POP3_CMD_AUTH) {
         cli_secret_wipe(&a->sec); /* the core is done with the creds */
         cli_verbose_auth(a, st);
+    }
+    if (cmd == POP3_CMD_CAPA && a->capa_storing) {
+        cli_before_done(a, st, r);
+        return;
+    }
+    if (cmd == POP3_CMD_STAT && a->counting) {
+        cli_count_done(a, st, r);
+        return;
     }
     if (st != POP3_OK) {
         cli_fail_cmd(a, cmd, st, r);
@@ -263,16 +403,24 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
         return;
     }
     if (cmd == POP3_CMD_CONNECT && a->opt.user != NULL) {
+        if (cli_capa_after_login(a) && pop3_capa(&a->client) == POP3_OK) {
+            a->capa_storing = true;
+            return;
+        }
         cli_login(a);
         return;
-    }
-    if (job != NULL) {
-        a->done_job++;
     }
     if (cmd == POP3_CMD_CAPA) {
         cli_verbose_capa(a);
     }
-    if (job != NULL && job->def->print != NULL && !job->def->print(a, job, r)) {
+    if (job == NULL) {
+        cli_begin_jobs(a); /* connected (no login), or logged in */
+        return;
+    }
+    a->inflight--;
+    job->done++;
+    if ((job->def->print != NULL && !job->def->print(a, job, r)) ||
+        (job->done == job->n && job->def->doc && (!cli_doc_begin(a, job) || !cli_doc_end(a, true)))) {
         cli_stop(a);
         return;
     }
@@ -281,7 +429,12 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
 
 void cli_run(cli_app_t *a)
 {
-    pop3_status_t st = pop3_posix_connect(&a->port, &a->client, a->opt.host, (uint16_t)a->opt.port);
+    pop3_status_t st;
+    size_t i;
+    for (i = 0U; i < a->opt.njobs; i++) {
+        a->need_count = a->need_count || a->opt.jobs[i].range;
+    }
+    st = pop3_posix_connect(&a->port, &a->client, a->opt.host, (uint16_t)a->opt.port);
     if (st != POP3_OK) {
         cli_fail_cmd(a, POP3_CMD_CONNECT, st, NULL);
         return;
@@ -296,4 +449,5 @@ void cli_run(cli_app_t *a)
     if (st != POP3_OK) { /* e.g. closed without a pending command to report it */
         cli_fail_status(a, "session", st, NULL);
     }
+    (void)cli_doc_end(a, false); /* a listing cut by a failure still ends as valid JSON */
 }

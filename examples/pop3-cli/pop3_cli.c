@@ -67,15 +67,15 @@ size_t cli_chomp_len(const char *s, size_t len)
 #define MSG_ARG "message number"
 
 static const cli_cmd_def_t cli_cmds[] = { /* "capa" first: cli_is_capa() */
-    { "capa", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_capa, NULL, NULL, NULL },
-    { "stat", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_stat, NULL, NULL, cli_print_stat },
-    { "list", 0U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_list, NULL, cli_print_list1 },
-    { "uidl", 0U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_uidl, NULL, cli_print_uidl1 },
-    { "retr", 1U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_retr, NULL, NULL },
-    { "top", 2U, 2U, { MSG_ARG, "line count" }, { 1U, 0U }, NULL, NULL, pop3_top, NULL },
-    { "dele", 1U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_dele, NULL, NULL },
-    { "rset", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_rset, NULL, NULL, NULL },
-    { "noop", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_noop, NULL, NULL, NULL },
+    { "capa", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_capa, NULL, NULL, NULL, true },
+    { "stat", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_stat, NULL, NULL, cli_print_stat, false },
+    { "list", 0U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_list, NULL, cli_print_list1, true },
+    { "uidl", 0U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_uidl, NULL, cli_print_uidl1, true },
+    { "retr", 1U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_retr, NULL, NULL, false },
+    { "top", 2U, 2U, { MSG_ARG, "line count" }, { 1U, 0U }, NULL, NULL, pop3_top, NULL, false },
+    { "dele", 1U, 1U, { MSG_ARG, NULL }, { 1U, 0U }, NULL, pop3_dele, NULL, NULL, false },
+    { "rset", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_rset, NULL, NULL, NULL, false },
+    { "noop", 0U, 0U, { NULL, NULL }, { 0U, 0U }, pop3_noop, NULL, NULL, NULL, false },
 };
 
 const cli_cmd_def_t *cli_find_cmd(const char *name)
