@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <mbedtls/version.h>
+
 #include "cli.h"
 
 #define CLI_MECH_LIST "plain, login, cram-md5, scram-sha-1, scram-sha-256, xoauth2, oauthbearer, best"
@@ -44,6 +46,7 @@ static void cli_help(void)
           "      --json               capa, stat, list, uidl as JSON, one document per line\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
+          "      --version            library, mbedTLS and build options\n"
           "\n"
           "Commands: capa | stat | list [N] | uidl [N] | retr N | top N LINES | dele N | rset | noop\n"
           "N may be a range FIRST-LAST or all (list all, uidl all: the whole listing); a range\n"
@@ -81,8 +84,41 @@ static const struct option cli_long_opts[] = {
     { "json", no_argument, NULL, OPT_JSON },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
+
+/* What this binary was built with: the first question of a bug report. */
+static void cli_version(void)
+{
+    char run[32];
+    mbedtls_version_get_string(run);
+    printf(CLI_NAME " %s (pop3 library %s)\n"
+           "mbedTLS %s (headers %s)\n"
+           "build: SASL %s (CRAM-MD5 %s, SCRAM %s), APOP %s, STLS %s, TOP %s, trace %s,\n"
+           "       pipelining depth %u (queue %u), command line at most %u octets\n",
+           POP3_CLI_VERSION, POP3_CLI_VERSION, run, MBEDTLS_VERSION_STRING,
+           POP3_SASL_ENABLE ? "on" : "off", POP3_SASL_CRAM_MD5_ENABLE ? "on" : "off",
+           POP3_SASL_SCRAM_ENABLE ? "on" : "off", POP3_APOP_ENABLE ? "on" : "off",
+           POP3_STLS_ENABLE ? "on" : "off", POP3_TOP_ENABLE ? "on" : "off",
+           POP3_TRACE_ENABLE ? "on" : "off", (unsigned)POP3_PIPELINE_DEPTH,
+           (unsigned)POP3_QUEUE_LEN, (unsigned)POP3_CMD_MAX_LEN);
+}
+
+/* getopt_long's own messages are off (opterr = 0): this one neutralises what was typed. */
+static int cli_bad_option(char **argv)
+{
+    const char *typed = argv[optind - 1];
+    if (optopt != 0 && optopt != '?' && strncmp(typed, "--", 2) != 0) {
+        char s[2] = { (char)optopt, '\0' };
+        return cli_usage_error(strchr("Hpu", optopt) != NULL ? "option '-%s' needs an argument"
+                                                             : "unknown option '-%s'", s);
+    }
+    if (strchr(typed, '=') == NULL && optopt != 0) {
+        return cli_usage_error("option '%s' needs an argument", typed);
+    }
+    return cli_usage_error("unknown, ambiguous or misused option '%s'", typed);
+}
 
 bool cli_mech_is_oauth(pop3_sasl_mech_t m)
 {
@@ -157,8 +193,8 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_JSON: o->json = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
-    default: /* getopt_long already said what is wrong */
-        fputs("Try '" CLI_NAME " --help' for more information.\n", stderr);
+    case OPT_VERSION: cli_version(); return -1;
+    default: /* opterr is 0: getopt_long would echo the option unsanitized */
         return EXIT_USAGE;
     }
 }
@@ -400,7 +436,11 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
     int ch;
     int rc;
     o->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "H:p:u:vh", cli_long_opts, NULL)) != -1) {
+        if (ch == '?' || ch == ':') {
+            return cli_bad_option(argv);
+        }
         rc = cli_check_full_name(ch, argv);
         if (rc != EXIT_OK) {
             return rc;

@@ -42,14 +42,23 @@ void cli_wipe(void *p, size_t n)
     }
 }
 
+/* Usage errors echo what the user typed (file names, options, commands):
+ * control characters become '?' so that an argument cannot move the cursor or
+ * send a terminal escape. Octets >= 0x80 stay (UTF-8 file names). */
 int cli_usage_error(const char *fmt, ...)
 {
+    char msg[1024];
+    size_t i;
     va_list ap;
-    fputs(CLI_NAME ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("\nTry '" CLI_NAME " --help' for more information.\n", stderr);
+    for (i = 0U; msg[i] != '\0'; i++) {
+        if ((unsigned char)msg[i] < 0x20U || msg[i] == 0x7F) {
+            msg[i] = '?';
+        }
+    }
+    fprintf(stderr, CLI_NAME ": %s\nTry '" CLI_NAME " --help' for more information.\n", msg);
     return EXIT_USAGE;
 }
 

@@ -163,6 +163,31 @@ for bad in 3-1 0-2 1- -2 a-b 1-2-3 1-99999999999; do
 done
 expect_err range-bad3-1 "retr: invalid range '3-1'"
 
+# ---- --version, arguments echoed with control characters neutralised ------------------
+run version 0 --version
+checks=$((checks + 1))
+grep -qE '^pop3-cli [0-9]+\.[0-9]+\.[0-9]+ \(pop3 library [0-9.]+\)$' "$W/version.out" &&
+  grep -qE '^mbedTLS [0-9]+\.[0-9]+\.[0-9]+ ' "$W/version.out" &&
+  grep -qE 'SASL on .*APOP (on|off)' "$W/version.out" && grep -qE 'pipelining depth [0-9]+' "$W/version.out" ||
+  fail "version: $(cat "$W/version.out")"
+no_ctl() { # NAME: stderr has no control character but LF
+  checks=$((checks + 1))
+  ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$W/$1.err" || fail "$1: a control character reached stderr"
+}
+usage echo-option "${LOGIN[@]}" $'--bogus\e[2J' stat
+expect_err echo-option "option '--bogus\?\[2J'"
+no_ctl echo-option
+usage echo-command "${LOGIN[@]}" $'stat\rxx'
+expect_err echo-command "unknown command 'stat\?xx'"
+no_ctl echo-command
+usage echo-cafile -H 127.0.0.1 -p "$PORT" --tls --cafile $'/nonexistent/\e]0;title\a' capa
+expect_err echo-cafile '--cafile /nonexistent/\?\]0;title\?: No such file'
+no_ctl echo-cafile
+usage echo-range "${LOGIN[@]}" retr $'1-\x7f'
+no_ctl echo-range
+usage echo-short "${LOGIN[@]}" -Z stat
+expect_err echo-short "unknown option '-Z'"
+
 if [ "$fails" -gt 0 ]; then
   echo "cli_output: $fails failure(s) in $checks checks (outputs in $W)"
   exit 1
