@@ -123,6 +123,24 @@ typedef struct cli_secret {
     mbedtls_ctr_drbg_context drbg;
 } cli_secret_t;
 
+/** What the session showed, for advice on failure (cli_advice.c). */
+typedef struct cli_watch {
+    bool got_line;             /* a line was received (the greeting, at least) */
+    bool sent_stls;
+    bool logged_in;
+    bool have_login_delay;     /* a CAPA before login had "LOGIN-DELAY N" */
+    bool tcp_up;               /* the TCP connection was seen established */
+    bool done;                 /* first octets peeked, or a line came: no more peeking */
+    bool last_cut;
+    uint8_t capa_rx;           /* a pre-login CAPA: 1 its status line is due, 2 its list */
+    uint32_t login_delay;
+    uint32_t up_ms;
+    char last[84];             /* last line received, sanitized, at most 80 octets */
+    size_t last_len;
+    uint8_t first[8];          /* first octets the server sent (MSG_PEEK) */
+    size_t first_len;
+} cli_watch_t;
+
 typedef struct cli_app {
     cli_opts_t opt;
     size_t next_job;           /* the next job to queue */
@@ -139,11 +157,11 @@ typedef struct cli_app {
     bool port_ready;           /* pop3_posix_init() done: cleanup needed */
     bool doc_open;             /* a job's document is being written (cli_doc_begin()) */
     bool doc_entries;          /* it has an entry already (JSON: the next needs a comma) */
-    bool capa_storing;         /* the explicit CAPA before login: lines kept, not shown */
-    bool have_before;          /* before[] holds the pre-login CAPA lines, '\n'-separated */
+    bool have_before;          /* before[] holds the last pre-login CAPA list, '\n'-separated */
     bool before_cut;           /* some did not fit */
     char before[2048];
     size_t before_len;
+    cli_watch_t watch;
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -182,6 +200,8 @@ size_t cli_json_text(char *out, size_t out_len, const char *text, size_t len);
 bool cli_doc_begin(cli_app_t *a, const cli_job_t *job);
 /** Closes the open document, if any (JSON: "complete" says whether the job succeeded). */
 bool cli_doc_end(cli_app_t *a, bool complete);
+/** Keeps a line of a pre-login CAPA reply (sanitized) in a->before. */
+void cli_keep_before(cli_app_t *a, const char *line, size_t len);
 pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len);
 pop3_cb_action_t cli_on_list(void *ctx, uint32_t msg, uint64_t octets);
 pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len);
@@ -192,6 +212,20 @@ void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
 /** Connects and runs the session to its end (failures recorded in @p a). */
 void cli_run(cli_app_t *a);
+
+/* cli_advice.c */
+/** Every traced line (with or without -v): STLS sent, the last line, LOGIN-DELAY. */
+void cli_watch_trace(cli_app_t *a, pop3_trace_dir_t dir, const char *line, size_t len);
+/**
+ * One round before the greeting: waits for input itself and peeks the first
+ * octets; fails at once on a TLS record in a plaintext mode or silence on 995.
+ * @return how long pop3_posix_poll() may wait this round (ms).
+ */
+int cli_watch_poll(cli_app_t *a);
+/** Appends to @p out what the user can do about the failure @p st, if anything is known. */
+void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, char *out, size_t out_len);
+/** The exit status for the failure: @p code, or 6 for a login refused with [LOGIN-DELAY]/[IN-USE]. */
+int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */

@@ -341,8 +341,10 @@ static int cli_check_user(const cli_opts_t *o)
 static int cli_check_tls_opts(const cli_opts_t *o)
 {
     FILE *f;
-    if (o->security == POP3_SEC_PLAINTEXT && (o->cafile != NULL || o->insecure)) {
-        return cli_usage_error("--cafile and --insecure need TLS (not --plain)");
+    /* --cafile with --plain is accepted (noted with -v): scripts share one option set.
+     * --insecure is not: a flag that weakens TLS should not ride along unnoticed. */
+    if (o->security == POP3_SEC_PLAINTEXT && o->insecure) {
+        return cli_usage_error("--insecure needs TLS (not --plain)");
     }
     if (o->security != POP3_SEC_PLAINTEXT && o->allow_plaintext_login) {
         return cli_usage_error("--allow-plaintext-login only applies with --plain");

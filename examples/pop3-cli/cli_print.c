@@ -184,7 +184,7 @@ bool cli_doc_begin(cli_app_t *a, const cli_job_t *job)
             return false;
         }
     }
-    if (capa && a->have_before && !cli_print_before(a)) {
+    if (capa && a->have_before && a->watch.logged_in && !cli_print_before(a)) {
         return false;
     }
     if (a->opt.json) {
@@ -327,8 +327,7 @@ pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t ui
     return cli_uidl_entry(a, msg, uid, uid_len) ? POP3_CB_CONTINUE : POP3_CB_ABORT;
 }
 
-/* Keeps a pre-login CAPA line for a capa after login (sanitized, '\n'-terminated). */
-static void cli_keep_before(cli_app_t *a, const char *line, size_t len)
+void cli_keep_before(cli_app_t *a, const char *line, size_t len)
 {
     char buf[CLI_LINE_BUF_LEN + 1U];
     size_t n = pop3_sanitize(buf, sizeof buf - 1U, line, len);
@@ -347,10 +346,6 @@ pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len)
     char buf[CLI_LINE_BUF_LEN + 1U];
     size_t n;
     len = cli_chomp_len(line, len);
-    if (a->capa_storing) {
-        cli_keep_before(a, line, len);
-        return POP3_CB_CONTINUE;
-    }
     if (a->stopping) {
         return POP3_CB_CONTINUE;
     }
@@ -366,11 +361,16 @@ pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len)
 }
 
 /* The core masks the secrets of what it sends (the password of PASS, the APOP digest, every
- * AUTH response) before the trace sees a line; the CLI adds nothing of its own here. */
+ * AUTH response) before the trace sees a line; the CLI adds nothing of its own here. Always
+ * installed: without -v the lines only feed the advice (cli_advice.c). Bodies are not traced. */
 void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 {
     char buf[CLI_LINE_BUF_LEN + 1U];
-    (void)ctx;
+    cli_app_t *a = ctx;
+    cli_watch_trace(a, dir, line, len);
+    if (!a->opt.verbose) {
+        return;
+    }
     pop3_sanitize(buf, sizeof buf, line, cli_chomp_len(line, len));
     fprintf(stderr, "%s %s\n", dir == POP3_TRACE_SENT ? "C:" : "S:", buf);
 }

@@ -95,23 +95,21 @@ static void cli_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_
 
 static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
 {
-    char detail[2U * CLI_TEXT_MAX];
+    char detail[4U * CLI_TEXT_MAX];
     if (a->failed) {
         return;
     }
     cli_describe(a, st, r, detail, sizeof detail);
+    cli_advise(a, st, r, detail, sizeof detail);
     if (st == POP3_ERR_STATE && a->opt.user == NULL) {
         strncat(detail, " (not logged in: use --user)", sizeof detail - strlen(detail) - 1U);
-    } else if (st == POP3_ERR_SECURITY && a->opt.security == POP3_SEC_STLS &&
-               pop3_state(&a->client) != POP3_STATE_TRANSACTION) {
-        strncat(detail, " (STLS not offered or refused; try --tls)", sizeof detail - strlen(detail) - 1U);
     } else if (st == POP3_ERR_TIMEOUT && pop3_unanswered(&a->client) > 1U) {
         size_t used = strlen(detail);
         snprintf(detail + used, sizeof detail - used,
                  " (%u pipelined commands unanswered: the server advertises PIPELINING but may not"
                  " handle it; try --no-pipelining)", pop3_unanswered(&a->client));
     }
-    cli_fail(a, cli_exit_code(st), "%s failed: %s", what, detail);
+    cli_fail(a, cli_advise_exit(a, st, r, cli_exit_code(st)), "%s failed: %s", what, detail);
 }
 
 /* ---- session flow ------------------------------------------------------- */
@@ -333,32 +331,6 @@ static void cli_fail_cmd(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const p
     cli_fail_status(a, label, st, r);
 }
 
-/* Does the job list have a capa to show after the login? Then the pre-login
- * list is fetched first, for it (capabilities change at login, RFC 2449). */
-static bool cli_capa_after_login(const cli_app_t *a)
-{
-    size_t i;
-    for (i = 0U; a->opt.user != NULL && i < a->opt.njobs; i++) {
-        if (cli_is_capa(a->opt.jobs[i].def)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/** The explicit CAPA before login ended: keep its list if it answered, then log in. */
-static void cli_before_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r)
-{
-    a->capa_storing = false;
-    a->have_before = st == POP3_OK;
-    if (st != POP3_OK && st != POP3_ERR_SERVER) { /* -ERR to CAPA: no list to show, no harm */
-        cli_fail_cmd(a, POP3_CMD_CAPA, st, r);
-        cli_stop(a);
-        return;
-    }
-    cli_login(a);
-}
-
 /** The STAT before the jobs ended. */
 static void cli_count_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r)
 {
@@ -386,10 +358,6 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
         cli_secret_wipe(&a->sec); /* the core is done with the creds */
         cli_verbose_auth(a, st);
     }
-    if (cmd == POP3_CMD_CAPA && a->capa_storing) {
-        cli_before_done(a, st, r);
-        return;
-    }
     if (cmd == POP3_CMD_STAT && a->counting) {
         cli_count_done(a, st, r);
         return;
@@ -402,11 +370,9 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
     if (cmd == POP3_CMD_QUIT || a->stopping) {
         return;
     }
+    a->watch.logged_in = a->watch.logged_in || cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP ||
+                         cmd == POP3_CMD_AUTH;
     if (cmd == POP3_CMD_CONNECT && a->opt.user != NULL) {
-        if (cli_capa_after_login(a) && pop3_capa(&a->client) == POP3_OK) {
-            a->capa_storing = true;
-            return;
-        }
         cli_login(a);
         return;
     }
@@ -439,7 +405,7 @@ void cli_run(cli_app_t *a)
         cli_fail_cmd(a, POP3_CMD_CONNECT, st, NULL);
         return;
     }
-    while (pop3_posix_poll(&a->port, (int)POP3_POSIX_TICK_MS) == POP3_OK) {
+    while (pop3_posix_poll(&a->port, cli_watch_poll(a)) == POP3_OK) {
         if (a->want_abort) {
             a->want_abort = false;
             pop3_abort(&a->client);

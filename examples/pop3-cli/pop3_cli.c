@@ -119,7 +119,7 @@ static void cli_fill_config(cli_app_t *a, pop3_config_t *cfg)
     cfg->callbacks.on_list = cli_on_list;
     cfg->callbacks.on_uidl = cli_on_uidl;
     cfg->callbacks.on_capa = cli_on_capa;
-    cfg->callbacks.on_trace = a->opt.verbose ? cli_on_trace : NULL;
+    cfg->callbacks.on_trace = cli_on_trace;
     cfg->security = a->opt.security;
     cfg->allow_plaintext_login = a->opt.allow_plaintext_login;
     /* One knob for the shell user: it bounds the greeting and each handshake too. */
@@ -162,6 +162,9 @@ static int cli_main(cli_app_t *a, int argc, char **argv)
     }
     if (a->opt.user != NULL && (rc = cli_get_secrets(a)) != EXIT_OK) {
         return rc;
+    }
+    if (a->opt.verbose && a->opt.cafile != NULL && a->opt.security == POP3_SEC_PLAINTEXT) {
+        fprintf(stderr, CLI_NAME ": note: --cafile is not used: --plain makes no TLS connection\n");
     }
     if (a->opt.insecure) {
         fputs(CLI_NAME ": WARNING: --insecure: the server's certificate is NOT verified; anyone on "

@@ -3,7 +3,7 @@
 
     fake_pop3.py DIR
 
-Listens on a free port of 127.0.0.1 (written to DIR/port), serves connections one
+Listens on a free port of 127.0.0.1 (or $FAKE_POP3_PORT; written to DIR/port), serves connections one
 after the other until killed. Every accepted connection appends a line to
 DIR/connections, so the test can prove a usage error never connected. SASL
 (RFC 5034): PLAIN, XOAUTH2 and OAUTHBEARER, with or without an initial response;
@@ -228,7 +228,7 @@ def serve(conn, n):
 def main():
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind(("127.0.0.1", int(os.environ.get("FAKE_POP3_PORT", "0"))))  # 0: a free port
     s.listen(8)
     with open(os.path.join(D, "port.tmp"), "w") as f:
         f.write("%d\n" % s.getsockname()[1])

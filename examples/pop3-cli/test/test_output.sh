@@ -188,6 +188,70 @@ no_ctl echo-range
 usage echo-short "${LOGIN[@]}" -Z stat
 expect_err echo-short "unknown option '-Z'"
 
+# ---- errors that say what to do -------------------------------------------------------
+no_ctl_err() { checks=$((checks + 1)); ! LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' "$W/$1.err" || fail "$1: a control character reached stderr"; }
+echo badstat >"$W/mode"
+run bad-reply 7 "${LOGIN[@]}" stat
+expect_err bad-reply 'STAT failed: protocol violation by the server \(last line received: "\+OK lots\?\[31m of mail"\)'
+no_ctl_err bad-reply
+echo login-delay >"$W/mode"
+run login-delay 6 "${LOGIN[@]}" stat
+expect_err login-delay 'LOGIN-DELAY\] wait 15 minutes.*the credentials may be right: .*900 s .*\(LOGIN-DELAY 900\); wait and retry'
+echo in-use >"$W/mode"
+run in-use 6 "${LOGIN[@]}" stat
+expect_err in-use 'IN-USE\] mailbox locked.*the credentials may be right: another session holds the mailbox'
+rm -f "$W/mode"
+POP3_PASSWORD=wrong run wrong-password 5 "${LOGIN[@]}" stat
+checks=$((checks + 1))
+! grep -q 'may be right' "$W/wrong-password.err" || fail "wrong-password: told the credentials may be right"
+# STLS mode, no STLS in CAPA: what the server offered and the choices; STLS refused.
+run no-stls 9 -H 127.0.0.1 -p "$PORT" --timeout 5000 -u alice stat
+expect_err no-stls 'does not offer STLS on this port; its CAPA lists: USER SASL TOP UIDL .*Choices: --tls .*--plain --allow-plaintext-login'
+echo stls >"$W/mode"
+run stls-refused 9 -H 127.0.0.1 -p "$PORT" --timeout 5000 -u alice stat
+expect_err stls-refused 'offered STLS but refused it: "-ERR TLS not configured"'
+rm -f "$W/mode"
+# --tls against a plaintext port: the first octets are "+OK".
+run tls-on-plain 4 -H 127.0.0.1 -p "$PORT" --tls --insecure --timeout 5000 capa
+expect_err tls-on-plain 'speaks plaintext POP3 on this port: it sent "\+OK\.\.\." .*--starttls \(STLS\) or --plain'
+# STLS mode against a POP3S-like port: silence, then a TLS record at once.
+echo silent >"$W/mode"
+run silent 8 -H 127.0.0.1 -p "$PORT" --timeout 1500 capa
+expect_err silent 'timed out \(connected, but no greeting came: the port may expect TLS from the first byte \(POP3S\); try --tls\)'
+echo tlsrecord >"$W/mode"
+t0=$(date +%s%N)
+run tls-record 4 -H 127.0.0.1 -p "$PORT" --timeout 20000 capa
+expect_err tls-record 'sent a TLS record where a POP3 greeting was due: .*use --tls'
+checks=$((checks + 1))
+[ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || fail "tls-record: did not fail at once"
+rm -f "$W/mode"
+# Port 995 and silence: said after 2 s, not after the 20 s timeout. 995 needs a network
+# namespace of its own (unshare -rn: no root needed where user namespaces are allowed).
+if unshare -rn true 2>/dev/null; then
+  mkdir -p "$W/ns"
+  echo silent >"$W/ns/mode"
+  checks=$((checks + 1))
+  timeout 60 unshare -rn bash -c '
+    ip link set lo up 2>/dev/null
+    FAKE_POP3_PORT=995 python3 "$1/fake_pop3.py" "$2" & s=$!
+    for _ in $(seq 1 100); do [ -s "$2/port" ] && break; sleep 0.05; done
+    t0=$(date +%s%N)
+    "$3" -H 127.0.0.1 -p 995 --timeout 20000 capa 2>"$2/err"; rc=$?
+    echo "$rc $(( ($(date +%s%N) - t0) / 1000000 ))" >"$2/result"
+    kill $s' _ "$here" "$W/ns" "$CLI"
+  read -r rc ms <"$W/ns/result" 2>/dev/null || rc=none
+  [ "$rc" = 8 ] && [ "$ms" -ge 1900 ] && [ "$ms" -lt 6000 ] &&
+    grep -q 'no greeting within 2 s on the POP3S port: it expects TLS from the first byte; use --tls' "$W/ns/err" ||
+    fail "silent-995: exit ${rc:-?} after ${ms:-?} ms: $(cat "$W/ns/err" 2>/dev/null)"
+else
+  echo "cli_output: SKIP silent-995 (unshare -rn not permitted here)"
+fi
+# --cafile with --plain: accepted (scripts share option sets), noted with -v; --insecure is not.
+run cafile-plain 0 "${PLAIN[@]}" --cafile /etc/hosts -v capa
+expect_err cafile-plain 'note: --cafile is not used: --plain makes no TLS connection'
+usage insecure-plain "${PLAIN[@]}" --insecure capa
+expect_err insecure-plain '--insecure needs TLS'
+
 if [ "$fails" -gt 0 ]; then
   echo "cli_output: $fails failure(s) in $checks checks (outputs in $W)"
   exit 1
