@@ -54,7 +54,8 @@ static void cli_help(void)
           "refused message stops the run, as any failure does.\n"
           "\n"
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
-          "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR),\n"
+          "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
+          "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
           "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
           stdout);
 }
