@@ -1,7 +1,8 @@
 /**
  * @file cli.h
- * @brief pop3-cli internals shared by its files: pop3_cli.c (session and
- *        output), cli_opts.c (command line), cli_auth.c (password, OAuth
+ * @brief pop3-cli internals shared by its files: pop3_cli.c (command table,
+ *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
+ *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
  *        token, SCRAM random source).
  */
 #ifndef POP3_CLI_H
@@ -29,6 +30,7 @@
 #define CLI_DEFAULT_CAFILE "/etc/ssl/certs/ca-certificates.crt"
 #define CLI_DEFAULT_TIMEOUT_MS 30000U
 #define CLI_MAX_ARGS 2U
+#define CLI_TEXT_MAX 200U /* server text shown in an error line */
 
 /* Octets a command adds around the user name / password ("USER " + CRLF,
  * "APOP " + " " + 32 hex digits + CRLF). */
@@ -73,12 +75,19 @@ typedef struct cli_cmd_def {
     pop3_status_t (*f1)(pop3_client_t *c, uint32_t a0);
     pop3_status_t (*f2)(pop3_client_t *c, uint32_t a0, uint32_t a1);
     cli_print_fn print; /* NULL: nothing printed at completion */
+    bool doc;           /* its output is one document (capa, list, uidl): see cli_doc_begin() */
 } cli_cmd_def_t;
 
 typedef struct cli_job {
     const cli_cmd_def_t *def;
     uint8_t nargs;
     uint32_t arg[CLI_MAX_ARGS];
+    bool range;                /* arg[0] is the first of arg[0]..last ("1-5", or "all") */
+    bool all;                  /* "all": last comes from the STAT before the first job */
+    uint32_t last;
+    uint32_t n;                /* core commands it expands to (1 unless a range) */
+    uint32_t sent;             /* of those, queued */
+    uint32_t done;             /* of those, reported OK */
 } cli_job_t;
 
 typedef struct cli_opts {
@@ -93,6 +102,7 @@ typedef struct cli_opts {
     pop3_sasl_mech_t auth_mech;
     bool verbose;
     bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
+    bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -113,15 +123,45 @@ typedef struct cli_secret {
     mbedtls_ctr_drbg_context drbg;
 } cli_secret_t;
 
+/** What the session showed, for advice on failure (cli_advice.c). */
+typedef struct cli_watch {
+    bool got_line;             /* a line was received (the greeting, at least) */
+    bool sent_stls;
+    bool logged_in;
+    bool have_login_delay;     /* a CAPA before login had "LOGIN-DELAY N" */
+    bool tcp_up;               /* the TCP connection was seen established */
+    bool done;                 /* first octets peeked, or a line came: no more peeking */
+    bool last_cut;
+    uint8_t capa_rx;           /* a pre-login CAPA: 1 its status line is due, 2 its list */
+    uint32_t login_delay;
+    uint32_t up_ms;
+    char last[84];             /* last line received, sanitized, at most 80 octets */
+    size_t last_len;
+    uint8_t first[8];          /* first octets the server sent (MSG_PEEK) */
+    size_t first_len;
+} cli_watch_t;
+
 typedef struct cli_app {
     cli_opts_t opt;
     size_t next_job;           /* the next job to queue */
-    size_t done_job;           /* jobs reported; done_job .. next_job-1 are in flight */
+    size_t done_job;           /* jobs reported in full; its commands' replies come next */
+    uint32_t inflight;         /* job commands queued, not yet reported */
+    bool need_count;           /* a range in the jobs: STAT before the first job */
+    bool counted;              /* that STAT answered: msg_count holds */
+    bool counting;             /* it is in flight */
+    uint32_t msg_count;
     int exit_code;             /* set by the first failure */
     bool failed;
     bool stopping;             /* QUIT queued or abort requested */
     bool want_abort;           /* pop3_abort() from the main loop */
     bool port_ready;           /* pop3_posix_init() done: cleanup needed */
+    bool doc_open;             /* a job's document is being written (cli_doc_begin()) */
+    bool doc_entries;          /* it has an entry already (JSON: the next needs a comma) */
+    bool have_before;          /* before[] holds the last pre-login CAPA list, '\n'-separated */
+    bool before_cut;           /* some did not fit */
+    char before[2048];
+    size_t before_len;
+    cli_watch_t watch;
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -138,6 +178,54 @@ bool cli_is_capa(const cli_cmd_def_t *d);
 void cli_wipe(void *p, size_t n);
 int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 size_t cli_chomp_len(const char *s, size_t len);
+
+/* cli_print.c */
+/** Sanitized copy of server text; "..." marks a cut. */
+void cli_sanitize_cut(char *out, size_t out_len, const char *text, size_t len);
+/** Records a failure; only the first one is reported and decides the exit status. */
+void cli_fail(cli_app_t *a, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
+void cli_stdout_failed(cli_app_t *a);
+bool cli_write(cli_app_t *a, const char *data, size_t len);
+/** Writes @p v in decimal just before @p end (at most 20 octets); returns its first octet. */
+char *cli_fmt_u64(char *end, uint64_t v);
+bool cli_print_stat(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+bool cli_print_list1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+bool cli_print_uidl1(cli_app_t *a, const cli_job_t *job, const pop3_reply_t *r);
+/** JSON string body of server text: sanitized, then '"' and '\\' escaped; returns its length. */
+size_t cli_json_text(char *out, size_t out_len, const char *text, size_t len);
+/**
+ * Opens the document of the job being reported (JSON: its head; text, for a
+ * capa after login: the pre-login list, labelled) unless open already.
+ */
+bool cli_doc_begin(cli_app_t *a, const cli_job_t *job);
+/** Closes the open document, if any (JSON: "complete" says whether the job succeeded). */
+bool cli_doc_end(cli_app_t *a, bool complete);
+/** Keeps a line of a pre-login CAPA reply (sanitized) in a->before. */
+void cli_keep_before(cli_app_t *a, const char *line, size_t len);
+pop3_cb_action_t cli_on_body(void *ctx, const char *data, size_t len);
+pop3_cb_action_t cli_on_list(void *ctx, uint32_t msg, uint64_t octets);
+pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t uid_len);
+pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len);
+void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
+
+/* cli_run.c */
+void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
+/** Connects and runs the session to its end (failures recorded in @p a). */
+void cli_run(cli_app_t *a);
+
+/* cli_advice.c */
+/** Every traced line (with or without -v): STLS sent, the last line, LOGIN-DELAY. */
+void cli_watch_trace(cli_app_t *a, pop3_trace_dir_t dir, const char *line, size_t len);
+/**
+ * One round before the greeting: waits for input itself and peeks the first
+ * octets; fails at once on a TLS record in a plaintext mode or silence on 995.
+ * @return how long pop3_posix_poll() may wait this round (ms).
+ */
+int cli_watch_poll(cli_app_t *a);
+/** Appends to @p out what the user can do about the failure @p st, if anything is known. */
+void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, char *out, size_t out_len);
+/** The exit status for the failure: @p code, or 6 for a login refused with [LOGIN-DELAY]/[IN-USE]. */
+int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */

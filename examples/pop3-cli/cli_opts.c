@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <mbedtls/version.h>
 
 #include "cli.h"
 
@@ -40,20 +43,27 @@ static void cli_help(void)
           "                           $POP3_OAUTH2_TOKEN); never on the command line\n"
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
+          "      --json               capa, stat, list, uidl as JSON, one document per line\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
+          "      --version            library, mbedTLS and build options\n"
           "\n"
           "Commands: capa | stat | list [N] | uidl [N] | retr N | top N LINES | dele N | rset | noop\n"
+          "N may be a range FIRST-LAST or all (list all, uidl all: the whole listing); a range\n"
+          "past the last message is refused before any command runs (exit 6). The first\n"
+          "refused message stops the run, as any failure does.\n"
           "\n"
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
-          "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR),\n"
+          "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
+          "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
           "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
           stdout);
 }
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
-    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING
+    OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
+    OPT_JSON, OPT_VERSION
 };
 
 static const struct option cli_long_opts[] = {
@@ -72,10 +82,44 @@ static const struct option cli_long_opts[] = {
     { "oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
+    { "json", no_argument, NULL, OPT_JSON },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
+
+/* What this binary was built with: the first question of a bug report. */
+static void cli_version(void)
+{
+    char run[32];
+    mbedtls_version_get_string(run);
+    printf(CLI_NAME " %s (pop3 library %s)\n"
+           "mbedTLS %s (headers %s)\n"
+           "build: SASL %s (CRAM-MD5 %s, SCRAM %s), APOP %s, STLS %s, TOP %s, trace %s,\n"
+           "       pipelining depth %u (queue %u), command line at most %u octets\n",
+           POP3_CLI_VERSION, POP3_CLI_VERSION, run, MBEDTLS_VERSION_STRING,
+           POP3_SASL_ENABLE ? "on" : "off", POP3_SASL_CRAM_MD5_ENABLE ? "on" : "off",
+           POP3_SASL_SCRAM_ENABLE ? "on" : "off", POP3_APOP_ENABLE ? "on" : "off",
+           POP3_STLS_ENABLE ? "on" : "off", POP3_TOP_ENABLE ? "on" : "off",
+           POP3_TRACE_ENABLE ? "on" : "off", (unsigned)POP3_PIPELINE_DEPTH,
+           (unsigned)POP3_QUEUE_LEN, (unsigned)POP3_CMD_MAX_LEN);
+}
+
+/* getopt_long's own messages are off (opterr = 0): this one neutralises what was typed. */
+static int cli_bad_option(char **argv)
+{
+    const char *typed = argv[optind - 1];
+    if (optopt != 0 && optopt != '?' && strncmp(typed, "--", 2) != 0) {
+        char s[2] = { (char)optopt, '\0' };
+        return cli_usage_error(strchr("Hpu", optopt) != NULL ? "option '-%s' needs an argument"
+                                                             : "unknown option '-%s'", s);
+    }
+    if (strchr(typed, '=') == NULL && optopt != 0) {
+        return cli_usage_error("option '%s' needs an argument", typed);
+    }
+    return cli_usage_error("unknown, ambiguous or misused option '%s'", typed);
+}
 
 bool cli_mech_is_oauth(pop3_sasl_mech_t m)
 {
@@ -147,12 +191,54 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
         return cli_parse_u32(arg, 1U, UINT32_MAX, &o->timeout_ms)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
+    case OPT_JSON: o->json = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
-    default: /* getopt_long already said what is wrong */
-        fputs("Try '" CLI_NAME " --help' for more information.\n", stderr);
+    case OPT_VERSION: cli_version(); return -1;
+    default: /* opterr is 0: getopt_long would echo the option unsanitized */
         return EXIT_USAGE;
     }
+}
+
+/* A message argument of retr/top/dele/list/uidl: N, FIRST-LAST or "all". */
+static bool cli_msg_arg(const cli_cmd_def_t *d, uint8_t k)
+{
+    return k == 0U && d->arg_name[0] != NULL && strcmp(d->arg_name[0], "message number") == 0;
+}
+
+/** "all" or "FIRST-LAST" (1 <= FIRST <= LAST); false if @p arg is neither. */
+static int cli_parse_range(cli_job_t *job, const char *arg, bool *is_range)
+{
+    const char *dash = strchr(arg, '-');
+    char first[11];
+    size_t n;
+    *is_range = true;
+    if (strcasecmp(arg, "all") == 0) {
+        if (job->def->min_args == 0U) {
+            *is_range = false; /* "list all" is the whole listing: plain LIST / UIDL */
+            return EXIT_OK;
+        }
+        job->range = job->all = true;
+        job->nargs = 1U;
+        job->n = 0U; /* known after the STAT */
+        return EXIT_OK;
+    }
+    n = dash != NULL ? (size_t)(dash - arg) : 0U;
+    if (dash == NULL || n == 0U || n >= sizeof first) {
+        *is_range = false;
+        return EXIT_OK;
+    }
+    memcpy(first, arg, n);
+    first[n] = '\0';
+    if (!cli_parse_u32(first, 1U, UINT32_MAX, &job->arg[0]) ||
+        !cli_parse_u32(dash + 1, 1U, UINT32_MAX, &job->last) || job->last < job->arg[0]) {
+        return cli_usage_error("%s: invalid range '%s' (FIRST-LAST, 1 <= FIRST <= LAST, or all)",
+                               job->def->name, arg);
+    }
+    job->range = true;
+    job->nargs = 1U;
+    job->n = job->last - job->arg[0] + 1U;
+    return EXIT_OK;
 }
 
 /** Parses the arguments of one command starting at argv[*i]. */
@@ -168,8 +254,22 @@ static int cli_parse_job_args(cli_job_t *job, int argc, char **argv, int *i)
             }
             break;
         }
+        if (cli_msg_arg(d, k) && (strchr(arg, '-') != NULL || strcasecmp(arg, "all") == 0)) {
+            bool is_range;
+            int rc = cli_parse_range(job, arg, &is_range);
+            if (rc != EXIT_OK) {
+                return rc;
+            }
+            (*i)++;
+            if (!is_range) {
+                break; /* "list all": no argument */
+            }
+            continue;
+        }
         if (!cli_parse_u32(arg, d->arg_min[k], UINT32_MAX, &job->arg[k])) {
-            return cli_usage_error("%s: invalid %s '%s' (decimal, %" PRIu32 "-4294967295)",
+            return cli_usage_error(cli_msg_arg(d, k) ? "%s: invalid %s '%s' (decimal, %" PRIu32
+                                                       "-4294967295, FIRST-LAST or all)"
+                                                     : "%s: invalid %s '%s' (decimal, %" PRIu32 "-4294967295)",
                                    d->name, d->arg_name[k], arg, d->arg_min[k]);
         }
         job->nargs++;
@@ -195,6 +295,11 @@ static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
         job->def = cli_find_cmd(argv[i]);
         if (job->def == NULL) {
             return cli_usage_error("unknown command '%s'", argv[i]);
+        }
+        job->n = 1U;
+        if (o->json && (job->def->f1 == pop3_retr || job->def->f2 == pop3_top)) {
+            return cli_usage_error("--json: '%s' writes message data to stdout; run it without --json",
+                                   job->def->name);
         }
         /* Only CAPA works before login (RFC 2449); say so before connecting. */
         if (o->user == NULL && !cli_is_capa(job->def)) {
@@ -237,8 +342,10 @@ static int cli_check_user(const cli_opts_t *o)
 static int cli_check_tls_opts(const cli_opts_t *o)
 {
     FILE *f;
-    if (o->security == POP3_SEC_PLAINTEXT && (o->cafile != NULL || o->insecure)) {
-        return cli_usage_error("--cafile and --insecure need TLS (not --plain)");
+    /* --cafile with --plain is accepted (noted with -v): scripts share one option set.
+     * --insecure is not: a flag that weakens TLS should not ride along unnoticed. */
+    if (o->security == POP3_SEC_PLAINTEXT && o->insecure) {
+        return cli_usage_error("--insecure needs TLS (not --plain)");
     }
     if (o->security != POP3_SEC_PLAINTEXT && o->allow_plaintext_login) {
         return cli_usage_error("--allow-plaintext-login only applies with --plain");
@@ -332,7 +439,11 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
     int ch;
     int rc;
     o->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+    opterr = 0;
     while ((ch = getopt_long(argc, argv, "H:p:u:vh", cli_long_opts, NULL)) != -1) {
+        if (ch == '?' || ch == ':') {
+            return cli_bad_option(argv);
+        }
         rc = cli_check_full_name(ch, argv);
         if (rc != EXIT_OK) {
             return rc;

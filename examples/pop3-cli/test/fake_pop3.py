@@ -3,7 +3,7 @@
 
     fake_pop3.py DIR
 
-Listens on a free port of 127.0.0.1 (written to DIR/port), serves connections one
+Listens on a free port of 127.0.0.1 (or $FAKE_POP3_PORT; written to DIR/port), serves connections one
 after the other until killed. Every accepted connection appends a line to
 DIR/connections, so the test can prove a usage error never connected. SASL
 (RFC 5034): PLAIN, XOAUTH2 and OAUTHBEARER, with or without an initial response;
@@ -14,6 +14,15 @@ client's proof is checked and the client nonce written to DIR/nonce-N. What it a
   DIR/token. A wrong token gets the OAuth error challenge (base64 JSON with
   status and scope), then -ERR after the client's empty answer; a wrong
   password gets "-ERR [AUTH] ...".
+USER/PASS too (same password). A mailbox of DIR/mailbox messages (a number; 0 if
+absent): STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP; every command line received
+is appended to DIR/cmds-N. DIR/mode (read at each connection, words) changes the
+script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
+greeting), "login-delay" / "in-use" (PASS refused with that response code),
+"badstat" (a STAT reply that breaks the protocol, with control characters),
+"quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
+advertised, refused with -ERR). CAPA after login is a shorter list (no USER, SASL),
+as Dovecot and Cyrus do.
 """
 import base64
 import hashlib
@@ -76,20 +85,105 @@ def serve(conn, n):
         send(b"+ ")
         return base64.b64decode(recv(), validate=True)
 
+    mode = (read("mode") or b"").split()
+    if b"silent" in mode:
+        while f.read(1):
+            pass
+        return
+    if b"tlsrecord" in mode:
+        f.write(bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]))  # alert: protocol_version
+        while f.read(1):
+            pass
+        return
+    nmsg = int(read("mailbox") or b"0")
+    deleted = set()
+
+    def body(k):
+        return [b"Subject: message %d" % k, b"", b"body line 1 of %d" % k, b"body line 2 of %d" % k]
+
+    def uid(k):
+        return (b'q"%d\\x' % k) if b"quote-uid" in mode else b"uid-%d" % k
+
+    def msgno(w):
+        try:
+            k = int(w)
+        except ValueError:
+            return None
+        return k if 1 <= k <= nmsg and k not in deleted else None
+
     send(b"+OK fake POP3 ready")
     logged_in = False
+    user_ok = False
+    log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
     while True:
-        words = recv().split(b" ")
+        line = recv()
+        words = line.split(b" ")
         verb = words[0].upper()
+        log.write((b"PASS ***" if verb == b"PASS" else line) + b"\n")
+        live = [k for k in range(1, nmsg + 1) if k not in deleted]
         if verb == b"CAPA":
             send(b"+OK")
-            for cap in (b"USER", b"UIDL", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"."):
+            caps = [b"UIDL", b"TOP", b"RESP-CODES", b'IMPLEMENTATION fake "pop3" \\o/']
+            if not logged_in:
+                caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
+                if b"stls" in mode:
+                    caps.append(b"STLS")
+            if b"nopipe" not in mode:
+                caps.append(b"PIPELINING")
+            for cap in caps + [b"."]:
                 send(cap)
+        elif verb == b"STLS":
+            send(b"-ERR TLS not configured")
+        elif verb == b"USER" and not logged_in:
+            user_ok = len(words) == 2 and words[1] == b"alice"
+            send(b"+OK")
+        elif verb == b"PASS" and not logged_in:
+            if b"login-delay" in mode:
+                send(b"-ERR [LOGIN-DELAY] wait 15 minutes between logins")
+            elif b"in-use" in mode:
+                send(b"-ERR [IN-USE] mailbox locked by another session")
+            elif user_ok and line[5:] == read("password"):
+                logged_in = True
+                send(b"+OK logged in")
+            else:
+                send(b"-ERR [AUTH] wrong password")
+        elif verb == b"STAT" and logged_in and b"badstat" in mode:
+            send(b"+OK lots\x1b[31m of mail")
+        elif verb == b"LIST" and logged_in and len(words) == 1:
+            send(b"+OK")
+            for k in live:
+                send(b"%d %d" % (k, 100 + k))
+            send(b".")
+        elif verb == b"UIDL" and logged_in and len(words) == 1:
+            send(b"+OK")
+            for k in live:
+                send(b"%d %s" % (k, uid(k)))
+            send(b".")
+        elif verb in (b"LIST", b"UIDL", b"RETR", b"TOP", b"DELE") and logged_in:
+            k = msgno(words[1]) if len(words) > 1 else None
+            if k is None:
+                send(b"-ERR no such message")
+            elif verb == b"LIST":
+                send(b"+OK %d %d" % (k, 100 + k))
+            elif verb == b"UIDL":
+                send(b"+OK %d %s" % (k, uid(k)))
+            elif verb == b"DELE":
+                deleted.add(k)
+                send(b"+OK deleted")
+            else:
+                lines = body(k) if verb == b"RETR" else body(k)[:2 + int(words[2])]
+                send(b"+OK")
+                for x in lines + [b"."]:
+                    send(x)
+        elif verb in (b"RSET", b"NOOP") and logged_in:
+            if verb == b"RSET":
+                deleted.clear()
+            send(b"+OK")
         elif verb == b"QUIT":
             send(b"+OK bye")
             return
         elif verb == b"STAT" and logged_in:
-            send(b"+OK 0 0")
+            send(b"+OK %d %d" % (len(live), sum(100 + k for k in live)))
         elif verb == b"AUTH" and len(words) in (2, 3) and not logged_in:
             mech = words[1].upper()
             raw = response(words[2] if len(words) == 3 else None)
@@ -127,8 +221,6 @@ def serve(conn, n):
                 send(b"+ " + base64.b64encode(json.dumps(err).encode()))
                 recv()  # the client's empty line (XOAUTH2) or AQ== (OAUTHBEARER)
                 send(b"-ERR [AUTH] token expired")
-        elif verb in (b"USER", b"PASS"):
-            send(b"-ERR USER/PASS not used by this test")
         else:
             send(b"-ERR unexpected")
 
@@ -136,7 +228,7 @@ def serve(conn, n):
 def main():
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
+    s.bind(("127.0.0.1", int(os.environ.get("FAKE_POP3_PORT", "0"))))  # 0: a free port
     s.listen(8)
     with open(os.path.join(D, "port.tmp"), "w") as f:
         f.write("%d\n" % s.getsockname()[1])
