@@ -475,7 +475,10 @@ static uint8_t keep_printable(char *dst, size_t cap, const char *v, size_t vl)
 
     vl = vl < cap ? vl : cap;
     for (i = 0; i < vl; i++) {
-        dst[i] = (v[i] >= 0x20 && v[i] <= 0x7E) ? v[i] : '?';
+        dst[i] = v[i];
+        if (v[i] < 0x20 || v[i] > 0x7E) {
+            dst[i] = '?';
+        }
     }
     return (uint8_t)vl;
 }

@@ -19,7 +19,7 @@
 # 5. SIGTERM during a poll (the block finishes, the session is aborted) and between polls;
 # 6. --delete, --delete-refused and --keep (STLS) on a small mailbox; SIGKILL at random
 #    points of a poll over and over: no command twice, none lost without a warning;
-#    SIGKILL while a 10 MB message streams;
+#    SIGKILL while a 40 MB message streams;
 # 7. wrong CA, wrong password, a refused OAuth token: exit statuses and the server's text
 #    in the log.
 # Exit 0 passed, 1 failed, 77 skipped (no fixture).
@@ -229,17 +229,17 @@ echo "peak RSS: ${RSS_BIG} KB with the 10 MB message, ${RSS_SMALL} KB with 10 sm
 check "memory does not grow with a 10 MB message (under 4 MB more)" \
   '[ "$RSS_BIG" -gt 0 ] && [ "$RSS_SMALL" -gt 0 ] && [ $((RSS_BIG - RSS_SMALL)) -lt 4096 ]'
 
-# ---- 6a. SIGKILL while a 10 MB message streams ------------------------------------
+# ---- 6a. SIGKILL while a 40 MB message streams ------------------------------------
 : >"$W/ran"; : >"$W/expected"
 reset_mailbox; seed bigkill 1
 "$DAEMON" "${COMMON[@]}" "${TLS[@]}" --state "$W/sb" --init-state --once --keep --exec "$HANDLER" -v \
   2>"$W/b1.log" & D=$!
-for _ in $(seq 1 100); do grep -q "C: RETR 1$" "$W/b1.log" && break; sleep 0.02; done
-sleep 0.05; kill -KILL "$D" 2>/dev/null; wait "$D" 2>/dev/null
-check "killed while RETR 1 (10 MB) streamed, before its end" \
+for _ in $(seq 1 250); do grep -q "C: RETR 1$" "$W/b1.log" && break; sleep 0.02; done
+kill -KILL "$D" 2>/dev/null; wait "$D" 2>/dev/null
+check "killed while RETR 1 (40 MB) streamed, before its end" \
   'grep -q "C: RETR 1$" "$W/b1.log" && ! grep -q "message 1 " "$W/b1.log"'
 run_d b2 "${TLS[@]}" --state "$W/sb" --once --keep --exec "$HANDLER"
-check "after the kill: the 10 MB one refused whole, the next one ran once, nothing pending" \
+check "after the kill: the 40 MB one refused whole, the next one ran once, nothing pending" \
   '[ $RC -eq 0 ] && grep -q "message 1 .*: oversized" "$W/b2.log" && cmp -s "$W/expected" "$W/ran" &&
    ! grep -q "may not have run" "$W/b2.log"'
 

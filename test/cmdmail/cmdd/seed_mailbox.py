@@ -12,7 +12,7 @@ message: "N KIND SEQ".
 
 Scenarios: main200 (every refusal kind, a 10 MB message, 200 messages), new (one
 valid, one replay), kill (a block whose first command is slow, then one more),
-term (a block whose first command is slow), crash (60 valid), bigkill (10 MB, then one valid), small (5 valid, 5 unsigned).
+term (a block whose first command is slow), crash (60 valid), bigkill (40 MB, then one valid), small (5 valid, 5 unsigned).
 """
 import importlib.machinery
 import importlib.util
@@ -67,10 +67,10 @@ def tampered(seq, cmd, edited):
     refused("tampered", data.replace(("Cmd: " + cmd).encode(), ("Cmd: " + edited).encode()), seq)
 
 
-def big(seq):
+def big(seq, mib=10):
     """A valid block in a message over the 1 MiB limit: refused while it streams past."""
     line = "x" * 76 + "\n"
-    refused("oversized", sign(seq, ["format disk"], extra=["--footer", line * (10 * 1024 * 1024 // 77)]), seq)
+    refused("oversized", sign(seq, ["format disk"], extra=["--footer", line * (mib * 1024 * 1024 // 77)]), seq)
 
 
 def scenario_main200():
@@ -114,7 +114,7 @@ def scenario_term():
 
 
 def scenario_bigkill():
-    big(1)
+    big(1, 40)  # large enough to be still streaming when the test kills the daemon, however fast it is
     valid(2, ["after big"])
 
 
