@@ -152,7 +152,8 @@ typedef enum pop3_trace_dir { POP3_TRACE_SENT = 0, POP3_TRACE_RECEIVED } pop3_tr
  * Application callbacks. All are optional (NULL) except that a command whose
  * data would go to a NULL streaming callback simply drops that data.
  * Every pointer handed to a callback is valid only during that call.
- * Callbacks may queue new commands (sent once the callback returned), call
+ * Callbacks may queue new commands (sent once the callback returned and, in
+ * pop3_on_input(), the input was taken), call
  * pop3_resume(), pop3_abort() and the queries; they must not call the port
  * entry points (pop3_on_input() etc.) of the same client. After pop3_abort()
  * from a callback, what that callback returns is ignored; the commands still
@@ -368,11 +369,14 @@ void pop3_on_connected(pop3_client_t *c);
 
 /**
  * Bytes arrived (plaintext; TLS already removed), split anywhere.
- * Commands go out one at a time, so bytes that follow the end of a reply in
- * the same call cannot be an answer to anything: that reply is refused (never
- * reported POP3_OK; a -ERR keeps its status) and the session ends with
- * POP3_ERR_PROTOCOL. A port should therefore pass everything it has received
- * in one call (it may split at will when it must).
+ * Bytes that follow the end of a reply are the next reply only if its
+ * command was on the wire when they arrived (pipelining); otherwise they
+ * cannot be an answer to anything: that reply is refused (never reported
+ * POP3_OK; a -ERR keeps its status) and the session ends with
+ * POP3_ERR_PROTOCOL. No command is sent while a call is taking its input (or
+ * while input is held back by a pause): those released by its replies or
+ * queued by its callbacks go out when it returns. A port should pass
+ * everything it has received in one call (it may split at will when it must).
  * @return octets consumed. Less than @p len only when the application paused
  *         (pop3_is_paused()) or the session closed; the port keeps the rest
  *         and offers it again after pop3_resume() (lwIP: withhold altcp_recved).
