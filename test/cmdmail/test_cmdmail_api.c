@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmdmail.h"
+#include "nv_record.h"
 #include "cmdmail_macs.h"
 
 static int failures;
@@ -439,32 +440,6 @@ static void check_record(const uint8_t *r, uint32_t gen, uint64_t last)
     CHECK(gen_of_rec(r) == gen && l == last);
 }
 
-/* A record built here from the documented layout (not by the module). */
-static void make_record(uint8_t *r, uint32_t gen, uint64_t last, uint64_t pending)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t i;
-    int b;
-    memset(r, 0, CMDMAIL_NV_RECORD_LEN);
-    memcpy(r, "CMDm", 4);
-    r[4] = 1;
-    for (i = 0; i < 4; i++)
-        r[8 + i] = (uint8_t)(gen >> (8 * i));
-    for (i = 0; i < 8; i++) {
-        r[12 + i] = (uint8_t)(last >> (8 * i));
-        r[20 + i] = (uint8_t)(pending >> (8 * i));
-    }
-    for (i = 0; i < CMDMAIL_NV_RECORD_LEN; i++) {
-        if (i >= 28 && i < 32)
-            continue;
-        crc ^= r[i];
-        for (b = 0; b < 8; b++)
-            crc = (crc & 1u) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-    }
-    crc = ~crc;
-    for (i = 0; i < 4; i++)
-        r[28 + i] = (uint8_t)(crc >> (8 * i));
-}
 
 static void nv_generations(void)
 {
@@ -472,13 +447,13 @@ static void nv_generations(void)
     cmdmail_result_t res;
     cur = "generations";
     nv_erase(&nv);
-    make_record(nv.slot[0], 7, 100, 0);
-    make_record(nv.slot[1], 8, 101, 101);
+    nv_test_record(nv.slot[0], 7, 100, 0);
+    nv_test_record(nv.slot[1], 8, 101, 101);
     CHECK(setup(&m, &nv, false, &res) && res.last_seq == 101 && res.pending_seq == 101);
     CHECK(cmdmail_commands_done(&m) && nv.last_slot == 0 && gen_of(&nv, 0) == 9);
     cmdmail_free(&m);
-    make_record(nv.slot[0], 0xFFFFFFFFu, 200, 0); /* the generation wraps: 0 is newer */
-    make_record(nv.slot[1], 0, 201, 0);
+    nv_test_record(nv.slot[0], 0xFFFFFFFFu, 200, 0); /* the generation wraps: 0 is newer */
+    nv_test_record(nv.slot[1], 0, 201, 0);
     CHECK(setup(&m, &nv, false, &res) && res.last_seq == 201);
     CHECK(cmdmail_flush(&m) && nv.writes == 1); /* nothing changed: no write */
     cmdmail_free(&m);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmdmail.h"
+#include "nv_record.h"
 
 static uint8_t slot[2][CMDMAIL_NV_RECORD_LEN];
 
@@ -31,29 +32,6 @@ static int64_t now_fn(void *c)
     return now_v;
 }
 
-/* The record layout documented in cmdmail.c, with last_seq set. */
-static void make_record(uint8_t *r, uint64_t last)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    size_t i;
-    int b;
-    memset(r, 0, CMDMAIL_NV_RECORD_LEN);
-    memcpy(r, "CMDm", 4);
-    r[4] = 1;
-    r[8] = 1;
-    for (i = 0; i < 8; i++)
-        r[12 + i] = (uint8_t)(last >> (8 * i));
-    for (i = 0; i < CMDMAIL_NV_RECORD_LEN; i++) {
-        if (i >= 28 && i < 32)
-            continue;
-        crc ^= r[i];
-        for (b = 0; b < 8; b++)
-            crc = (crc & 1u) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-    }
-    crc = ~crc;
-    for (i = 0; i < 4; i++)
-        r[28 + i] = (uint8_t)(crc >> (8 * i));
-}
 
 int main(int argc, char **argv)
 {
@@ -81,7 +59,7 @@ int main(int argc, char **argv)
     fclose(f);
     step = (size_t)strtoul(argv[6], NULL, 10);
     memset(slot, 0xFF, sizeof(slot));
-    make_record(slot[1], strtoull(argv[3], NULL, 10));
+    nv_test_record(slot[1], 1, strtoull(argv[3], NULL, 10), 0);
     memset(&cfg, 0, sizeof(cfg));
     cfg.device_id = argv[2];
     cfg.key = key;
