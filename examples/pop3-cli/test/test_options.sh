@@ -20,19 +20,8 @@ set -uo pipefail
 CLI=${1:?usage: test_options.sh CLI WORKDIR}
 W=${2:?usage: test_options.sh CLI WORKDIR}
 here=$(cd "$(dirname "$0")" && pwd -P)
-rm -rf "$W"; mkdir -p "$W"
-W=$(cd "$W" && pwd -P)
-fails=0 checks=0
-read -r -a WRAP <<<"${POP3_CLI_WRAPPER:-}"
-fail() { fails=$((fails + 1)); printf 'FAIL: %s\n' "$*" >&2; }
-
-python3 "$here/fake_pop3.py" "$W" &
-srv=$!
-trap 'kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null' EXIT
-for _ in $(seq 1 100); do [ -s "$W/port" ] && break; sleep 0.05; done
-[ -s "$W/port" ] || { echo "fake server did not start" >&2; exit 1; }
-PORT=$(cat "$W/port")
-conns() { [ -f "$W/connections" ] && wc -l <"$W/connections" || echo 0; }
+# shellcheck source=fake_env.sh
+. "$here/fake_env.sh"
 
 # Secrets of the test run: the server accepts exactly these.
 printf 'pw-%s' "$RANDOM$RANDOM" >"$W/password"
