@@ -238,7 +238,8 @@ typedef struct pop3_config {
      * Commands on the wire at once when the server advertises PIPELINING
      * (RFC 2449), in TRANSACTION state: 0 (or more than POP3_PIPELINE_DEPTH)
      * = POP3_PIPELINE_DEPTH, 1 = one at a time (pipelining off, for servers
-     * that advertise it and then break).
+     * that advertise it and then break). QUIT is never pipelined: it goes
+     * out once every reply came.
      */
     uint8_t pipeline_depth;
 } pop3_config_t;

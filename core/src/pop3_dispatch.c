@@ -358,14 +358,18 @@ bool pop3_pipelining_on(const pop3_client_t *c)
 
 /* Whether entry @p i (>= 1) may go out behind those before it, before their
  * replies: a one-line command allowed in TRANSACTION (the others end when
- * they reach the head), nothing behind QUIT, and never a DELE of a message
- * whose RETR or TOP is still ahead of it. */
+ * they reach the head), never QUIT nor anything behind it, and never a DELE
+ * of a message whose RETR or TOP is still ahead of it. QUIT waits for every
+ * reply because Dovecot 2.3 answers a pipelined QUIT by closing with output
+ * it still buffers for a slow reader unsent: a RETR's tail is lost
+ * (test/lwip big-tls showed it). */
 static bool may_follow(pop3_client_t *c, unsigned i)
 {
     const pop3_queue_entry_t *e = pop3_q_at(c, i);
     unsigned j;
 
-    if (e == NULL || i >= depth(c) || e->lines != 1U || pop3_q_at(c, i - 1U)->cmd == POP3_CMD_QUIT ||
+    if (e == NULL || i >= depth(c) || e->lines != 1U || e->cmd == POP3_CMD_QUIT ||
+        pop3_q_at(c, i - 1U)->cmd == POP3_CMD_QUIT ||
         (pop3_cmd_info(e->cmd)->states & POP3_ST_TRANS) == 0) {
         return false;
     }

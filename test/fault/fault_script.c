@@ -195,15 +195,15 @@ void fs_build(fs_session_t *s, const fs_opts_t *o)
     if (o->pipelined) {
         step(s, "NOOP\r\n", POP3_CMD_NOOP, false, "+OK\r\n");
         for (int i = batch; i < s->nsteps; i++) s->steps[i].after = batch;
-        batch = s->retr_step + 1; /* DELE 1 is held until RETR 1's reply is in; QUIT goes with it */
+        batch = s->retr_step + 1; /* DELE 1 is held until RETR 1's reply is in */
     }
     /* App logic queues DELE only after RETR's POP3_OK; the up-front variant always has it. */
     if (!o->retr_err || o->dele_mode == FS_DELE_UP_FRONT) {
         step(s, "DELE 1\r\n", POP3_CMD_DELE, false, "+OK message 1 deleted\r\n");
         if (o->pipelined) s->steps[s->nsteps - 1].after = batch;
     }
+    /* QUIT is never pipelined: it goes out once every reply before it is in. */
     step(s, "QUIT\r\n", POP3_CMD_QUIT, false, "+OK fault server signing off\r\n");
-    if (o->pipelined) s->steps[s->nsteps - 1].after = batch;
 }
 
 size_t fs_body_ref(const fs_session_t *s, size_t k)

@@ -64,7 +64,7 @@ typedef struct {
     bool retr_err;        /* RETR answered -ERR (no body) */
     fs_dele_mode_t dele_mode;
     fs_login_t login;
-    bool pipelined;       /* PIPELINING advertised; LIST UIDL RETR 1 NOOP, then DELE 1 QUIT, each a batch */
+    bool pipelined;       /* PIPELINING advertised; LIST UIDL RETR 1 NOOP a batch, then DELE 1, then QUIT */
 } fs_session_t;
 
 typedef struct {

@@ -109,6 +109,10 @@ static void test_big(mode_t_ mode)
     } else {
         tc_fail_at(__LINE__, "%d results, expected 3", s->n_res);
     }
+    if (tc_failures != 0) {
+        printf("big-%s: net: \"%s\"; tls: \"%s\"\n", mode == M_PLAIN ? "plain" : mode == M_STLS ? "stls" : "tls",
+               pop3_lwip_net_error(&s->port), pop3_lwip_tls_error(&s->port));
+    }
     session_free(s);
     free(s);
 }

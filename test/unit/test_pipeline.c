@@ -169,7 +169,7 @@ static void test_close_mid_batch(void **state)
         FT_EQ(h->done[3].cmd, POP3_CMD_QUIT);
         FT_CHECK(h->done[3].status != POP3_OK);
         FT_EQ_ST(pop3_session_status(h->c), POP3_ERR_TRANSPORT);
-        FT_EQ(pop3_unanswered(h->c), first_ok ? 3U : 2U); /* until RETR 1 ended, DELE 1 (and QUIT) were held */
+        FT_EQ(pop3_unanswered(h->c), 2U); /* DELE 1 waits for RETR 1, QUIT for every reply */
         h_free_all();
     }
 }
@@ -298,21 +298,28 @@ static void test_depth(void **state)
     FT_EQ(h_unchecked(h), 6U * POP3_QUEUE_LEN);
 }
 
-/* Nothing is sent behind QUIT; commands behind it end when it closes. */
+/* QUIT goes out alone once every reply came (Dovecot 2.3 drops output it
+ * still buffers when a pipelined QUIT closes); commands behind it end when
+ * it closes. */
 static void test_quit_is_last(void **state)
 {
     (void)state;
-    ft_setctx("nothing behind QUIT");
+    ft_setctx("QUIT waits for every reply, nothing behind it");
     harness_t *h = ready_pipe(0, 0);
+    FT_EQ_ST(pop3_noop(h->c), POP3_OK);
     FT_EQ_ST(pop3_noop(h->c), POP3_OK);
     FT_EQ_ST(pop3_quit(h->c), POP3_OK);
     FT_EQ_ST(pop3_noop(h->c), POP3_OK);
-    H_EXPECT_SENT(h, "NOOP\r\nQUIT\r\n");
-    h_feed_str(h, "+OK\r\n+OK bye\r\n");
-    FT_EQ(h->ndone, 3);
-    H_EXPECT_DONE(h, 1, POP3_CMD_QUIT, POP3_OK);
-    FT_EQ(h->done[2].cmd, POP3_CMD_NOOP);
-    FT_CHECK(h->done[2].status != POP3_OK);
+    H_EXPECT_SENT(h, "NOOP\r\nNOOP\r\n");
+    h_feed_str(h, "+OK\r\n");
+    H_EXPECT_SENT(h, "");
+    h_feed_str(h, "+OK\r\n");
+    H_EXPECT_SENT(h, "QUIT\r\n");
+    h_feed_str(h, "+OK bye\r\n");
+    FT_EQ(h->ndone, 4);
+    H_EXPECT_DONE(h, 2, POP3_CMD_QUIT, POP3_OK);
+    FT_EQ(h->done[3].cmd, POP3_CMD_NOOP);
+    FT_CHECK(h->done[3].status != POP3_OK);
     FT_EQ_ST(pop3_session_status(h->c), POP3_OK);
     FT_EQ(pop3_unanswered(h->c), 0U);
     H_EXPECT_SENT(h, "");
