@@ -309,7 +309,7 @@ static bool md_scan(cli_md_t *m, const char *sub, size_t sorted)
         uid[ok ? n : 0U] = '\0';
         if (ok) {
             const char *key = uid;
-            if (bsearch(&key, m->known, sorted, sizeof *m->known, md_cmp) == NULL) {
+            if (sorted == 0U || bsearch(&key, m->known, sorted, sizeof *m->known, md_cmp) == NULL) {
                 if (!md_add_known(m, uid, n)) {
                     closedir(d);
                     return false;
