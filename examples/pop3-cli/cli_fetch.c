@@ -100,7 +100,7 @@ static void fetch_progress(struct cli_fetch *f, bool final)
     char rate[32];
     double now;
     double dt;
-    if (!f->tty || !f->planned || (f->ntodo == 0U && !final)) {
+    if (!f->tty || !f->planned || f->ntodo == 0U) {
         return;
     }
     now = fetch_now();
@@ -487,8 +487,8 @@ void cli_fetch_finish(cli_app_t *a)
         char got[32];
         fetch_progress(f, true);
         fetch_human((double)f->bytes, got, sizeof got);
-        printf(CLI_NAME " fetch: %zu new message%s (%s) stored in %s; ", f->stored_new,
-               f->stored_new == 1U ? "" : "s", got, a->opt.maildir);
+        printf(CLI_NAME " fetch: %zu new message%s stored in %s (%s received); ", f->stored_new,
+               f->stored_new == 1U ? "" : "s", a->opt.maildir, got);
         if (a->opt.keep) {
             printf("all kept on the server (--keep)\n");
         } else if (f->quit_ok) {

@@ -12,7 +12,8 @@
  *   4. only then DELE (unless --keep); QUIT, which commits the DELEs, goes out
  *      once every queued command succeeded. Any failure closes the session
  *      without QUIT, so the server deletes nothing in that run.
- * NAME carries the account's tag and the UID (",U=<tag>-<hex UID>"): a run
+ * NAME carries the account's tag and the UID (",U=<tag>-<UID>" for a UID of
+ * letters and digits, else ",U=<tag>x<UID in hex>"): a run
  * killed between 2 and 3 is repaired by the next one, which finds the UID in
  * new/ or cur/ and does not store it again. A partial body (-ERR, connection
  * lost, timeout, write error) is never renamed: its tmp file is removed, and

@@ -254,8 +254,14 @@ static int md_hex(char c)
     return -1; /* names are written in lower case only */
 }
 
-/* The UID in a name tagged ",U=<tag>-<hex>"; *tagged: the name is this
- * account's (with or without a UID). */
+static bool md_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The UID in a name tagged ",U=<tag>-<UID>" (a UID of letters and digits
+ * only) or ",U=<tag>x<UID in hex>"; *tagged: the name is this account's
+ * (with or without a UID). */
 static bool md_name_uid(const cli_md_t *m, const char *name, char *uid, size_t *uid_len, bool *tagged)
 {
     const char *p = name;
@@ -263,7 +269,7 @@ static bool md_name_uid(const cli_md_t *m, const char *name, char *uid, size_t *
     *tagged = false;
     *uid_len = 0U;
     while ((p = strstr(p, ",U=")) != NULL) {
-        if (strncmp(p + 3, m->tag, 8U) == 0 && (p[11] == '-' || p[11] == '\0' || p[11] == ':')) {
+        if (strncmp(p + 3, m->tag, 8U) == 0 && strchr("-x:,", p[11]) != NULL) {
             break;
         }
         p += 3;
@@ -272,11 +278,14 @@ static bool md_name_uid(const cli_md_t *m, const char *name, char *uid, size_t *
         return false;
     }
     *tagged = true;
-    if (p[11] != '-') {
-        return false;
-    }
-    for (p += 12; n < CLI_MD_UID_MAX && md_hex(p[0]) >= 0 && md_hex(p[1]) >= 0; p += 2) {
-        uid[n++] = (char)(md_hex(p[0]) * 16 + md_hex(p[1]));
+    if (p[11] == '-') {
+        for (p += 12; n < CLI_MD_UID_MAX && md_alnum(*p); p++) {
+            uid[n++] = *p;
+        }
+    } else if (p[11] == 'x') {
+        for (p += 12; n < CLI_MD_UID_MAX && md_hex(p[0]) >= 0 && md_hex(p[1]) >= 0; p += 2) {
+            uid[n++] = (char)(md_hex(p[0]) * 16 + md_hex(p[1]));
+        }
     }
     *uid_len = n;
     return md_uid_ok(uid, n);
@@ -431,10 +440,28 @@ bool cli_md_begin(cli_md_t *m, const char *uid)
     o = (size_t)snprintf(m->name, sizeof m->name, "%lld.M%06ldP%ldQ%lu.%s,U=%s",
                          (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(), m->count,
                          m->host, m->tag);
+    /* About 100 octets so far (a 10-digit time, a Linux pid of at most 7 digits,
+     * the host cut at 40) and at most 141 for the UID: the whole UID fits, with
+     * room for the ":2,FLAGS" a reader adds (NAME_MAX 255). Checked below. */
     if (uid != NULL) {
-        m->name[o++] = '-';
-        for (; *uid != '\0' && o + 3U < sizeof m->name; uid++) {
-            o += (size_t)snprintf(m->name + o, sizeof m->name - o, "%02x", (unsigned)(unsigned char)*uid);
+        const char *u = uid;
+        bool literal;
+        while (md_alnum(*u)) {
+            u++;
+        }
+        literal = *u == '\0';
+        m->name[o++] = literal ? '-' : 'x';
+        for (u = uid; *u != '\0' && o + 3U < sizeof m->name; u++) {
+            if (literal) {
+                m->name[o++] = *u;
+            } else {
+                o += (size_t)snprintf(m->name + o, sizeof m->name - o, "%02x", (unsigned)(unsigned char)*u);
+            }
+        }
+        m->name[o] = '\0';
+        if (*u != '\0') { /* a cut UID would not be recognised by the next run */
+            errno = ENAMETOOLONG;
+            return md_err(m, "the file name for UID %s", uid);
         }
     }
     m->fd = openat(m->tmp_fd, m->name, O_WRONLY | O_CREAT | O_EXCL, 0600);

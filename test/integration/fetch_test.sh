@@ -85,6 +85,19 @@ check; [ "$rc" -eq 0 ] && case $out in *"6 new messages"*"6 deleted"*) true ;; *
 check; [ "$(md_hashes "$MD/new")" = "$(cat "$W/expected")" ] && [ -z "$(srv_hashes)" ] ||
   fail "delete run: the Maildir and the server do not add up"
 
+# ---- pipelined: RETR 2 goes out before RETR 1 is answered (not with --no-pipelining)
+retr2_before_reply() { # trace file: true if "C: RETR 2" precedes the first RETR reply
+  awk '/C: RETR 2$/ { print "early"; exit } /S: \+OK [0-9]+ octets/ { exit }' "$1" | grep -q early
+}
+for p in pipe nopipe; do
+  reseed
+  extra=(); [ "$p" = pipe ] || extra=(--no-pipelining)
+  fetch "$W/$p" -v "${extra[@]}" >/dev/null 2>"$W/$p.trace"; rc=$?
+  check; [ "$rc" -eq 0 ] && [ "$(md_hashes "$W/$p/new")" = "$(cat "$W/expected")" ] || fail "$p run: exit $rc"
+  check; if [ "$p" = pipe ]; then retr2_before_reply "$W/$p.trace" || fail "RETRs not pipelined"
+         else ! retr2_before_reply "$W/$p.trace" || fail "--no-pipelining: RETRs pipelined"; fi
+done
+
 # ---- SIGKILL at every stage of every message, then a rerun ---------------------
 # Right after a kill: every message is on the server or in new/ (no loss), new/
 # holds no partial file and no message twice. After a normal rerun: new/ holds

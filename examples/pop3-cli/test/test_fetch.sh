@@ -103,6 +103,21 @@ for k in 1 2 3; do
     fail "cut${k}_rerun: not every message deleted: $(last_cmds | tr '\n' ' ')"
 done
 
+# ---- UIDs with other octets than letters and digits: hex in the file name ----------
+echo quote-uid >"$W/mode"
+run quote 0 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
+holds quote "$W/quote" 1 3
+checks=$((checks + 1)); [ "$(ls "$W/quote/new" | grep -c ',U=[0-9a-f]\{8\}x7122315c78$')" = 1 ] ||
+  fail "quote: no hex-tagged name for UID q\"1\\x: $(ls "$W/quote/new")"
+# The state file lost: the names alone keep the next run from storing again.
+rm "$W/quote/pop3-cli-uidl.alice@127.0.0.1"
+run quote2 0 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
+holds quote2 "$W/quote" 1 3
+expect_err quote2 "3 messages stored by an interrupted run but not recorded"
+checks=$((checks + 1)); [ "$(grep -c . "$W/quote/pop3-cli-uidl.alice@127.0.0.1")" = 5 ] ||
+  fail "quote2: the state file was not rebuilt"
+: >"$W/mode"
+
 # ---- RETR refused -----------------------------------------------------------------
 echo "err-retr-2" >"$W/mode"
 run err2 6 "${LOGIN[@]}" fetch --maildir "$W/err2"
