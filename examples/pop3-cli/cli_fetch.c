@@ -53,6 +53,7 @@ struct cli_fetch {
     bool planned;
     bool quit_ok;
     bool tty;
+    bool ended;                /* the progress line got its final form and newline */
     double t0;
     double last_draw;
 };
@@ -100,7 +101,7 @@ static void fetch_progress(struct cli_fetch *f, bool final)
     char rate[32];
     double now;
     double dt;
-    if (!f->tty || !f->planned || f->ntodo == 0U) {
+    if (!f->tty || !f->planned || f->ntodo == 0U || f->ended) {
         return;
     }
     now = fetch_now();
@@ -114,6 +115,7 @@ static void fetch_progress(struct cli_fetch *f, bool final)
     fprintf(stderr, "\r" CLI_NAME " fetch: %zu/%zu messages, %s, %s/s\033[K%s", f->stored_new,
             f->ntodo, got, rate, final ? "\n" : "");
     fflush(stderr);
+    f->ended = final;
 }
 
 /* ---- failures ------------------------------------------------------------ */
@@ -128,6 +130,7 @@ static void fetch_abort(cli_app_t *a)
 
 static void fetch_local_fail(cli_app_t *a, uint32_t num)
 {
+    fetch_progress(a->fetch, true); /* the error line goes below it, not onto it */
     cli_fail(a, EXIT_LOCAL, "storing message %" PRIu32 " in %s failed: %s; nothing is deleted "
              "on the server in this run", num, a->opt.maildir, a->fetch->md.err);
     fetch_abort(a);
@@ -138,6 +141,7 @@ static void fetch_cmd_fail(cli_app_t *a, const char *cmd, uint32_t num, pop3_sta
 {
     char label[48];
     snprintf(label, sizeof label, num > 0U ? "%s %" PRIu32 : "%s", cmd, num);
+    fetch_progress(a->fetch, true);
     cli_fail_status(a, label, st, r);
     fetch_abort(a);
 }

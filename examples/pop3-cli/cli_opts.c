@@ -306,6 +306,12 @@ static int cli_parse_fetch(cli_opts_t *o, int argc, char **argv, int first)
 {
     bool fetch = first < argc && strcasecmp(argv[first], "fetch") == 0;
     bool fetch_opts = o->maildir != NULL || o->keep || o->state_file != NULL || o->fetch_all;
+    int i;
+    for (i = first + 1; !fetch && i < argc; i++) {
+        if (strcasecmp(argv[i], "fetch") == 0) {
+            return cli_usage_error("fetch runs alone: give it without other commands");
+        }
+    }
     if (!fetch) {
         return fetch_opts ? cli_usage_error("--maildir, --keep, --state and --all belong to the "
                                             "fetch command") : EXIT_OK;
@@ -349,6 +355,9 @@ static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
         cli_job_t *job = &o->jobs[o->njobs];
         int rc;
         job->def = cli_find_cmd(argv[i]);
+        if (job->def == NULL && strcasecmp(argv[i], "fetch") == 0) {
+            return cli_usage_error("fetch runs alone: give it without other commands");
+        }
         if (job->def == NULL) {
             return cli_usage_error("unknown command '%s'", argv[i]);
         }

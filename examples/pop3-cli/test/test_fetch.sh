@@ -70,6 +70,8 @@ usage fetch_nouser -H 127.0.0.1 -p "$PORT" --plain fetch --maildir "$W/x"
 expect_err fetch_nouser "needs a login"
 usage fetch_more "${LOGIN[@]}" fetch --maildir "$W/x" stat
 expect_err fetch_more "fetch runs alone"
+usage fetch_after "${LOGIN[@]}" stat fetch --maildir "$W/x"
+expect_err fetch_after "fetch runs alone"
 usage keep_alone "${LOGIN[@]}" --keep stat
 expect_err keep_alone "belong to the fetch command"
 usage fetch_json "${LOGIN[@]}" --json fetch --maildir "$W/x"
