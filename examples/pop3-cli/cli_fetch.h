@@ -81,6 +81,19 @@ void cli_md_discard(cli_md_t *m);
 /** Step 3: replaces the state file by @p uids (atomically, fsync'd). */
 bool cli_md_save_state(cli_md_t *m, char *const *uids, size_t n);
 
+/* Shared by cli_maildir.c and cli_mdstate.c. */
+#define CLI_MD_UID_MAX 70U
+/** m->err = the formatted text + ": " + strerror(errno) (errno kept); returns false. */
+bool cli_md_err(cli_md_t *m, const char *fmt, ...) CLI_PRINTF(2, 3);
+/** Heap copy of @p n octets of @p s, NUL-terminated; NULL if out of memory. */
+char *cli_md_strdup(const char *s, size_t n);
+/** 1-70 octets in 0x21-0x7E (RFC 1939). */
+bool cli_md_uid_ok(const char *u, size_t n);
+/** Appends a copy of @p uid to m->known (unsorted). */
+bool cli_md_add_known(cli_md_t *m, const char *uid, size_t n);
+/** Reads the state file into m->known (a missing file is an empty state). */
+bool cli_md_load_state(cli_md_t *m);
+
 /* cli_fetch.c: hooks called by the rest of the CLI when opt.fetch is set. */
 /** Before connecting: opens the Maildir. EXIT_OK or an exit status (message printed). */
 int cli_fetch_prepare(cli_app_t *a);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,15 @@
 
 #include "cli_fetch.h"
 
-#define CLI_MD_STATE_MAGIC "pop3-cli-uidl 1"
-#define CLI_MD_UID_MAX 70U
 
-/* m->err = fmt (with @p what) + ": " + strerror(errno); returns false. */
-static bool md_err(cli_md_t *m, const char *fmt, const char *what)
+bool cli_md_err(cli_md_t *m, const char *fmt, ...)
 {
     int e = errno;
     size_t n;
-    snprintf(m->err, sizeof m->err, fmt, what);
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(m->err, sizeof m->err, fmt, ap);
+    va_end(ap);
     n = strlen(m->err);
     if (n + 3U < sizeof m->err) {
         snprintf(m->err + n, sizeof m->err - n, ": %s", strerror(e));
@@ -35,7 +36,7 @@ static bool md_err(cli_md_t *m, const char *fmt, const char *what)
     return false;
 }
 
-static char *md_strdup(const char *s, size_t n)
+char *cli_md_strdup(const char *s, size_t n)
 {
     char *d = malloc(n + 1U);
     if (d != NULL) {
@@ -71,7 +72,7 @@ static void md_account_file(const char *acct, char *out, size_t out_len)
     out[o] = '\0';
 }
 
-static bool md_uid_ok(const char *u, size_t n)
+bool cli_md_uid_ok(const char *u, size_t n)
 {
     size_t i;
     if (n == 0U || n > CLI_MD_UID_MAX) {
@@ -85,7 +86,7 @@ static bool md_uid_ok(const char *u, size_t n)
     return true;
 }
 
-static bool md_add_known(cli_md_t *m, const char *uid, size_t n)
+bool cli_md_add_known(cli_md_t *m, const char *uid, size_t n)
 {
     if (m->nknown == m->cap_known) {
         size_t cap = m->cap_known == 0U ? 64U : m->cap_known * 2U;
@@ -97,7 +98,7 @@ static bool md_add_known(cli_md_t *m, const char *uid, size_t n)
         m->known = k;
         m->cap_known = cap;
     }
-    m->known[m->nknown] = md_strdup(uid, n);
+    m->known[m->nknown] = cli_md_strdup(uid, n);
     if (m->known[m->nknown] == NULL) {
         snprintf(m->err, sizeof m->err, "out of memory");
         return false;
@@ -127,11 +128,11 @@ static bool md_make_dirs(cli_md_t *m, const char *dir)
     int have = 0;
     int i;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        return md_err(m, "cannot create the Maildir %s", dir);
+        return cli_md_err(m, "cannot create the Maildir %s", dir);
     }
     m->dir_fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (m->dir_fd < 0) {
-        return md_err(m, "cannot open the Maildir %s", dir);
+        return cli_md_err(m, "cannot open the Maildir %s", dir);
     }
     for (i = 0; i < 3; i++) {
         have += fstatat(m->dir_fd, sub[i], &st, 0) == 0 && S_ISDIR(st.st_mode);
@@ -141,7 +142,7 @@ static bool md_make_dirs(cli_md_t *m, const char *dir)
         struct dirent *e;
         bool empty = true;
         if (d == NULL) {
-            return md_err(m, "cannot read %s", dir);
+            return cli_md_err(m, "cannot read %s", dir);
         }
         while ((e = readdir(d)) != NULL) {
             empty = empty && (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
@@ -156,16 +157,16 @@ static bool md_make_dirs(cli_md_t *m, const char *dir)
     }
     for (i = 0; i < 3; i++) {
         if (mkdirat(m->dir_fd, sub[i], 0700) != 0 && errno != EEXIST) {
-            return md_err(m, "cannot create %s/", sub[i]);
+            return cli_md_err(m, "cannot create %s/", sub[i]);
         }
     }
     if (fsync(m->dir_fd) != 0) {
-        return md_err(m, "fsync of the Maildir %s", dir);
+        return cli_md_err(m, "fsync of the Maildir %s", dir);
     }
     m->tmp_fd = openat(m->dir_fd, "tmp", O_RDONLY | O_DIRECTORY);
     m->new_fd = openat(m->dir_fd, "new", O_RDONLY | O_DIRECTORY);
     if (m->tmp_fd < 0 || m->new_fd < 0) {
-        return md_err(m, "cannot open %s/tmp or new", dir);
+        return cli_md_err(m, "cannot open %s/tmp or new", dir);
     }
     return true;
 }
@@ -179,7 +180,7 @@ static bool md_lock(cli_md_t *m, const char *acct_file)
     snprintf(name, sizeof name, "pop3-cli-uidl.%s.lock", acct_file);
     m->lock_fd = openat(m->dir_fd, name, O_RDWR | O_CREAT, 0600);
     if (m->lock_fd < 0) {
-        return md_err(m, "cannot create the lock file %s", name);
+        return cli_md_err(m, "cannot create the lock file %s", name);
     }
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
@@ -190,57 +191,9 @@ static bool md_lock(cli_md_t *m, const char *acct_file)
                      "(lock file %s)", m->account, name);
             return false;
         }
-        return md_err(m, "cannot lock %s", name);
+        return cli_md_err(m, "cannot lock %s", name);
     }
     return true;
-}
-
-static bool md_load_state(cli_md_t *m)
-{
-    FILE *f = fopen(m->state_path, "r");
-    char *line = NULL;
-    size_t cap = 0U;
-    ssize_t n;
-    unsigned long no = 0U;
-    bool ok = true;
-    if (f == NULL) {
-        return errno == ENOENT ? true : md_err(m, "cannot read the state file %s", m->state_path);
-    }
-    while (ok && (n = getline(&line, &cap, f)) >= 0) {
-        size_t len = (size_t)n;
-        no++;
-        if (len == 0U || line[len - 1U] != '\n') {
-            break; /* caught below: the file is written whole, never torn */
-        }
-        line[--len] = '\0';
-        if (no == 1U) {
-            ok = strcmp(line, CLI_MD_STATE_MAGIC) == 0;
-        } else if (no == 2U) {
-            if (strncmp(line, "account ", 8U) != 0 || strcmp(line + 8, m->account) != 0) {
-                snprintf(m->err, sizeof m->err, "the state file %s is not for %s (its line 2: %.100s); "
-                         "give this account its own --state", m->state_path, m->account, line);
-                free(line);
-                fclose(f);
-                return false;
-            }
-        } else if (!md_uid_ok(line, len)) {
-            ok = false;
-        } else if (!md_add_known(m, line, len)) {
-            free(line);
-            fclose(f);
-            return false;
-        }
-    }
-    if (ok && (no < 2U || !feof(f))) {
-        ok = false;
-    }
-    free(line);
-    fclose(f);
-    if (!ok) {
-        snprintf(m->err, sizeof m->err, "the state file %s is damaged or not a pop3-cli state file "
-                 "(line %lu); move it away to fetch every message again", m->state_path, no);
-    }
-    return ok;
 }
 
 static int md_hex(char c)
@@ -288,7 +241,7 @@ static bool md_name_uid(const cli_md_t *m, const char *name, char *uid, size_t *
         }
     }
     *uid_len = n;
-    return md_uid_ok(uid, n);
+    return cli_md_uid_ok(uid, n);
 }
 
 /* new/ and cur/: UIDs stored but maybe not recorded (killed between the
@@ -302,7 +255,7 @@ static bool md_scan(cli_md_t *m, const char *sub, size_t sorted)
         if (fd >= 0) {
             close(fd);
         }
-        return md_err(m, "cannot read %s/", sub);
+        return cli_md_err(m, "cannot read %s/", sub);
     }
     while ((e = readdir(d)) != NULL) {
         char uid[CLI_MD_UID_MAX + 1U];
@@ -319,7 +272,7 @@ static bool md_scan(cli_md_t *m, const char *sub, size_t sorted)
         if (ok) {
             const char *key = uid;
             if (sorted == 0U || bsearch(&key, m->known, sorted, sizeof *m->known, md_cmp) == NULL) {
-                if (!md_add_known(m, uid, n)) {
+                if (!cli_md_add_known(m, uid, n)) {
                     closedir(d);
                     return false;
                 }
@@ -376,7 +329,7 @@ bool cli_md_open(cli_md_t *m, const char *dir, const char *state, const char *us
             snprintf(m->state_path, n, "%s/pop3-cli-uidl.%s", dir, acct_file);
         }
     } else {
-        m->state_path = md_strdup(state, strlen(state));
+        m->state_path = cli_md_strdup(state, strlen(state));
     }
     n = m->state_path != NULL ? strlen(m->state_path) + 5U : 0U;
     m->state_tmp = n > 0U ? malloc(n) : NULL;
@@ -385,7 +338,7 @@ bool cli_md_open(cli_md_t *m, const char *dir, const char *state, const char *us
         return false;
     }
     snprintf(m->state_tmp, n, "%s.tmp", m->state_path);
-    if (!md_hostname(m) || !md_make_dirs(m, dir) || !md_lock(m, acct_file) || !md_load_state(m)) {
+    if (!md_hostname(m) || !md_make_dirs(m, dir) || !md_lock(m, acct_file) || !cli_md_load_state(m)) {
         return false;
     }
     if (m->nknown > 1U) {
@@ -461,12 +414,12 @@ bool cli_md_begin(cli_md_t *m, const char *uid)
         m->name[o] = '\0';
         if (*u != '\0') { /* a cut UID would not be recognised by the next run */
             errno = ENAMETOOLONG;
-            return md_err(m, "the file name for UID %s", uid);
+            return cli_md_err(m, "the file name for UID %s", uid);
         }
     }
     m->fd = openat(m->tmp_fd, m->name, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (m->fd < 0) {
-        return md_err(m, "cannot create tmp/%s", m->name);
+        return cli_md_err(m, "cannot create tmp/%s", m->name);
     }
     m->cr = false;
     m->buf_len = 0U;
@@ -485,7 +438,7 @@ static bool md_flush(cli_md_t *m)
             if (w == 0) {
                 errno = ENOSPC;
             }
-            return md_err(m, "writing tmp/%s", m->name);
+            return cli_md_err(m, "writing tmp/%s", m->name);
         }
         off += (size_t)w;
     }
@@ -534,30 +487,30 @@ bool cli_md_commit(cli_md_t *m)
     }
     m->cr = false;
     if (fsync(fd) != 0) {
-        md_err(m, "fsync of tmp/%s", m->name);
+        cli_md_err(m, "fsync of tmp/%s", m->name);
         cli_md_discard(m);
         return false;
     }
     m->fd = -1;
     if (close(fd) != 0) {
-        md_err(m, "closing tmp/%s", m->name);
+        cli_md_err(m, "closing tmp/%s", m->name);
         (void)unlinkat(m->tmp_fd, m->name, 0);
         return false;
     }
     /* Unique by time, pid and counter; never replace a file that has the name all the same. */
     if (fstatat(m->new_fd, m->name, &st, 0) == 0 || errno != ENOENT) {
         errno = EEXIST;
-        md_err(m, "new/%s", m->name);
+        cli_md_err(m, "new/%s", m->name);
         (void)unlinkat(m->tmp_fd, m->name, 0);
         return false;
     }
     if (renameat(m->tmp_fd, m->name, m->new_fd, m->name) != 0) {
-        md_err(m, "renaming tmp/%s into new/", m->name);
+        cli_md_err(m, "renaming tmp/%s into new/", m->name);
         (void)unlinkat(m->tmp_fd, m->name, 0);
         return false;
     }
     if (fsync(m->new_fd) != 0) {
-        return md_err(m, "fsync of new/ after storing %s", m->name);
+        return cli_md_err(m, "fsync of new/ after storing %s", m->name);
     }
     return true;
 }
@@ -571,63 +524,4 @@ void cli_md_discard(cli_md_t *m)
     }
     m->cr = false;
     m->buf_len = 0U;
-}
-
-/* ---- the state file ------------------------------------------------------ */
-
-/* fsync of the directory holding @p path (the rename of the state file). */
-static bool md_sync_parent(cli_md_t *m, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? md_strdup(".", 1U)
-                              : md_strdup(path, slash == path ? 1U : (size_t)(slash - path));
-    int fd;
-    bool ok;
-    if (dir == NULL) {
-        snprintf(m->err, sizeof m->err, "out of memory");
-        return false;
-    }
-    fd = open(dir, O_RDONLY | O_DIRECTORY);
-    ok = fd >= 0 && fsync(fd) == 0;
-    if (!ok) {
-        md_err(m, "fsync of the directory %s", dir);
-    }
-    if (fd >= 0) {
-        close(fd);
-    }
-    free(dir);
-    return ok;
-}
-
-bool cli_md_save_state(cli_md_t *m, char *const *uids, size_t n)
-{
-    FILE *f;
-    size_t i;
-    bool ok;
-    int fd = open(m->state_tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-        if (fd >= 0) {
-            close(fd);
-        }
-        return md_err(m, "cannot write %s", m->state_tmp);
-    }
-    fprintf(f, CLI_MD_STATE_MAGIC "\naccount %s\n", m->account);
-    for (i = 0U; i < n; i++) {
-        fprintf(f, "%s\n", uids[i]);
-    }
-    ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
-    if (!ok) {
-        md_err(m, "writing %s", m->state_tmp);
-    }
-    if (fclose(f) != 0 && ok) {
-        ok = md_err(m, "closing %s", m->state_tmp);
-    }
-    if (ok && rename(m->state_tmp, m->state_path) != 0) {
-        ok = md_err(m, "renaming %s", m->state_tmp);
-    }
-    if (!ok) {
-        (void)unlink(m->state_tmp);
-        return false;
-    }
-    return md_sync_parent(m, m->state_path);
 }
