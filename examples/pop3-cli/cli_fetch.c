@@ -383,9 +383,10 @@ void cli_fetch_done(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
     } else if (a->stopping) {
         return; /* commands queued behind a failure, ended by the abort */
     } else if (cmd == POP3_CMD_DELE) {
+        uint32_t num = f->dele[f->next_dele - f->dele_inflight]; /* answered in queue order */
         f->dele_inflight--;
         if (st != POP3_OK) {
-            fetch_cmd_fail(a, "DELE", 0U, st, r);
+            fetch_cmd_fail(a, "DELE", num, st, r);
             return;
         }
         f->dele_ok++;

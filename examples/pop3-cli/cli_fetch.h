@@ -1,7 +1,8 @@
 /**
  * @file cli_fetch.h
- * @brief pop3-cli fetch: the Maildir store (cli_maildir.c) and the session
- *        that fills it (cli_fetch.c). Private to pop3-cli.
+ * @brief pop3-cli fetch: the Maildir store (cli_maildir.c, its state file
+ *        cli_mdstate.c) and the session that fills it (cli_fetch.c). Private
+ *        to pop3-cli.
  *
  * The guarantee, and the order that gives it (per message):
  *   1. RETR streams the body into DIR/tmp/NAME (never buffered whole);

@@ -1,8 +1,9 @@
 /**
  * @file cli_maildir.c
- * @brief pop3-cli fetch: delivery into a Maildir (cr.yp.to/proto/maildir.html)
- *        and the per-account UID state beside it. The order of the steps and
- *        what it guarantees: cli_fetch.h.
+ * @brief pop3-cli fetch: delivery into a Maildir (cr.yp.to/proto/maildir.html):
+ *        its directories, the account's lock, the UIDs found in file names,
+ *        one message at a time (the state file: cli_mdstate.c). The order of
+ *        the steps and what it guarantees: cli_fetch.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #include "cli_fetch.h"
-
 
 bool cli_md_err(cli_md_t *m, const char *fmt, ...)
 {

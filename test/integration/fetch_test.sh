@@ -9,8 +9,10 @@
 # (POP3_CLI_TEST_CRASH=STAGE:K kills it with SIGKILL there).
 # Checks: first run fetches all (files = what the server holds, CRLF -> LF),
 # second run nothing, a new message only it; --keep keeps, delete empties the
-# server; a SIGKILL at every stage of every message, then a rerun: no loss,
-# no duplicate, no partial file; a full disk (tmpfs in a private mount
+# server; pipelined unless --no-pipelining; a SIGKILL at every stage of every
+# message, then a rerun: no loss, no duplicate, no partial file; the connection
+# cut (cut_proxy.py) in and after every message: nothing deleted, a rerun
+# completes; a full disk (tmpfs in a private mount
 # namespace): exit 10, nothing partial in new/, nothing deleted, and a rerun
 # with room completes; progress only on a terminal; refusals (not a Maildir,
 # a second run holding the lock, --state of another account).
@@ -127,6 +129,48 @@ for stage in body stored recorded deleted; do
     check; [ -z "$(ls -A "$MD/tmp")" ] || fail "rerun after $stage:$k: tmp/ not empty"
     check; [ -z "$(srv_hashes)" ] || fail "rerun after $stage:$k: the server still has messages"
   done
+done
+
+# ---- the connection lost inside and between messages (cut_proxy.py) ------------
+# Plaintext through the relay, so that cuts fall at known places: in each RETR
+# status line, in the middle of each body, right after each body. After a cut:
+# exit 3, nothing deleted on the server (no QUIT), new/ holds whole messages
+# only; a rerun (direct, STLS) completes. (localhost in both: the host name
+# is part of the account.)
+PLAINOPTS=(-H localhost --plain --allow-plaintext-login -u "$POP3_CAROL_USER")
+proxy_fetch() { # LIMIT MAILDIR LOG
+  local px rc
+  rm -f "$W/pport"
+  python3 "$HERE/cut_proxy.py" "$W/pport" "$POP3_PORT" "$1" "$3" & px=$!
+  for _ in $(seq 1 200); do [ -s "$W/pport" ] && break; sleep 0.02; done
+  "${WRAP[@]}" "$CLI" "${PLAINOPTS[@]}" -p "$(cat "$W/pport")" fetch --maildir "$2" >"$W/cut.out" 2>"$W/cut.err"
+  rc=$?
+  wait "$px"
+  return "$rc"
+}
+reseed
+proxy_fetch 0 "$W/cut-all" "$W/stream"; rc=$?
+check; [ "$rc" -eq 0 ] && [ "$(md_hashes "$W/cut-all/new")" = "$(cat "$W/expected")" ] ||
+  fail "fetch through the relay: exit $rc: $(cat "$W/cut.err")"
+python3 - "$W/stream" >"$W/cuts" <<'PY'
+import re, sys
+s = open(sys.argv[1], "rb").read()
+for m in re.finditer(rb"\+OK (\d+) octets\r\n", s):
+    end = s.index(b"\r\n.\r\n", m.end() - 2) + 5
+    print(m.start() + 3, (m.end() + end) // 2, end)
+PY
+check; [ "$(wc -l <"$W/cuts")" -eq 6 ] || fail "relay stream: $(wc -l <"$W/cuts") RETR replies found, want 6"
+for cut in $(cat "$W/cuts"); do
+  reseed
+  MD=$W/cut-$cut
+  proxy_fetch "$cut" "$MD" /dev/null; rc=$?
+  check; [ "$rc" -eq 3 ] || fail "cut at $cut: exit $rc, want 3: $(cat "$W/cut.err")"
+  check; [ "$(srv_hashes)" = "$(cat "$W/expected")" ] || fail "cut at $cut: the server deleted without QUIT"
+  agree_after_kill "cut at $cut"
+  check; [ -z "$(ls -A "$MD/tmp")" ] || fail "cut at $cut: a partial file left in tmp/"
+  out=$(fetch "$MD" 2>&1); rc=$?
+  check; [ "$rc" -eq 0 ] && [ "$(md_hashes "$MD/new")" = "$(cat "$W/expected")" ] && [ -z "$(srv_hashes)" ] ||
+    fail "rerun after the cut at $cut: exit $rc: $out"
 done
 
 # ---- a full disk ----------------------------------------------------------------
