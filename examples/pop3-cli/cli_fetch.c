@@ -16,15 +16,16 @@
 
 #include "cli_fetch.h"
 
-/* RETRs on the wire at once: enough to hide the round trip, few enough that
- * the core's queue (POP3_QUEUE_LEN) keeps room for the DELEs behind them. */
+/* RETRs queued at once (the core sends as many as its pipeline depth allows):
+ * enough to hide the round trip, few enough that the core's queue
+ * (POP3_QUEUE_LEN) keeps room for the DELEs behind them. */
 #define CLI_FETCH_WINDOW ((POP3_QUEUE_LEN / 2U) > 0U ? (POP3_QUEUE_LEN / 2U) : 1U)
 #define CLI_FETCH_PROGRESS_S 0.2
 
 typedef struct fetch_msg {
     uint32_t num;
     char *uid;                 /* heap; NULL without UIDL (--all) */
-    bool stored;               /* in new/ (or cur/), this run or before */
+    bool stored;               /* this run, or before (in the state file, or its name in new/ or cur/) */
 } fetch_msg_t;
 
 typedef enum { FETCH_UIDL, FETCH_STAT, FETCH_RUN } fetch_phase_t;
@@ -38,7 +39,7 @@ struct cli_fetch {
     size_t *todo;              /* indexes into msgs, in message order */
     size_t ntodo;
     size_t next_todo;          /* the next to RETR */
-    size_t fifo[CLI_FETCH_WINDOW]; /* the RETRs on the wire, oldest first */
+    size_t fifo[CLI_FETCH_WINDOW]; /* the RETRs queued and not answered, oldest first */
     size_t fifo_head;
     size_t retr_inflight;
     size_t retr_done;          /* RETR replies seen (the k of the test hooks) */
