@@ -325,10 +325,34 @@ static void fetch_retr_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *
     fetch_pump(a);
 }
 
+/* --all on a server without UIDL: messages 1..count, none known. */
+static bool fetch_all_msgs(cli_app_t *a, uint32_t count)
+{
+    struct cli_fetch *f = a->fetch;
+    fetch_msg_t *m;
+    uint32_t i;
+    for (i = 0U; i < f->nmsgs; i++) {
+        free(f->msgs[i].uid); /* a refused UIDL listed none; freed all the same */
+    }
+    f->nmsgs = 0U;
+    m = count > 0U ? realloc(f->msgs, count * sizeof *m) : f->msgs;
+    if (count > 0U && m == NULL) {
+        cli_fail(a, EXIT_INTERNAL, "out of memory");
+        return false;
+    }
+    f->msgs = m;
+    for (i = 0U; i < count; i++) {
+        m[i].num = i + 1U;
+        m[i].uid = NULL;
+        m[i].stored = false;
+    }
+    f->nmsgs = count;
+    return true;
+}
+
 static void fetch_listing_done(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     struct cli_fetch *f = a->fetch;
-    uint32_t i;
     if (cmd == POP3_CMD_UIDL && st == POP3_ERR_SERVER && !a->opt.fetch_all) {
         char text[CLI_TEXT_MAX];
         cli_sanitize_cut(text, sizeof text, r->text != NULL ? r->text : "",
@@ -350,23 +374,9 @@ static void fetch_listing_done(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, c
         fetch_cmd_fail(a, cmd == POP3_CMD_UIDL ? "UIDL" : "STAT", 0U, st, r);
         return;
     }
-    if (cmd == POP3_CMD_STAT) {
-        for (i = 0U; i < f->nmsgs; i++) {
-            free(f->msgs[i].uid);
-        }
-        f->nmsgs = 0U;
-        f->msgs = r->count > 0U ? realloc(f->msgs, r->count * sizeof *f->msgs) : f->msgs;
-        if (r->count > 0U && f->msgs == NULL) {
-            cli_fail(a, EXIT_INTERNAL, "out of memory");
-            cli_stop(a);
-            return;
-        }
-        for (i = 0U; i < r->count; i++) {
-            f->msgs[i].num = i + 1U;
-            f->msgs[i].uid = NULL;
-            f->msgs[i].stored = false;
-        }
-        f->nmsgs = r->count;
+    if (cmd == POP3_CMD_STAT && !fetch_all_msgs(a, r->count)) {
+        cli_stop(a);
+        return;
     }
     fetch_plan(a);
 }

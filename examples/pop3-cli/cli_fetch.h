@@ -32,7 +32,7 @@
 
 #define CLI_MD_ERR_LEN 512U
 #define CLI_MD_NAME_LEN 256U
-#define CLI_MD_BUF_LEN (64U * 1024U)
+#define CLI_MD_BUF_LEN ((size_t)64U * 1024U)
 
 /** One Maildir opened for delivery, with the account's state and lock. */
 typedef struct cli_md {
