@@ -60,7 +60,7 @@ bool cli_md_load_state(cli_md_t *m)
     fclose(f);
     if (!ok) {
         snprintf(m->err, sizeof m->err, "the state file %s is damaged or not a pop3-cli state file "
-                 "(line %lu); move it away to fetch every message again", m->state_path, no);
+                 "(line %lu); move it away to rebuild it from the file names in new/ and cur/", m->state_path, no);
     }
     return ok;
 }

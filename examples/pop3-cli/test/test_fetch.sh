@@ -11,6 +11,8 @@
 # - the connection lost in the body of message K (K = 1..3): exit 3, the K-1
 #   before it stored, no partial file in new/ or tmp/, no QUIT (so no DELE
 #   committed); a rerun stores the rest, each message once;
+# - UIDs that are not letters and digits (hex in the names), the state file lost
+#   (rebuilt from the names), a damaged state file (exit 10, no connection);
 # - RETR K refused: exit 6, no DELE K, no QUIT.
 # POP3_CLI_WRAPPER runs every pop3-cli under that command (as test_options.sh).
 # Exit: 0 pass, 1 fail.
@@ -119,6 +121,13 @@ expect_err quote2 "3 messages stored by an interrupted run but not recorded"
 checks=$((checks + 1)); [ "$(grep -c . "$W/quote/pop3-cli-uidl.alice@127.0.0.1")" = 5 ] ||
   fail "quote2: the state file was not rebuilt"
 : >"$W/mode"
+
+# ---- a damaged state file: refused before connecting -----------------------------
+printf 'pop3-cli-uidl 1\naccount alice@127.0.0.1\nuid 1 with spaces\n' >"$W/quote/pop3-cli-uidl.alice@127.0.0.1"
+before=$(conns)
+run damaged 10 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
+expect_err damaged "state file .* is damaged .*line 3"
+checks=$((checks + 1)); [ "$(conns)" = "$before" ] || fail "damaged: connected with a damaged state file"
 
 # ---- RETR refused -----------------------------------------------------------------
 echo "err-retr-2" >"$W/mode"
