@@ -55,7 +55,7 @@ enum {
     EXIT_PROTOCOL = 7,
     EXIT_TIMEOUT = 8,
     EXIT_POLICY = 9,
-    EXIT_LOCAL = 10            /* fetch: the Maildir or its state could not be written */
+    EXIT_LOCAL = 10            /* fetch: the Maildir or its state could not be used */
 };
 
 struct cli_app;

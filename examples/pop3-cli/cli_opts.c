@@ -62,7 +62,7 @@ static void cli_help(void)
           "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
           "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
           "7 protocol violation, 8 timeout, 9 refused by security policy, 10 fetch could not\n"
-          "write the Maildir or its state (disk full, permissions).\n"
+          "use the Maildir or its state (full disk, permissions, not a Maildir, locked).\n"
           "\n"
           "fetch: each message goes to DIR/tmp, is fsync'd and renamed into DIR/new, its UID\n"
           "recorded in the state file; only then DELE (unless --keep). QUIT, which makes the\n"
