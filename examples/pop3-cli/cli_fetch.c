@@ -457,16 +457,37 @@ pop3_cb_action_t cli_fetch_on_body(void *ctx, const char *data, size_t len)
 
 /* ---- set-up and end ------------------------------------------------------ */
 
+/* The account's server: HOST, or HOST:PORT unless the port is 110 or 995
+ * (one mailbox over STLS and POP3S). Two servers on one host must not share
+ * UIDs: a DELE could then hit a message of the other that was never stored. */
+static char *fetch_server_name(const cli_app_t *a)
+{
+    size_t n = strlen(a->opt.host) + 16U;
+    char *s = malloc(n);
+    bool std_port = a->opt.port == 110U || a->opt.port == 995U;
+    if (s != NULL) {
+        snprintf(s, n, std_port ? "%s" : strchr(a->opt.host, ':') != NULL ? "[%s]:%" PRIu32 : "%s:%" PRIu32,
+                 a->opt.host, a->opt.port);
+    }
+    return s;
+}
+
 int cli_fetch_prepare(cli_app_t *a)
 {
     struct cli_fetch *f = calloc(1U, sizeof *f);
-    if (f == NULL) {
+    char *server = fetch_server_name(a);
+    bool ok;
+    if (f == NULL || server == NULL) {
+        free(f);
+        free(server);
         fputs(CLI_NAME ": out of memory\n", stderr);
         return EXIT_INTERNAL;
     }
     a->fetch = f;
     f->tty = isatty(STDERR_FILENO) != 0;
-    if (!cli_md_open(&f->md, a->opt.maildir, a->opt.state_file, a->opt.user, a->opt.host)) {
+    ok = cli_md_open(&f->md, a->opt.maildir, a->opt.state_file, a->opt.user, server);
+    free(server);
+    if (!ok) {
         fprintf(stderr, CLI_NAME ": fetch: %s\n", f->md.err);
         return EXIT_LOCAL;
     }

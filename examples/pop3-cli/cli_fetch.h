@@ -60,9 +60,10 @@ typedef struct cli_md {
 } cli_md_t;
 
 /**
- * Opens (creating if missing) the Maildir @p dir for the account user@host:
+ * Opens (creating if missing) the Maildir @p dir for the account user@host
+ * (@p host: the server's name, with ":port" unless 110 or 995):
  * takes the account's lock, reads its state file (@p state, or
- * DIR/pop3-cli-uidl.USER@HOST), adds UIDs found in tagged names in new/ and
+ * DIR/pop3-cli-uidl.USER@HOST[:PORT]), adds UIDs found in tagged names in new/ and
  * cur/, removes the account's tmp files left by a killed run.
  * @return false with m->err set (nothing touched on the server yet).
  */

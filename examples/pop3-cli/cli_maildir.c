@@ -56,14 +56,14 @@ static uint32_t md_fnv1a(const char *s)
     return h;
 }
 
-/* "user@host" made safe for a file name: [A-Za-z0-9._@+-] kept, others %XX. */
+/* "user@host[:port]" made safe for a file name: [A-Za-z0-9._@+:-] kept, others %XX. */
 static void md_account_file(const char *acct, char *out, size_t out_len)
 {
     size_t o = 0U;
     for (; *acct != '\0' && o + 4U < out_len; acct++) {
         unsigned char c = (unsigned char)*acct;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '.' || c == '_' || c == '@' || c == '+' || c == '-') {
+            c == '.' || c == '_' || c == '@' || c == '+' || c == '-' || c == ':') {
             out[o++] = (char)c;
         } else {
             o += (size_t)snprintf(out + o, out_len - o, "%%%02X", c);

@@ -47,6 +47,7 @@ static void cli_help(void)
           "      --maildir DIR        fetch: the Maildir to store into (created if missing)\n"
           "      --keep               fetch: leave the messages on the server\n"
           "      --state FILE         fetch: UIDs already stored; default DIR/pop3-cli-uidl.USER@HOST\n"
+          "                           (:PORT added unless the port is 110 or 995)\n"
           "      --all                fetch from a server without UIDL: every message, every run\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A one-connection TCP relay on 127.0.0.1 that loses the connection on purpose.
 
-    cut_proxy.py PORTFILE TARGET_PORT LIMIT LOG
+    cut_proxy.py PORT PORTFILE TARGET_PORT LIMIT LOG
 
-Listens on a free port of 127.0.0.1 (written to PORTFILE), relays one
+Listens on 127.0.0.1:PORT (0: a free port; the port is written to PORTFILE), relays one
 connection to 127.0.0.1:TARGET_PORT and exits. After LIMIT octets from the
 server to the client (0: no limit) it closes both sides, as a lost connection
 would: the client gets those LIMIT octets, then end of stream. Everything the
@@ -16,9 +16,10 @@ import select
 import socket
 import sys
 
-portfile, target, limit, log = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+port, portfile, target, limit, log = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 ls = socket.socket()
-ls.bind(("127.0.0.1", 0))
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
 ls.listen(1)
 with open(portfile + ".tmp", "w") as f:
     f.write("%d\n" % ls.getsockname()[1])

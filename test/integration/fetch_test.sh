@@ -76,9 +76,9 @@ check; [ "$rc" -eq 0 ] && case $out in *"0 new messages"*"7 deleted"*) true ;; *
   fail "delete run after --keep runs (exit $rc): $out"
 check; [ -z "$(srv_hashes)" ] || fail "delete run: the server still has messages"
 check; [ "$(ls "$MD/new" | wc -l)" -eq 7 ] || fail "delete run: new/ changed"
-check; [ "$(grep -c . "$MD"/pop3-cli-uidl.carol@localhost)" -eq 9 ] || fail "state: 2 header lines + 7 UIDs expected"
+check; [ "$(grep -c . "$MD/pop3-cli-uidl.carol@localhost:$POP3_PORT")" -eq 9 ] || fail "state: 2 header lines + 7 UIDs expected"
 out=$(fetch "$MD" 2>&1); rc=$?
-check; [ "$(grep -c . "$MD"/pop3-cli-uidl.carol@localhost)" -eq 2 ] || fail "state keeps UIDs the server no longer has"
+check; [ "$(grep -c . "$MD/pop3-cli-uidl.carol@localhost:$POP3_PORT")" -eq 2 ] || fail "state keeps UIDs the server no longer has"
 
 # ---- delete mode from scratch -------------------------------------------------
 reseed
@@ -137,17 +137,19 @@ done
 # Plaintext through the relay, so that cuts fall at known places: in each RETR
 # status line, in the middle of each body, right after each body. After a cut:
 # exit 3, nothing deleted on the server (no QUIT), new/ holds whole messages
-# only; a rerun (direct, STLS) completes. (localhost in both: the host name
-# is part of the account.)
+# only; a rerun through the relay without a cut completes. (All on one relay
+# port: host and port are part of the account.)
 PLAINOPTS=(-H localhost --plain --allow-plaintext-login -u "$POP3_CAROL_USER")
+PXPORT=0
 proxy_fetch() { # LIMIT MAILDIR LOG
   local px rc
   rm -f "$W/pport"
-  python3 "$HERE/cut_proxy.py" "$W/pport" "$POP3_PORT" "$1" "$3" & px=$!
+  python3 "$HERE/cut_proxy.py" "$PXPORT" "$W/pport" "$POP3_PORT" "$1" "$3" & px=$!
   for _ in $(seq 1 200); do [ -s "$W/pport" ] && break; sleep 0.02; done
   "${WRAP[@]}" "$CLI" "${PLAINOPTS[@]}" -p "$(cat "$W/pport")" fetch --maildir "$2" >"$W/cut.out" 2>"$W/cut.err"
   rc=$?
   wait "$px"
+  PXPORT=$(cat "$W/pport")
   return "$rc"
 }
 reseed
@@ -171,9 +173,9 @@ for cut in $cuts; do
   check; [ "$(srv_hashes)" = "$(cat "$W/expected")" ] || fail "cut at $cut: the server deleted without QUIT"
   agree_after_kill "cut at $cut"
   check; [ -z "$(ls -A "$MD/tmp")" ] || fail "cut at $cut: a partial file left in tmp/"
-  out=$(fetch "$MD" 2>&1); rc=$?
+  proxy_fetch 0 "$MD" /dev/null; rc=$?
   check; [ "$rc" -eq 0 ] && [ "$(md_hashes "$MD/new")" = "$(cat "$W/expected")" ] && [ -z "$(srv_hashes)" ] ||
-    fail "rerun after the cut at $cut: exit $rc: $out"
+    fail "rerun after the cut at $cut: exit $rc: $(cat "$W/cut.out" "$W/cut.err")"
 done
 
 # ---- a full disk ----------------------------------------------------------------
@@ -225,15 +227,15 @@ check; [ "$rc" -eq 10 ] && case $out in *"is not a Maildir"*) true ;; *) false ;
   fail "a directory that is not a Maildir: exit $rc: $out"
 # A second run for the account while one holds the lock (python holds it as fetch does).
 python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"a"); fcntl.lockf(f,fcntl.LOCK_EX); open(sys.argv[2],"w").close(); time.sleep(5)' \
-  "$MD/pop3-cli-uidl.carol@localhost.lock" "$W/locked" & lk=$!
+  "$MD/pop3-cli-uidl.carol@localhost:$POP3_PORT.lock" "$W/locked" & lk=$!
 for _ in $(seq 1 100); do [ -f "$W/locked" ] && break; sleep 0.05; done
 out=$(fetch "$MD" 2>&1); rc=$?
 kill "$lk" 2>/dev/null; wait "$lk" 2>/dev/null
 check; [ "$rc" -eq 10 ] && case $out in *"another pop3-cli fetch"*) true ;; *) false ;; esac ||
   fail "second concurrent run: exit $rc: $out"
 out=$("${WRAP[@]}" "$CLI" -H 127.0.0.1 -p "$POP3_PORT" --cafile "$POP3_CAFILE" -u carol fetch --maildir "$MD" \
-      --state "$MD/pop3-cli-uidl.carol@localhost" 2>&1); rc=$?
-check; [ "$rc" -eq 10 ] && case $out in *"is not for carol@127.0.0.1"*) true ;; *) false ;; esac ||
+      --state "$MD/pop3-cli-uidl.carol@localhost:$POP3_PORT" 2>&1); rc=$?
+check; [ "$rc" -eq 10 ] && case $out in *"is not for carol@127.0.0.1:$POP3_PORT"*) true ;; *) false ;; esac ||
   fail "--state of another account: exit $rc: $out"
 
 echo "fetch: $checks checks, $fails failed"

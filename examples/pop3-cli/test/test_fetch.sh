@@ -114,16 +114,16 @@ holds quote "$W/quote" 1 3
 checks=$((checks + 1)); [ "$(ls "$W/quote/new" | grep -c ',U=[0-9a-f]\{8\}x7122315c78$')" = 1 ] ||
   fail "quote: no hex-tagged name for UID q\"1\\x: $(ls "$W/quote/new")"
 # The state file lost: the names alone keep the next run from storing again.
-rm "$W/quote/pop3-cli-uidl.alice@127.0.0.1"
+rm "$W/quote/pop3-cli-uidl.alice@127.0.0.1:$PORT"
 run quote2 0 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
 holds quote2 "$W/quote" 1 3
 expect_err quote2 "3 messages stored by an interrupted run but not recorded"
-checks=$((checks + 1)); [ "$(grep -c . "$W/quote/pop3-cli-uidl.alice@127.0.0.1")" = 5 ] ||
+checks=$((checks + 1)); [ "$(grep -c . "$W/quote/pop3-cli-uidl.alice@127.0.0.1:$PORT")" = 5 ] ||
   fail "quote2: the state file was not rebuilt"
 : >"$W/mode"
 
 # ---- a damaged state file: refused before connecting -----------------------------
-printf 'pop3-cli-uidl 1\naccount alice@127.0.0.1\nuid 1 with spaces\n' >"$W/quote/pop3-cli-uidl.alice@127.0.0.1"
+printf 'pop3-cli-uidl 1\naccount alice@127.0.0.1:%s\nuid 1 with spaces\n' "$PORT" >"$W/quote/pop3-cli-uidl.alice@127.0.0.1:$PORT"
 before=$(conns)
 run damaged 10 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
 expect_err damaged "state file .* is damaged .*line 3"
