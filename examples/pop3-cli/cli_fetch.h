@@ -9,10 +9,11 @@
  *   2. the whole body came: fsync the file, rename it into DIR/new/NAME,
  *      fsync DIR/new;
  *   3. the UID is recorded in the state file (temp file, fsync, rename,
- *      fsync DIR);
+ *      fsync of its directory);
  *   4. only then DELE (unless --keep); QUIT, which commits the DELEs, goes out
- *      once every queued command succeeded. Any failure closes the session
- *      without QUIT, so the server deletes nothing in that run.
+ *      once every queued command succeeded. A failure once RETRs or DELEs are
+ *      queued closes the session without QUIT, so the server deletes nothing
+ *      in that run (failures before, e.g. UIDL refused, QUIT: nothing to commit).
  * NAME carries the account's tag and the UID (",U=<tag>-<UID>" for a UID of
  * letters and digits, else ",U=<tag>x<UID in hex>"): a run
  * killed between 2 and 3 is repaired by the next one, which finds the UID in

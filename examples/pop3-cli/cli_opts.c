@@ -67,12 +67,12 @@ static void cli_help(void)
           "\n"
           "fetch: each message goes to DIR/tmp, is fsync'd and renamed into DIR/new, its UID\n"
           "recorded in the state file; only then DELE (unless --keep). QUIT, which makes the\n"
-          "server delete, is sent only when every step succeeded; after any failure the\n"
-          "session closes without QUIT and the next run deletes what was stored. File names\n"
-          "carry the UID, so a run killed before recording one does not store it twice. A\n"
-          "server without UIDL is refused unless --all (then a run killed after storing may\n"
-          "store a message again). Progress on stderr when it is a terminal; a summary on\n"
-          "stdout.\n",
+          "server delete, is sent only when every step succeeded; after a failure while\n"
+          "fetching the session closes without QUIT and the next run deletes what was stored.\n"
+          "File names carry the UID, so a run killed before recording one does not store it\n"
+          "twice. A server without UIDL is refused unless --all (then a run killed after\n"
+          "storing may store a message again). Progress on stderr when it is a terminal; a\n"
+          "summary on stdout.\n",
           stdout);
 }
 
