@@ -96,7 +96,7 @@ for k in 1 2 3; do
   echo "cut-retr-$k" >"$W/mode"
   run cut$k 3 "${LOGIN[@]}" fetch --maildir "$md"
   if [ "$k" -gt 1 ]; then holds "cut$k" "$md" 1 $((k - 1)); else
-    checks=$((checks + 1)); [ -z "$(ls -A "$md/new" "$md/tmp" | grep -v : | grep .)" ] || fail "cut1: a file left"
+    checks=$((checks + 1)); [ -z "$(find "$md/new" "$md/tmp" -type f)" ] || fail "cut1: a file left"
   fi
   checks=$((checks + 1)); ! last_cmds | grep -q '^QUIT' || fail "cut$k: QUIT sent after the connection broke"
   checks=$((checks + 1)); grep -q "none deleted" "$W/cut$k.out" || fail "cut$k summary: $(cat "$W/cut$k.out")"
@@ -111,7 +111,7 @@ done
 echo quote-uid >"$W/mode"
 run quote 0 "${LOGIN[@]}" fetch --keep --maildir "$W/quote"
 holds quote "$W/quote" 1 3
-checks=$((checks + 1)); [ "$(ls "$W/quote/new" | grep -c ',U=[0-9a-f]\{8\}x7122315c78$')" = 1 ] ||
+checks=$((checks + 1)); [ "$(find "$W/quote/new" -type f -name '*,U=????????x7122315c78' | wc -l)" = 1 ] ||
   fail "quote: no hex-tagged name for UID q\"1\\x: $(ls "$W/quote/new")"
 # The state file lost: the names alone keep the next run from storing again.
 rm "$W/quote/pop3-cli-uidl.alice@127.0.0.1:$PORT"
