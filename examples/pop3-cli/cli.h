@@ -3,7 +3,7 @@
  * @brief pop3-cli internals shared by its files: pop3_cli.c (command table,
  *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
  *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
- *        token, SCRAM random source).
+ *        token, SCRAM random source); fetch has its own header, cli_fetch.h.
  */
 #ifndef POP3_CLI_H
 #define POP3_CLI_H
@@ -54,7 +54,8 @@ enum {
     EXIT_SERVER = 6,
     EXIT_PROTOCOL = 7,
     EXIT_TIMEOUT = 8,
-    EXIT_POLICY = 9
+    EXIT_POLICY = 9,
+    EXIT_LOCAL = 10            /* fetch: the Maildir or its state could not be used */
 };
 
 struct cli_app;
@@ -110,6 +111,11 @@ typedef struct cli_opts {
     uint32_t timeout_ms;
     cli_job_t *jobs;
     size_t njobs;
+    bool fetch;                /* the fetch command (cli_fetch.c) instead of jobs */
+    const char *maildir;       /* --maildir */
+    const char *state_file;    /* --state; NULL: beside the Maildir */
+    bool keep;                 /* --keep: no DELE */
+    bool fetch_all;            /* --all: no UIDL, fetch every message */
 } cli_opts_t;
 
 /** The secrets of one run (cli_auth.c); wiped by cli_secret_wipe(). */
@@ -162,6 +168,8 @@ typedef struct cli_app {
     char before[2048];
     size_t before_len;
     cli_watch_t watch;
+    bool fetching;             /* cli_fetch_begin() ran: on_done goes to cli_fetch_done() */
+    struct cli_fetch *fetch;   /* fetch's state (cli_fetch.c), NULL without fetch */
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -209,6 +217,10 @@ pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len);
 void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 
 /* cli_run.c */
+/** Reports the failure @p st of @p what (first failure only), with advice. */
+void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r);
+/** Ends the session: QUIT if the connection is usable, else abort from the main loop. */
+void cli_stop(cli_app_t *a);
 void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
 /** Connects and runs the session to its end (failures recorded in @p a). */
 void cli_run(cli_app_t *a);

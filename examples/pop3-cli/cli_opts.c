@@ -44,11 +44,17 @@ static void cli_help(void)
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
           "      --json               capa, stat, list, uidl as JSON, one document per line\n"
+          "      --maildir DIR        fetch: the Maildir to store into (created if missing)\n"
+          "      --keep               fetch: leave the messages on the server\n"
+          "      --state FILE         fetch: UIDs already stored; default DIR/pop3-cli-uidl.USER@HOST\n"
+          "                           (:PORT added unless the port is 110 or 995)\n"
+          "      --all                fetch from a server without UIDL: every message, every run\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "      --version            library, mbedTLS and build options\n"
           "\n"
           "Commands: capa | stat | list [N] | uidl [N] | retr N | top N LINES | dele N | rset | noop\n"
+          "          | fetch --maildir DIR (alone: download the messages not stored before)\n"
           "N may be a range FIRST-LAST or all (list all, uidl all: the whole listing); a range\n"
           "past the last message is refused before any command runs (exit 6). The first\n"
           "refused message stops the run, as any failure does.\n"
@@ -56,14 +62,24 @@ static void cli_help(void)
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
           "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
           "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
-          "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
+          "7 protocol violation, 8 timeout, 9 refused by security policy, 10 fetch could not\n"
+          "use the Maildir or its state (full disk, permissions, not a Maildir, locked).\n"
+          "\n"
+          "fetch: each message goes to DIR/tmp, is fsync'd and renamed into DIR/new, its UID\n"
+          "recorded in the state file; only then DELE (unless --keep). QUIT, which makes the\n"
+          "server delete, is sent only when every step succeeded; after a failure while\n"
+          "fetching the session closes without QUIT and the next run deletes what was stored.\n"
+          "File names carry the UID, so a run killed before recording one does not store it\n"
+          "twice. A server without UIDL is refused unless --all (then a run killed after\n"
+          "storing may store a message again). Progress on stderr when it is a terminal; a\n"
+          "summary on stdout.\n",
           stdout);
 }
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION
+    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL
 };
 
 static const struct option cli_long_opts[] = {
@@ -86,6 +102,10 @@ static const struct option cli_long_opts[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "maildir", required_argument, NULL, OPT_MAILDIR },
+    { "keep", no_argument, NULL, OPT_KEEP },
+    { "state", required_argument, NULL, OPT_STATE },
+    { "all", no_argument, NULL, OPT_ALL },
     { NULL, 0, NULL, 0 }
 };
 
@@ -192,6 +212,10 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case OPT_JSON: o->json = true; return EXIT_OK;
+    case OPT_MAILDIR: o->maildir = arg; return EXIT_OK;
+    case OPT_KEEP: o->keep = true; return EXIT_OK;
+    case OPT_STATE: o->state_file = arg; return EXIT_OK;
+    case OPT_ALL: o->fetch_all = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;
@@ -278,11 +302,50 @@ static int cli_parse_job_args(cli_job_t *job, int argc, char **argv, int *i)
     return EXIT_OK;
 }
 
+/* "fetch" runs alone, with its options; they mean nothing to other commands. */
+static int cli_parse_fetch(cli_opts_t *o, int argc, char **argv, int first)
+{
+    bool fetch = first < argc && strcasecmp(argv[first], "fetch") == 0;
+    bool fetch_opts = o->maildir != NULL || o->keep || o->state_file != NULL || o->fetch_all;
+    int i;
+    for (i = first + 1; !fetch && i < argc; i++) {
+        if (strcasecmp(argv[i], "fetch") == 0) {
+            return cli_usage_error("fetch runs alone: give it without other commands");
+        }
+    }
+    if (!fetch) {
+        return fetch_opts ? cli_usage_error("--maildir, --keep, --state and --all belong to the "
+                                            "fetch command") : EXIT_OK;
+    }
+    if (first + 1 < argc) {
+        return cli_usage_error("fetch runs alone: unexpected '%s' after it", argv[first + 1]);
+    }
+    if (o->maildir == NULL || o->maildir[0] == '\0') {
+        return cli_usage_error("fetch needs --maildir DIR");
+    }
+    if (o->state_file != NULL && o->state_file[0] == '\0') {
+        return cli_usage_error("--state needs a file name");
+    }
+    if (o->user == NULL) {
+        return cli_usage_error("'fetch' needs a login: give --user");
+    }
+    if (o->json) {
+        return cli_usage_error("--json does not apply to fetch");
+    }
+    o->fetch = true;
+    return EXIT_OK;
+}
+
 static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
 {
     int i = first;
+    int rc;
     if (first >= argc) {
         return cli_usage_error("no command given");
+    }
+    rc = cli_parse_fetch(o, argc, argv, first);
+    if (rc != EXIT_OK || o->fetch) {
+        return rc;
     }
     o->jobs = calloc((size_t)(argc - first), sizeof *o->jobs);
     if (o->jobs == NULL) {
@@ -293,6 +356,9 @@ static int cli_parse_jobs(cli_opts_t *o, int argc, char **argv, int first)
         cli_job_t *job = &o->jobs[o->njobs];
         int rc;
         job->def = cli_find_cmd(argv[i]);
+        if (job->def == NULL && strcasecmp(argv[i], "fetch") == 0) {
+            return cli_usage_error("fetch runs alone: give it without other commands");
+        }
         if (job->def == NULL) {
             return cli_usage_error("unknown command '%s'", argv[i]);
         }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_fetch.h"
 
 /* The message number of command @p k of a job (a range counts up from arg[0]). */
 static uint32_t cli_job_msg(const cli_job_t *job, uint32_t k)
@@ -93,7 +94,7 @@ static void cli_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_
     }
 }
 
-static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
+void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
 {
     char detail[4U * CLI_TEXT_MAX];
     if (a->failed) {
@@ -114,8 +115,8 @@ static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, co
 
 /* ---- session flow ------------------------------------------------------- */
 
-/** Ends the session: QUIT if the connection is usable, else abort from the main loop. */
-static void cli_stop(cli_app_t *a)
+/* The session's end (cli.h). */
+void cli_stop(cli_app_t *a)
 {
     if (a->stopping) {
         return;
@@ -358,6 +359,10 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
         cli_secret_wipe(&a->sec); /* the core is done with the creds */
         cli_verbose_auth(a, st);
     }
+    if (a->fetching) {
+        cli_fetch_done(a, cmd, st, r);
+        return;
+    }
     if (cmd == POP3_CMD_STAT && a->counting) {
         cli_count_done(a, st, r);
         return;
@@ -378,6 +383,10 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
     }
     if (cmd == POP3_CMD_CAPA) {
         cli_verbose_capa(a);
+    }
+    if (job == NULL && a->opt.fetch) {
+        cli_fetch_begin(a);
+        return;
     }
     if (job == NULL) {
         cli_begin_jobs(a); /* connected (no login), or logged in */

@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "cli_fetch.h"
 
 #define CLI_STDOUT_BUF_LEN (256U * 1024U)
 
@@ -115,9 +116,9 @@ static void cli_fill_config(cli_app_t *a, pop3_config_t *cfg)
     cfg->transport = pop3_posix_transport(&a->port);
     cfg->callbacks.ctx = a;
     cfg->callbacks.on_done = cli_on_done;
-    cfg->callbacks.on_body = cli_on_body;
+    cfg->callbacks.on_body = a->opt.fetch ? cli_fetch_on_body : cli_on_body;
     cfg->callbacks.on_list = cli_on_list;
-    cfg->callbacks.on_uidl = cli_on_uidl;
+    cfg->callbacks.on_uidl = a->opt.fetch ? cli_fetch_on_uidl : cli_on_uidl;
     cfg->callbacks.on_capa = cli_on_capa;
     cfg->callbacks.on_trace = cli_on_trace;
     cfg->security = a->opt.security;
@@ -170,6 +171,9 @@ static int cli_main(cli_app_t *a, int argc, char **argv)
         fputs(CLI_NAME ": WARNING: --insecure: the server's certificate is NOT verified; anyone on "
               "the path can read and change this session, password included\n", stderr);
     }
+    if (a->opt.fetch && (rc = cli_fetch_prepare(a)) != EXIT_OK) {
+        return rc; /* nothing sent yet */
+    }
     if (cli_setup(a) != POP3_OK) {
         fputs(CLI_NAME ": cannot set up the client\n", stderr);
         return EXIT_INTERNAL;
@@ -186,6 +190,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, cli_stdout_buf, _IOFBF, sizeof cli_stdout_buf);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is reported as an error, not a silent death */
     rc = cli_main(a, argc, argv);
+    cli_fetch_finish(a);
     cli_secret_wipe(&a->sec);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_stdout_failed(a);

@@ -15,3 +15,11 @@ if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
             $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-output)
   set_tests_properties(cli_output PROPERTIES LABELS "unit;cli" TIMEOUT 120)
 endif()
+# cli_fetch (~2 s): fetch --maildir against the fake server: usage, no UIDL (--all), the
+# connection lost in every message, a refused RETR (test/integration: the real-server runs).
+if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
+  add_test(NAME cli_fetch
+    COMMAND bash ${PROJECT_SOURCE_DIR}/examples/pop3-cli/test/test_fetch.sh
+            $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-fetch)
+  set_tests_properties(cli_fetch PROPERTIES LABELS "unit;cli" TIMEOUT 120)
+endif()

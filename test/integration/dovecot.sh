@@ -9,6 +9,7 @@
 #                            (works after a half-failed start as well)
 #   dovecot.sh env DIR       print DIR/env
 #   dovecot.sh reseed-bob DIR   reset user bob's mailbox (for DELE tests)
+#   dovecot.sh reseed-carol DIR reset user carol's mailbox (for fetch tests)
 #
 # Everything lives in DIR: dovecot.conf, dovecot.log, state/, mail/, tls/,
 # ca.pem (trust anchor for the server certificate), wrong-ca.pem (an unrelated
@@ -22,10 +23,12 @@
 # 20 MiB generated dot-heavy bodies; Maildir files use CRLF, so RETR output must equal them.
 # Before returning, start fetches every message with curl and checks it
 # against expected/ (and LIST against the computed sizes).
-# User bob (mailbox of 3 messages) is for tests that delete.
+# User bob (mailbox of 3 messages) is for tests that delete; carol (6 messages:
+# small, dots, empty, longhdr, mid, bob-1) for the fetch tests.
 # DIR/env holds shell assignments:
 #   POP3_PORT (plain + STLS), POP3S_PORT (implicit TLS), POP3_TEST_USER,
-#   POP3_TEST_PASSWORD, POP3_BOB_USER, POP3_BOB_PASSWORD, MSG_COUNT,
+#   POP3_TEST_PASSWORD, POP3_BOB_USER, POP3_BOB_PASSWORD, POP3_CAROL_USER,
+#   POP3_CAROL_PASSWORD, MSG_COUNT,
 #   MSG_BIG, MSG_MID, MSG_SMALL, MSG_DOTS, MSG_EMPTY, MSG_LONGHDR
 #   (message numbers in alice's mailbox),
 #   POP3_OAUTH2_TOKEN_ALICE (47 octets, valid for alice), POP3_OAUTH2_TOKEN_LONG
@@ -83,6 +86,7 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
 ALICE_PASS=secret
 BOB_PASS=hunter2
+CAROL_PASS=carol-fetch-pw
 # as Dovecot lists them in CAPA (APOP is not a SASL mechanism there)
 SASL_MECHS="PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"
 
@@ -121,6 +125,7 @@ msg_bob2() { msg_bob 2; }
 msg_bob3() { msg_bob 3; }
 
 seed_bob() { seed_maildir "$1/mail/bob" msg_bob1 msg_bob2 msg_bob3; }
+seed_carol() { seed_maildir "$1/mail/carol" msg_small msg_dots msg_empty msg_longhdr msg_mid msg_bob1; }
 
 # ---------------------------------------------------------------- config ---
 write_conf() { # dir base_dir port port_s
@@ -131,6 +136,7 @@ write_conf() { # dir base_dir port port_s
   cat >"$d/passwd" <<EOF
 alice:{PLAIN}$ALICE_PASS:$uid:$gid::$d/mail/alice::
 bob:{PLAIN}$BOB_PASS:$uid:$gid::$d/mail/bob::
+carol:{PLAIN}$CAROL_PASS:$uid:$gid::$d/mail/carol::
 EOF
   chgrp dovecot "$d/passwd"; chmod 640 "$d/passwd"
   cat >"$d/dovecot.conf" <<EOF
@@ -350,6 +356,7 @@ cmd_start() {
   gen_tls "$d"
   seed_maildir "$d/mail/alice" $(printf 'msg_%s ' "${ALICE_SEEDS[@]}")
   seed_bob "$d"
+  seed_carol "$d"
   setpriv --reuid=dovecot --regid=dovecot --clear-groups test -w "$d/mail/alice/cur" ||
     die "the dovecot user cannot write $d/mail/alice (a parent directory not searchable?)"
   gen_oauth2 "$d"
@@ -389,6 +396,7 @@ cmd_start() {
     printf 'POP3_DIR=%s\nPOP3_HOST=127.0.0.1\nPOP3_PORT=%s\nPOP3S_PORT=%s\n' "$d" "$p" "$ps"
     printf 'POP3_TEST_USER=alice\nPOP3_TEST_PASSWORD=%s\n' "$ALICE_PASS"
     printf 'POP3_BOB_USER=bob\nPOP3_BOB_PASSWORD=%s\n' "$BOB_PASS"
+    printf 'POP3_CAROL_USER=carol\nPOP3_CAROL_PASSWORD=%s\n' "$CAROL_PASS"
     printf 'POP3_CAFILE=%s/ca.pem\nPOP3_WRONG_CAFILE=%s/wrong-ca.pem\n' "$d" "$d"
     local t
     for t in alice long expired unknown; do
@@ -440,11 +448,18 @@ cmd_reseed_bob() {
   seed_bob "$d"
 }
 
-[ $# -ge 2 ] || { echo "usage: $PROG start|stop|env|reseed-bob DIR" >&2; exit 2; }
+cmd_reseed_carol() {
+  local d
+  d=$(cd "$1" && pwd -P)
+  seed_carol "$d"
+}
+
+[ $# -ge 2 ] || { echo "usage: $PROG start|stop|env|reseed-bob|reseed-carol DIR" >&2; exit 2; }
 case $1 in
   start) cmd_start "$2" ;;
   stop) cmd_stop "$2" ;;
   env) cat "$2/env" ;;
   reseed-bob) cmd_reseed_bob "$2" ;;
-  *) echo "usage: $PROG start|stop|env|reseed-bob DIR" >&2; exit 2 ;;
+  reseed-carol) cmd_reseed_carol "$2" ;;
+  *) echo "usage: $PROG start|stop|env|reseed-bob|reseed-carol DIR" >&2; exit 2 ;;
 esac

@@ -21,7 +21,8 @@ script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
 greeting), "login-delay" / "in-use" (PASS refused with that response code),
 "badstat" (a STAT reply that breaks the protocol, with control characters),
 "quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
-advertised, refused with -ERR). CAPA after login is a shorter list (no USER, SASL),
+advertised, refused with -ERR), "nouidl" (UIDL refused), "cut-retr-K" (RETR K: +OK, two
+lines, then the connection closes), "err-retr-K" (RETR K refused with -ERR). CAPA after login is a shorter list (no USER, SASL),
 as Dovecot and Cyrus do.
 """
 import base64
@@ -154,6 +155,8 @@ def serve(conn, n):
             for k in live:
                 send(b"%d %d" % (k, 100 + k))
             send(b".")
+        elif verb == b"UIDL" and logged_in and b"nouidl" in mode:
+            send(b"-ERR UIDL not supported here")
         elif verb == b"UIDL" and logged_in and len(words) == 1:
             send(b"+OK")
             for k in live:
@@ -170,6 +173,17 @@ def serve(conn, n):
             elif verb == b"DELE":
                 deleted.add(k)
                 send(b"+OK deleted")
+            elif verb == b"RETR" and b"err-retr-%d" % k in mode:
+                send(b"-ERR message %d is damaged" % k)
+            elif verb == b"RETR" and b"cut-retr-%d" % k in mode:
+                send(b"+OK")
+                send(body(k)[0])
+                send(body(k)[1])
+                # FIN, not RST: what was sent before must reach the client
+                conn.shutdown(socket.SHUT_WR)
+                while f.read(1):
+                    pass
+                return
             else:
                 lines = body(k) if verb == b"RETR" else body(k)[:2 + int(words[2])]
                 send(b"+OK")
