@@ -335,8 +335,10 @@ pop3_status_t pop3_stls(pop3_client_t *c)
     if (st != POP3_OK) {
         return st;
     }
-    /* Only a plaintext session not upgraded yet, before the login. */
-    if (c->cfg.security != POP3_SEC_PLAINTEXT || c->phase == POP3_P_TRANSACTION) {
+    /* Only a plaintext session not upgraded (nor being upgraded: those
+     * phases come only with a pop3_stls() there), before the login. */
+    if (c->cfg.security != POP3_SEC_PLAINTEXT || c->phase == POP3_P_TRANSACTION || c->phase == POP3_P_STLS_TLS ||
+        c->phase == POP3_P_RECAPA) {
         return POP3_ERR_STATE;
     }
     if (c->cfg.transport.start_tls == NULL) {

@@ -431,9 +431,11 @@ static void test_stls_then_login(void **state)
         FT_EQ(pop3_state(h->c), POP3_STATE_TLS);
         FT_EQ(h->ndone, 0);
         H_EXPECT_SENT(h, "");
+        FT_EQ_ST(pop3_stls(h->c), POP3_ERR_STATE); /* under way */
         pop3_on_tls_done(h->c, POP3_OK);
         h_pump(h);
         H_EXPECT_SENT(h, "CAPA\r\n");
+        FT_EQ_ST(pop3_stls(h->c), POP3_ERR_STATE);
         FT_EQ(pop3_caps(h->c), 0); /* forgotten at once (RFC 2595 section 4) */
         h_feed_split(h, capa2, sizeof capa2 - 1, FT_AT, at);
         FT_EQ(h->ndone, 1); /* STLS only: CONNECT is not reported again */
