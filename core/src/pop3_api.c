@@ -288,8 +288,11 @@ static bool managed_verb(const char *w, size_t n)
 
     for (i = 0; n == 4U && i < sizeof verbs - 1U; i += 4U) {
         for (k = 0; k < 4U; k++) {
-            char ch = w[k] >= 'a' && w[k] <= 'z' ? (char)(w[k] - 'a' + 'A') : w[k];
-            if (ch != verbs[i + k]) {
+            unsigned char ch = (unsigned char)w[k];
+            if (ch >= (unsigned char)'a' && ch <= (unsigned char)'z') {
+                ch = (unsigned char)(ch - 0x20U); /* ASCII upper case */
+            }
+            if (ch != (unsigned char)verbs[i + k]) {
                 break;
             }
         }
