@@ -279,7 +279,10 @@ typedef struct pop3_config {
  * @endverbatim
  *
  * POP3_CMD_CONNECT is reported when AUTH is reached (POP3_OK) or the session
- * closed before it (the reason).
+ * closed before it (the reason). pop3_pass() +OK also leads to TRANSACTION;
+ * pop3_stls() takes a POP3_SEC_PLAINTEXT session from AUTH through TLS and
+ * SETUP (CAPA again) back to AUTH, reported as POP3_CMD_STLS (CONNECT is not
+ * reported again).
  */
 typedef enum pop3_state {
     POP3_STATE_IDLE = 0,   /**< Initialised, not started. */
