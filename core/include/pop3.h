@@ -177,8 +177,9 @@ typedef struct pop3_callbacks {
      */
     void (*on_done)(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_reply_t *reply);
     /**
-     * RETR/TOP body data, dot-unstuffed, CRLF kept, in the longest runs the
-     * input allows (may be called any number of times, never with len 0).
+     * RETR/TOP body data (and a multi-line pop3_command()'s block),
+     * dot-unstuffed, CRLF kept, in the longest runs the input allows (may be
+     * called any number of times, never with len 0).
      */
     pop3_cb_action_t (*on_body)(void *ctx, const char *data, size_t len);
     /** One LIST entry: message number and size as the server stated it. */
@@ -569,7 +570,7 @@ pop3_status_t pop3_stls(pop3_client_t *c);
  *         checked again when its turn comes, e.g. after STLS).
  */
 pop3_status_t pop3_utf8(pop3_client_t *c);
-/** Whether the server accepted UTF8 (RFC 6856 UTF-8 mode) in this session. */
+/** Whether the server accepted UTF8 (RFC 6856 UTF-8 mode) on the current transport (false again after pop3_stls()). */
 bool pop3_utf8_on(const pop3_client_t *c);
 
 /* ---- Flow control and queries ------------------------------------------ */

@@ -231,6 +231,22 @@ void test_utf8(void **state)
     H_EXPECT_DONE(h, 0, POP3_CMD_STLS, POP3_OK);
     H_EXPECT_DONE(h, 1, POP3_CMD_UTF8, POP3_ERR_UNSUPPORTED);
     H_EXPECT_SENT(h, "STLS\r\nCAPA\r\n");
+    ft_setctx("UTF-8 mode agreed in plaintext is gone after pop3_stls()");
+    h = auth_session(0, false, "+OK\r\nSTLS\r\nUTF8\r\n.\r\n");
+    FT_EQ_ST(pop3_utf8(h->c), POP3_OK);
+    h_feed_str(h, "+OK\r\n");
+    FT_EQ(pop3_utf8_on(h->c), true);
+    FT_EQ_ST(pop3_stls(h->c), POP3_OK);
+    h_feed_str(h, "+OK\r\n");
+    pop3_on_tls_done(h->c, POP3_OK);
+    FT_EQ(pop3_utf8_on(h->c), false);
+    h_feed_str(h, "+OK\r\nUTF8\r\n.\r\n");
+    H_EXPECT_DONE(h, 1, POP3_CMD_STLS, POP3_OK);
+    FT_EQ_ST(pop3_utf8(h->c), POP3_OK); /* asked again inside TLS */
+    h_feed_str(h, "+OK\r\n");
+    H_EXPECT_DONE(h, 2, POP3_CMD_UTF8, POP3_OK);
+    FT_EQ(pop3_utf8_on(h->c), true);
+    H_EXPECT_SENT(h, "UTF8\r\nSTLS\r\nCAPA\r\nUTF8\r\n");
     ft_setctx("UTF8 on a closed session");
     h = auth_session(0, true, CAPA_UTF8);
     h_closed(h, POP3_ERR_TRANSPORT);
