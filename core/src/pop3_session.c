@@ -542,7 +542,9 @@ void pop3_on_tls_done(pop3_client_t *c, pop3_status_t status)
         return;
     }
     caps_reset(c, 0); /* RFC 2595 section 4: forget what was learned in plaintext */
+#if POP3_STLS_ENABLE
     c->utf8_on = false; /* and what was agreed there: after pop3_stls() UTF8 is needed again */
+#endif
     if (c->phase == POP3_P_TLS) {
         c->phase = POP3_P_GREETING;
         pop3_expect_status(c, c->cfg.connect_timeout_ms);
