@@ -49,6 +49,9 @@ static void cli_help(void)
           "      --state FILE         fetch: UIDs already stored; default DIR/pop3-cli-uidl.USER@HOST\n"
           "                           (:PORT added unless the port is 110 or 995)\n"
           "      --all                fetch from a server without UIDL: every message, every run\n"
+          "      --utf8               ask for UTF-8 mode (RFC 6856 UTF8) before the login; if the\n"
+          "                           server's CAPA does not list UTF8, or it refuses: a note on\n"
+          "                           stderr and the session goes on without it\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "      --version            library, mbedTLS and build options\n"
@@ -79,7 +82,7 @@ static void cli_help(void)
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL
+    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL, OPT_UTF8
 };
 
 static const struct option cli_long_opts[] = {
@@ -99,6 +102,7 @@ static const struct option cli_long_opts[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "json", no_argument, NULL, OPT_JSON },
+    { "utf8", no_argument, NULL, OPT_UTF8 },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -216,6 +220,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_KEEP: o->keep = true; return EXIT_OK;
     case OPT_STATE: o->state_file = arg; return EXIT_OK;
     case OPT_ALL: o->fetch_all = true; return EXIT_OK;
+    case OPT_UTF8: o->utf8 = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;
