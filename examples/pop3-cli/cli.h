@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -103,6 +104,8 @@ typedef struct cli_opts {
     bool verbose;
     bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
     bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
+    bool shell;                /* no command, or "shell": the interactive session (cli_shell.c) */
+    bool raw;                  /* --raw: the shell shows bodies as on the wire */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -162,6 +165,7 @@ typedef struct cli_app {
     char before[2048];
     size_t before_len;
     cli_watch_t watch;
+    struct cli_shell *shell;   /* the shell's state (cli_shell.c), NULL without it */
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -209,6 +213,12 @@ pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len);
 void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 
 /* cli_run.c */
+/** Reports a failure of @p what with the advice known for it (first failure only). */
+void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r);
+/** The exit status of a failure status. */
+int cli_exit_code(pop3_status_t st);
+/** Starts the login of -u (USER/PASS, APOP or AUTH); failures are recorded and QUIT queued. */
+void cli_login(cli_app_t *a);
 void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
 /** Connects and runs the session to its end (failures recorded in @p a). */
 void cli_run(cli_app_t *a);
@@ -256,5 +266,28 @@ void cli_mech_names(uint32_t bits, char *out, size_t out_len);
  */
 void cli_auth_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r,
                        char *out, size_t out_len);
+
+/* cli_tty.c */
+typedef enum cli_secret_read {
+    CLI_SECRET_OK = 0,
+    CLI_SECRET_EOF,            /* end of input before anything was typed */
+    CLI_SECRET_TOO_LONG,       /* longer than the buffer (what was read is wiped) */
+    CLI_SECRET_NO_TTY          /* stdin is not a terminal: nothing was read */
+} cli_secret_read_t;
+/**
+ * Shows @p prompt on stderr and reads one line from stdin (a terminal) with
+ * echo off, into @p out (NUL-terminated, CR/LF removed). On anything but
+ * CLI_SECRET_OK, @p out is wiped.
+ */
+cli_secret_read_t cli_tty_secret(const char *prompt, char *out, size_t out_len);
+
+/* cli_shell.c */
+/** Runs the interactive session (stdin: a terminal or a pipe) to its end. */
+void cli_shell(cli_app_t *a);
+/** The shell's part of --help: its directives and examples. */
+void cli_shell_help(FILE *out);
+void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
+pop3_cb_action_t cli_shell_on_body(void *ctx, const char *data, size_t len);
+void cli_shell_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 
 #endif /* POP3_CLI_H */

@@ -22,7 +22,9 @@
 static void cli_help(void)
 {
     fputs("Usage: " CLI_NAME " [options] COMMAND [ARG...] [COMMAND [ARG...]]...\n"
+          "       " CLI_NAME " [options] [shell]\n"
           "Run POP3 commands in order in one session; message data goes to stdout.\n"
+          "With no command, or 'shell': an interactive session (below).\n"
           "\n"
           "  -H, --host HOST          server; also the name used for SNI and the certificate check\n"
           "  -p, --port PORT          default 995 with --tls, else 110\n"
@@ -44,6 +46,7 @@ static void cli_help(void)
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
           "      --json               capa, stat, list, uidl as JSON, one document per line\n"
+          "      --raw                shell: bodies dot-stuffed with the final \".\" (.raw on)\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "      --version            library, mbedTLS and build options\n"
@@ -56,14 +59,31 @@ static void cli_help(void)
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
           "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
           "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
-          "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
+          "7 protocol violation, 8 timeout, 9 refused by security policy.\n"
+          "\n",
+          stdout);
+    cli_shell_help(stdout);
+    fputs("\n"
+          "Examples:\n"
+          "  " CLI_NAME " -H pop.example.com --tls -u alice\n"
+          "      a shell, logged in (password from $POP3_PASSWORD, else asked without echo)\n"
+          "  printf 'capa\\nuser alice\\npass\\nstat\\nretr 1\\n' | " CLI_NAME " -H pop.example.com\n"
+          "      a scripted session through a pipe (STLS first: the default); PASS alone takes\n"
+          "      $POP3_PASSWORD when stdin is not a terminal\n"
+          "  " CLI_NAME " -H 127.0.0.1 --plain    then type: stls, capa, +XTND LIST, .raw on\n"
+          "  " CLI_NAME " -H pop.example.com -u alice --pass-file ~/.pop3pw stat list\n"
+          "  " CLI_NAME " -H pop.example.com --tls -u alice retr 1-5 > five.mbox-ish\n"
+          "      messages 1 to 5 one after the other ('all' for every message)\n"
+          "  " CLI_NAME " -H pop.example.com -u alice top all 0     headers of every message\n"
+          "  " CLI_NAME " -H pop.example.com -u alice --json uidl | jq -r '.messages[].uid'\n"
+          "  " CLI_NAME " -H pop.example.com --tls -v capa          the protocol trace on stderr\n",
           stdout);
 }
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION
+    OPT_JSON, OPT_VERSION, OPT_RAW
 };
 
 static const struct option cli_long_opts[] = {
@@ -83,6 +103,7 @@ static const struct option cli_long_opts[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "json", no_argument, NULL, OPT_JSON },
+    { "raw", no_argument, NULL, OPT_RAW },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -192,6 +213,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case OPT_JSON: o->json = true; return EXIT_OK;
+    case OPT_RAW: o->raw = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;
@@ -344,7 +366,7 @@ static int cli_check_tls_opts(const cli_opts_t *o)
     FILE *f;
     /* --cafile with --plain is accepted (noted with -v): scripts share one option set.
      * --insecure is not: a flag that weakens TLS should not ride along unnoticed. */
-    if (o->security == POP3_SEC_PLAINTEXT && o->insecure) {
+    if (o->security == POP3_SEC_PLAINTEXT && o->insecure && !o->shell) { /* the shell's STLS uses it */
         return cli_usage_error("--insecure needs TLS (not --plain)");
     }
     if (o->security != POP3_SEC_PLAINTEXT && o->allow_plaintext_login) {
@@ -434,6 +456,18 @@ static int cli_check_full_name(int ch, char **argv)
     return EXIT_OK;
 }
 
+/** The shell: no command after "shell", no --json (its output is the server's lines). */
+static int cli_check_shell(const cli_opts_t *o, int ncmd)
+{
+    if (ncmd > 1) {
+        return cli_usage_error("'shell' takes no argument (type the commands in the session)");
+    }
+    if (o->json) {
+        return cli_usage_error("--json does not apply to the shell; give the commands on the command line");
+    }
+    return EXIT_OK;
+}
+
 int cli_parse_args(cli_opts_t *o, int argc, char **argv)
 {
     int ch;
@@ -453,12 +487,19 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
             return rc;
         }
     }
+    o->shell = optind >= argc || strcasecmp(argv[optind], "shell") == 0;
     rc = cli_check_opts(o);
     if (rc != EXIT_OK) {
         return rc;
     }
     if (o->port == 0U) {
         o->port = o->security == POP3_SEC_IMPLICIT_TLS ? 995U : 110U;
+    }
+    if (o->shell) {
+        return cli_check_shell(o, argc - optind);
+    }
+    if (o->raw) {
+        return cli_usage_error("--raw applies to the shell (no command, or 'shell')");
     }
     return cli_parse_jobs(o, argc, argv, optind);
 }

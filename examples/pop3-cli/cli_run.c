@@ -52,7 +52,7 @@ static void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t ou
 
 /* ---- failure reporting -------------------------------------------------- */
 
-static int cli_exit_code(pop3_status_t st)
+int cli_exit_code(pop3_status_t st)
 {
     switch (st) {
     case POP3_OK: return EXIT_OK;
@@ -93,7 +93,7 @@ static void cli_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_
     }
 }
 
-static void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
+void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
 {
     char detail[4U * CLI_TEXT_MAX];
     if (a->failed) {
@@ -265,7 +265,7 @@ static void cli_auth(cli_app_t *a)
     }
 }
 
-static void cli_login(cli_app_t *a)
+void cli_login(cli_app_t *a)
 {
     pop3_status_t st;
     if (a->opt.auth) {

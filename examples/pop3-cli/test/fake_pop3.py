@@ -21,15 +21,24 @@ script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
 greeting), "login-delay" / "in-use" (PASS refused with that response code),
 "badstat" (a STAT reply that breaks the protocol, with control characters),
 "quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
-advertised, refused with -ERR). CAPA after login is a shorter list (no USER, SASL),
-as Dovecot and Cyrus do.
+advertised, refused with -ERR), "stls-inject" (STLS advertised, its +OK followed by a
+fake reply in the same segment: response injection), "split" (every multi-line reply
+sent in four pieces 0.15 s apart; a command line arriving before its last piece is
+logged as "EARLY"), "stuffed" (message bodies with lines that start with "."),
+"close-idle" (the connection closed when no command came for 0.4 s). CAPA after login
+is a shorter list (no USER, SASL), as Dovecot and Cyrus do. Commands the shell test
+sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XBYE
+(the connection closed, no reply). A command line not ended by CRLF is logged as
+"BARE-LF".
 """
 import base64
 import hashlib
 import hmac
 import json
 import os
+import select
 import socket
+import time
 import sys
 
 D = sys.argv[1]
@@ -74,10 +83,28 @@ def serve(conn, n):
         f.write(line + b"\r\n")
 
     def recv():
+        if b"close-idle" in mode and not select.select([conn], [], [], 0.4)[0]:
+            raise EOFError
         line = f.readline(1 << 20)
         if not line:
             raise EOFError
+        if not line.endswith(b"\r\n"):
+            log.write(b"BARE-LF\n")
         return line.rstrip(b"\r\n")
+
+    def send_multi(first, lines):
+        """A status line, dot-stuffed lines and the end marker; with "split" in pieces."""
+        data = b"".join(x + b"\r\n" for x in [first] + [b"." + x if x.startswith(b".") else x
+                                                        for x in lines] + [b"."])
+        if b"split" not in mode:
+            f.write(data)
+            return
+        cut = [0, 3, len(data) // 2, len(data) - 2, len(data)]
+        for i in range(4):
+            if i == 3 and select.select([conn], [], [], 0)[0]:
+                log.write(b"EARLY\n")  # the client sent before the reply ended
+            f.write(data[cut[i]:cut[i + 1]])
+            time.sleep(0.15)
 
     def response(ir):
         if ir is not None:
@@ -99,6 +126,8 @@ def serve(conn, n):
     deleted = set()
 
     def body(k):
+        if b"stuffed" in mode:
+            return [b"Subject: message %d" % k, b"", b".hidden line", b"..two dots", b"."]
         return [b"Subject: message %d" % k, b"", b"body line 1 of %d" % k, b"body line 2 of %d" % k]
 
     def uid(k):
@@ -111,10 +140,10 @@ def serve(conn, n):
             return None
         return k if 1 <= k <= nmsg and k not in deleted else None
 
+    log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
     send(b"+OK fake POP3 ready")
     logged_in = False
     user_ok = False
-    log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
     while True:
         line = recv()
         words = line.split(b" ")
@@ -122,18 +151,24 @@ def serve(conn, n):
         log.write((b"PASS ***" if verb == b"PASS" else line) + b"\n")
         live = [k for k in range(1, nmsg + 1) if k not in deleted]
         if verb == b"CAPA":
-            send(b"+OK")
             caps = [b"UIDL", b"TOP", b"RESP-CODES", b'IMPLEMENTATION fake "pop3" \\o/']
             if not logged_in:
                 caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
-                if b"stls" in mode:
+                if b"stls" in mode or b"stls-inject" in mode:
                     caps.append(b"STLS")
             if b"nopipe" not in mode:
                 caps.append(b"PIPELINING")
-            for cap in caps + [b"."]:
-                send(cap)
+            send_multi(b"+OK", caps)
+        elif verb == b"STLS" and b"stls-inject" in mode:
+            f.write(b"+OK Begin TLS\r\n+OK injected\r\n")
         elif verb == b"STLS":
             send(b"-ERR TLS not configured")
+        elif verb == b"XSINGLE":
+            send(b"+OK single line reply")
+        elif verb == b"XMULTI":
+            send_multi(b"+OK multi", [b"first", b".stuffed"])
+        elif verb == b"XBYE":
+            return
         elif verb == b"USER" and not logged_in:
             user_ok = len(words) == 2 and words[1] == b"alice"
             send(b"+OK")
@@ -150,15 +185,9 @@ def serve(conn, n):
         elif verb == b"STAT" and logged_in and b"badstat" in mode:
             send(b"+OK lots\x1b[31m of mail")
         elif verb == b"LIST" and logged_in and len(words) == 1:
-            send(b"+OK")
-            for k in live:
-                send(b"%d %d" % (k, 100 + k))
-            send(b".")
+            send_multi(b"+OK", [b"%d %d" % (k, 100 + k) for k in live])
         elif verb == b"UIDL" and logged_in and len(words) == 1:
-            send(b"+OK")
-            for k in live:
-                send(b"%d %s" % (k, uid(k)))
-            send(b".")
+            send_multi(b"+OK", [b"%d %s" % (k, uid(k)) for k in live])
         elif verb in (b"LIST", b"UIDL", b"RETR", b"TOP", b"DELE") and logged_in:
             k = msgno(words[1]) if len(words) > 1 else None
             if k is None:
@@ -172,9 +201,7 @@ def serve(conn, n):
                 send(b"+OK deleted")
             else:
                 lines = body(k) if verb == b"RETR" else body(k)[:2 + int(words[2])]
-                send(b"+OK")
-                for x in lines + [b"."]:
-                    send(x)
+                send_multi(b"+OK", lines)
         elif verb in (b"RSET", b"NOOP") and logged_in:
             if verb == b"RSET":
                 deleted.clear()

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# pop3-cli's interactive session through a pipe (ctest: cli_shell).
+#
+#   test_shell.sh CLI WORKDIR
+#
+# Commands are piped into `pop3-cli -H 127.0.0.1 ...` (no command: the shell) against
+# fake_pop3.py with a mailbox of 3 messages; stdout is compared in full with what the
+# server holds, and the server's log of the command lines it received (cmds-N) is
+# checked: CRLF whatever ended the typed line, one command at a time (a command line
+# that came before a multi-line reply ended is logged "EARLY" by the server in "split"
+# mode, where each multi-line reply comes in four pieces), bodies unstuffed or raw,
+# commands sent as typed (single- and multi-line), typed USER/PASS with the password in
+# neither the -v trace nor stdout/stderr, typed STLS answered with injected bytes
+# (refused, nothing sent after it), AUTH PLAIN typed, end of input sending QUIT, a
+# connection lost during a command and while idle, local refusals.
+# POP3_CLI_WRAPPER runs every pop3-cli under that command (as test_options.sh).
+# Exit: 0 pass, 1 fail.
+set -uo pipefail
+CLI=${1:?usage: test_shell.sh CLI WORKDIR}
+W=${2:?usage: test_shell.sh CLI WORKDIR}
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=fake_env.sh
+. "$here/fake_env.sh"
+PW="pw-$RANDOM$RANDOM"
+printf '%s' "$PW" >"$W/password"
+echo 3 >"$W/mailbox"
+unset POP3_OAUTH2_TOKEN POP3_PASSWORD
+PLAIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000)
+CR=$'\r'
+
+shell() { # NAME WANT_RC INPUT ARG...: INPUT piped into the shell
+  local name=$1 want=$2 input=$3 rc
+  shift 3
+  checks=$((checks + 1))
+  printf '%s' "$input" | timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
+  rc=$?
+  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 600 "$W/$name.err")"
+}
+expect_out() { # NAME EXPECTED-STDOUT (CRs shown as \r in the message)
+  checks=$((checks + 1))
+  [ "$(cat "$W/$1.out")" = "$2" ] ||
+    fail "$1: stdout is:
+$(head -c 800 "$W/$1.out" | sed 's/\r/\\r/g')
+--- want:
+$(printf '%s' "$2" | sed 's/\r/\\r/g')"
+}
+expect_err() { # NAME REGEX
+  checks=$((checks + 1))
+  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 600 "$W/$1.err")"
+}
+expect_cmds() { # NAME EXPECTED: every line the server received in the last session
+  local got
+  checks=$((checks + 1))
+  got=$(cat "$W/cmds-$(conns)")
+  [ "$got" = "$2" ] || fail "$1: the server received '$(echo "$got" | tr '\n' ' ')', want '$(echo "$2" | tr '\n' ' ')'"
+}
+no_secret() { # NAME: the password appears in neither stdout nor stderr
+  checks=$((checks + 1))
+  ! grep -qF -e "$PW" "$W/$1.out" "$W/$1.err" || fail "$1: the password appears in the output"
+}
+
+CAPA_AFTER='+OK
+UIDL
+TOP
+RESP-CODES
+IMPLEMENTATION fake "pop3" \o/
+PIPELINING
+.'
+MSG1='+OK
+Subject: message 1
+
+body line 1 of 1
+body line 2 of 1'
+
+# ---- the basic session: -u logs in first; the greeting, then each reply as received ------
+export POP3_PASSWORD=$PW
+shell basic 0 $'capa\nstat\nlist\nretr 1\nquit\n' "${PLAIN[@]}" -u alice
+expect_out basic "+OK fake POP3 ready
+$CAPA_AFTER
++OK 3 306
++OK
+1 101
+2 102
+3 103
+.
+$MSG1
++OK bye"
+expect_cmds basic 'CAPA
+USER alice
+PASS ***
+CAPA
+STAT
+LIST
+RETR 1
+QUIT'
+# the explicit command "shell", CRLF typed, top/uidl/dele/rset/noop; CRLF on the wire
+shell explicit 0 $'uidl 2\r\ntop 2 0\r\nDELE 3\r\nlist 3\r\nrset\r\nNoOp\r\n' "${PLAIN[@]}" -u alice shell
+expect_out explicit "+OK fake POP3 ready
++OK 2 uid-2
++OK
+Subject: message 2
+
++OK deleted
+-ERR no such message
++OK
++OK
++OK bye"
+checks=$((checks + 1))
+! grep -q BARE-LF "$W/cmds-$(conns)" || fail "explicit: a command line went out without CRLF"
+unset POP3_PASSWORD
+
+# ---- multi-line awareness: replies in pieces, nothing sent before the end ----------------
+echo split >"$W/mode"
+shell split 0 $'user alice\npass '"$PW"$'\nlist\nretr 3\ncapa\n+xmulti\nuidl\n' "${PLAIN[@]}"
+expect_out split "+OK fake POP3 ready
++OK
++OK logged in
++OK
+1 101
+2 102
+3 103
+.
++OK
+Subject: message 3
+
+body line 1 of 3
+body line 2 of 3
+$CAPA_AFTER
++OK multi
+first
+.stuffed
++OK
+1 uid-1
+2 uid-2
+3 uid-3
+.
++OK bye"
+checks=$((checks + 1))
+! grep -q EARLY "$W/cmds-$(conns)" || fail "split: a command was sent before a multi-line reply ended"
+checks=$((checks + 1))
+[ "$(grep -c . "$W/cmds-$(conns)")" = 9 ] || fail "split: the server received $(grep -c . "$W/cmds-$(conns)") lines, want 9"
+
+# ---- bodies: unstuffed by default, raw with .raw on / --raw ------------------------------
+echo stuffed >"$W/mode"
+shell stuffed 0 $'user alice\npass '"$PW"$'\nretr 1\n.raw on\nretr 1\n.raw off\ntop 1 1\n' "${PLAIN[@]}"
+expect_out stuffed "+OK fake POP3 ready
++OK
++OK logged in
++OK
+Subject: message 1
+
+.hidden line
+..two dots
+.
++OK
+Subject: message 1$CR
+$CR
+..hidden line$CR
+...two dots$CR
+..$CR
+.$CR
++OK
+Subject: message 1
+
+.hidden line
++OK bye"
+expect_err stuffed 'raw on: bodies are shown dot-stuffed'
+shell stuffed-opt 0 $'user alice\npass '"$PW"$'\ntop 2 1\n+xmulti\n' "${PLAIN[@]}" --raw
+expect_out stuffed-opt "+OK fake POP3 ready
++OK
++OK logged in
++OK
+Subject: message 2$CR
+$CR
+..hidden line$CR
+.$CR
++OK multi
+first$CR
+..stuffed$CR
+.$CR
++OK bye"
+rm -f "$W/mode"
+
+# ---- unknown commands: as typed, one line; +CMD multi-line; !CMD for odd arguments -------
+shell unknown 0 $'xsingle with args\n  XYZZY  1\n!LIST 1 2\n+xmulti\nnoop\n' "${PLAIN[@]}"
+expect_out unknown "+OK fake POP3 ready
++OK single line reply
+-ERR unexpected
+-ERR unexpected
++OK multi
+first
+.stuffed
++OK bye"
+expect_cmds unknown 'CAPA
+xsingle with args
+  XYZZY  1
+LIST 1 2
+xmulti
+QUIT'
+expect_err unknown '^pop3-cli: NOOP: .*not logged in'
+
+# ---- typed USER/PASS with -v: the password in no trace, no output -------------------------
+shell pass 0 "user alice${CR}
+pass $PW${CR}
+stat
+" "${PLAIN[@]}" -v
+expect_out pass "+OK fake POP3 ready
++OK
++OK logged in
++OK 3 306
++OK bye"
+no_secret pass
+expect_err pass '^C: PASS \*\*\*$'
+expect_err pass '^C: USER alice$'
+expect_cmds pass 'CAPA
+USER alice
+PASS ***
+STAT
+QUIT'
+# wrong password: -ERR shown, the session goes on (USER again), exit 0
+shell pass-wrong 0 $'user alice\npass nope\nstat\nuser alice\npass '"$PW"$'\nstat\n' "${PLAIN[@]}"
+expect_out pass-wrong "+OK fake POP3 ready
++OK
+-ERR [AUTH] wrong password
++OK
++OK logged in
++OK 3 306
++OK bye"
+expect_err pass-wrong '^pop3-cli: STAT: .*not logged in'
+no_secret pass-wrong
+# PASS alone, not at a terminal: $POP3_PASSWORD, else a message and nothing sent
+POP3_PASSWORD=$PW shell pass-env 0 $'user alice\npass\nstat\n' "${PLAIN[@]}" -v
+expect_out pass-env "+OK fake POP3 ready
++OK
++OK logged in
++OK 3 306
++OK bye"
+no_secret pass-env
+shell pass-none 0 $'user alice\npass\n' "${PLAIN[@]}"
+expect_err pass-none 'POP3_PASSWORD'
+expect_cmds pass-none 'CAPA
+USER alice
+QUIT'
+# without --allow-plaintext-login: refused before sending, with the way out
+shell pass-plain 0 $'user alice\n' -H 127.0.0.1 -p "$PORT" --plain
+expect_err pass-plain '^pop3-cli: USER: .*STLS'
+expect_cmds pass-plain 'CAPA
+QUIT'
+# AUTH PLAIN typed: the secret from $POP3_PASSWORD reached the server, not the trace
+POP3_PASSWORD=$PW shell auth 0 $'auth plain alice\nstat\n' "${PLAIN[@]}" -v
+expect_out auth "+OK fake POP3 ready
++OK logged in
++OK 3 306
++OK bye"
+checks=$((checks + 1))
+[ "$(cat "$W/secret-$(conns)")" = "$PW" ] || fail "auth: the server got another secret"
+no_secret auth
+checks=$((checks + 1))
+! grep -qF -e "$(printf '\0alice\0%s' "$PW" | base64 -w0)" "$W/auth.err" "$W/auth.out" ||
+  fail "auth: the initial response is in the trace"
+expect_err auth '^C: AUTH PLAIN'
+
+
+# ---- STLS typed in a --plain session, answered with injected bytes: refused --------------
+echo stls-inject >"$W/mode"
+shell stls 7 $'capa\nstls\ncapa\nuser alice\n' "${PLAIN[@]}"
+expect_err stls 'protocol'
+expect_cmds stls 'CAPA
+CAPA
+STLS'
+rm -f "$W/mode"
+
+# ---- end of input: QUIT; a partial last line still runs ----------------------------------
+export POP3_PASSWORD=$PW
+shell eof 0 'stat' "${PLAIN[@]}" -u alice
+expect_out eof "+OK fake POP3 ready
++OK 3 306
++OK bye"
+expect_cmds eof 'CAPA
+USER alice
+PASS ***
+STAT
+QUIT'
+# ---- a lost connection: during a command (exit 3, the rest not sent) and while idle ------
+shell lost 3 $'stat\nxbye\nstat\n' "${PLAIN[@]}" -u alice
+expect_err lost 'XBYE failed: .*closed'
+expect_cmds lost 'CAPA
+USER alice
+PASS ***
+STAT
+xbye'
+echo close-idle >"$W/mode"
+checks=$((checks + 1))
+(printf 'stat\n'; sleep 1.5; printf 'stat\n') | timeout 60 "${WRAP[@]}" "$CLI" "${PLAIN[@]}" -u alice \
+  >"$W/idle.out" 2>"$W/idle.err"
+rc=$?
+[ "$rc" = 3 ] || fail "idle: exit $rc, want 3 -- $(cat "$W/idle.err")"
+expect_err idle 'while waiting for a command'
+rm -f "$W/mode"
+# ---- local refusals: nothing sent ---------------------------------------------------------
+shell local 0 $'retr\ntop 1\nlist x\n.raw maybe\n.nope\n' "${PLAIN[@]}" -u alice
+expect_err local '^pop3-cli: RETR: usage: retr N'
+expect_err local '^pop3-cli: TOP: usage: top N LINES'
+expect_err local '^pop3-cli: LIST: usage: list \[N\]'
+expect_err local '^pop3-cli: \.raw: on or off'
+expect_err local 'unknown directive'
+expect_cmds local 'CAPA
+USER alice
+PASS ***
+QUIT'
+unset POP3_PASSWORD
+# usage errors of the shell's options: exit 2, no connection
+for args in "--raw stat" "--json" "shell stat"; do
+  before=$(conns)
+  # shellcheck disable=SC2086
+  shell "usage-${args// /_}" 2 '' "${PLAIN[@]}" $args
+  checks=$((checks + 1))
+  [ "$(conns)" = "$before" ] || fail "usage $args: connected"
+done
+# --help shows the shell and examples
+checks=$((checks + 1))
+"$CLI" --help | grep -q '^Examples:' || fail "--help has no examples"
+checks=$((checks + 1))
+"$CLI" --help | grep -q 'raw on|off' || fail "--help does not describe the shell"
+
+echo "cli_shell: $checks checks, $fails failed"
+[ "$fails" = 0 ]
