@@ -67,11 +67,17 @@ void cli_shell_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_
 
 /* ---- results ------------------------------------------------------------------------ */
 
-static const char *sh_hint(const cli_app_t *a, pop3_status_t st)
+static const char *sh_hint(const cli_app_t *a, const char *label, pop3_status_t st)
 {
     pop3_state_t s = pop3_state(&a->client);
     switch (st) {
     case POP3_ERR_STATE:
+        if (strcmp(label, "STLS") == 0) {
+            return " (once, before the login, in a session started with --plain)";
+        }
+        if (strcmp(label, "PASS") == 0 && s == POP3_STATE_AUTH) {
+            return " (right after a USER that got +OK)";
+        }
         return s == POP3_STATE_AUTH ? " (not logged in: USER and PASS, APOP or AUTH first)"
                : s == POP3_STATE_TRANSACTION ? " (only before the login)" : "";
     case POP3_ERR_SECURITY:
@@ -88,7 +94,7 @@ static const char *sh_hint(const cli_app_t *a, pop3_status_t st)
 /** A command that was not answered by the server's own -ERR: say why. */
 static void sh_refused(const cli_app_t *a, const char *label, pop3_status_t st)
 {
-    cli_sh_say("%s: %s%s", label, pop3_status_str(st), sh_hint(a, st));
+    cli_sh_say("%s: %s%s", label, pop3_status_str(st), sh_hint(a, label, st));
 }
 
 static void sh_login_done(cli_app_t *a, cli_shell_t *sh, pop3_cmd_t cmd, pop3_status_t st,

@@ -25,7 +25,8 @@ advertised, refused with -ERR), "stls-inject" (STLS advertised, its +OK followed
 fake reply in the same segment: response injection), "split" (every multi-line reply
 sent in four pieces 0.15 s apart; a command line arriving before its last piece is
 logged as "EARLY"), "stuffed" (message bodies with lines that start with "."),
-"close-idle" (the connection closed when no command came for 0.4 s). CAPA after login
+"close-idle" (the connection closed when no command came for 0.4 s), "stls-tls" (STLS
+advertised and done: TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login
 is a shorter list (no USER, SASL), as Dovecot and Cyrus do. Commands the shell test
 sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XBYE
 (the connection closed, no reply). A command line not ended by CRLF is logged as
@@ -38,8 +39,9 @@ import json
 import os
 import select
 import socket
-import time
+import ssl
 import sys
+import time
 
 D = sys.argv[1]
 
@@ -141,6 +143,7 @@ def serve(conn, n):
         return k if 1 <= k <= nmsg and k not in deleted else None
 
     log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
+    tls_on = False
     send(b"+OK fake POP3 ready")
     logged_in = False
     user_ok = False
@@ -154,13 +157,21 @@ def serve(conn, n):
             caps = [b"UIDL", b"TOP", b"RESP-CODES", b'IMPLEMENTATION fake "pop3" \\o/']
             if not logged_in:
                 caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
-                if b"stls" in mode or b"stls-inject" in mode:
+                if b"stls" in mode or b"stls-inject" in mode or (b"stls-tls" in mode and not tls_on):
                     caps.append(b"STLS")
             if b"nopipe" not in mode:
                 caps.append(b"PIPELINING")
             send_multi(b"+OK", caps)
         elif verb == b"STLS" and b"stls-inject" in mode:
             f.write(b"+OK Begin TLS\r\n+OK injected\r\n")
+        elif verb == b"STLS" and b"stls-tls" in mode and not tls_on and not logged_in:
+            send(b"+OK Begin TLS")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(D, "cert.pem"), os.path.join(D, "key.pem"))
+            conn = ctx.wrap_socket(conn, server_side=True)
+            f = conn.makefile("rwb", buffering=0)
+            tls_on = True
+            log.write(b"TLS\n")
         elif verb == b"STLS":
             send(b"-ERR TLS not configured")
         elif verb == b"XSINGLE":

@@ -45,7 +45,7 @@ $(screen "$1")"
 prompts() { screen "$1" | grep -c '^pop3>'; }
 wait_prompts() { # PANE N: until N prompts are on the screen, the last one on the last line
   local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     [ "$(prompts "$1")" -ge "$2" ] && [ "$(screen "$1" | grep . | tail -n 1)" = "pop3>" ] && return 0
     sleep 0.05
   done
