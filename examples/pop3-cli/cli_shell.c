@@ -21,8 +21,9 @@
  *
  * Secrets: a password typed after PASS (or APOP USER) is taken from the line
  * buffer, which is wiped after each command; the core traces PASS as "***".
- * PASS, APOP USER and AUTH MECH alone ask at a prompt without echo when stdin
- * is a terminal (cli_tty.c). There is no history.
+ * PASS, APOP USER and AUTH MECH alone take the secret as -u does (cli_auth.c:
+ * --pass-file, $POP3_PASSWORD, else a prompt without echo when stdin is a
+ * terminal, cli_tty.c). There is no history.
  */
 #include <errno.h>
 #include <inttypes.h>

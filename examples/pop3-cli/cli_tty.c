@@ -5,7 +5,7 @@
  *        and AUTH typed in the shell.
  *
  * The secret is read with read(2) from stdin (no stdio buffer keeps a copy)
- * into the caller's buffer; what does not fit is read and wiped. Echo is
+ * into the caller's buffer; what does not fit is read and dropped. Echo is
  * restored before returning, and also when SIGINT, SIGTERM, SIGHUP or SIGQUIT
  * comes during the prompt (the handler restores it and dies of the signal),
  * so an interrupted prompt never leaves the terminal silent.
@@ -41,7 +41,7 @@ static void cli_tty_on_signal(int sig)
     (void)raise(sig);
 }
 
-/** Reads one line from stdin with read(2); its end and the excess are wiped. */
+/** Reads one line from stdin with read(2), one octet at a time (nothing read past its LF). */
 static cli_secret_read_t cli_tty_read_line(char *out, size_t out_len)
 {
     size_t n = 0U;

@@ -261,6 +261,22 @@ checks=$((checks + 1))
 expect_err auth '^C: AUTH PLAIN'
 
 
+# AUTH SCRAM-SHA-256 typed: its continuations ("+ " lines) shown as they come, then +OK
+POP3_PASSWORD=$PW shell scram 0 $'auth scram-sha-256 alice\nstat\n' "${PLAIN[@]}"
+checks=$((checks + 1))
+[ "$(grep -c '^+ ' "$W/scram.out")" = 2 ] && grep -qx '+OK logged in' "$W/scram.out" ||
+  fail "scram: not two continuations then +OK: $(cat "$W/scram.out")"
+checks=$((checks + 1))
+[ -s "$W/nonce-$(conns)" ] || fail "scram: the server did not check a proof"
+no_secret scram
+# the login of -u refused: reported as in a one-shot run (exit 5), QUIT, no command read
+POP3_PASSWORD=not-it shell login-refused 5 $'stat\n' "${PLAIN[@]}" -u alice
+expect_err login-refused '^pop3-cli: login failed: server said: -ERR \[AUTH\] wrong password'
+expect_cmds login-refused 'CAPA
+USER alice
+PASS ***
+QUIT'
+
 # ---- STLS typed in a --plain session, answered with injected bytes: refused --------------
 echo stls-inject >"$W/mode"
 shell stls 7 $'capa\nstls\ncapa\nuser alice\n' "${PLAIN[@]}"
@@ -357,12 +373,13 @@ rc=$?
 expect_err idle 'while waiting for a command'
 rm -f "$W/mode"
 # ---- local refusals: nothing sent ---------------------------------------------------------
-shell local 0 $'retr\ntop 1\nlist x\n.raw maybe\n.nope\n' "${PLAIN[@]}" -u alice
+shell local 0 $'retr\ntop 1\nlist x\n.raw maybe\n.nope\nutf8\n' "${PLAIN[@]}" -u alice
 expect_err local '^pop3-cli: RETR: usage: retr N'
 expect_err local '^pop3-cli: TOP: usage: top N LINES'
 expect_err local '^pop3-cli: LIST: usage: list \[N\]'
 expect_err local '^pop3-cli: \.raw: on or off'
 expect_err local 'unknown directive'
+expect_err local '^pop3-cli: UTF8: .*does not advertise'
 expect_cmds local 'CAPA
 USER alice
 PASS ***
