@@ -24,7 +24,7 @@ greeting), "login-delay" / "in-use" (PASS refused with that response code),
 advertised, refused with -ERR), "stls-inject" (STLS advertised, its +OK followed by a
 fake reply in the same segment: response injection), "split" (every multi-line reply
 sent in four pieces 0.15 s apart; a command line arriving before its last piece is
-logged as "EARLY"), "stuffed" (message bodies with lines that start with "."),
+logged as "EARLY"), "stuffed" (message bodies with lines that start with ".", and a TAB and an ESC),
 "close-idle" (the connection closed when no command came for 0.4 s), "stls-tls" (STLS
 advertised and done: TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login
 is a shorter list (no USER, SASL), as Dovecot and Cyrus do. Commands the shell test
@@ -129,7 +129,8 @@ def serve(conn, n):
 
     def body(k):
         if b"stuffed" in mode:
-            return [b"Subject: message %d" % k, b"", b".hidden line", b"..two dots", b"."]
+            return [b"Subject: message %d" % k, b"", b".hidden line", b"..two dots", b".",
+                    b"tab\there esc\x1b[2J"]
         return [b"Subject: message %d" % k, b"", b"body line 1 of %d" % k, b"body line 2 of %d" % k]
 
     def uid(k):

@@ -27,6 +27,7 @@ echo 3 >"$W/mailbox"
 unset POP3_OAUTH2_TOKEN POP3_PASSWORD
 PLAIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000)
 CR=$'\r'
+TAB=$'\t'
 
 shell() { # NAME WANT_RC INPUT ARG...: INPUT piped into the shell
   local name=$1 want=$2 input=$3 rc
@@ -152,12 +153,14 @@ Subject: message 1
 .hidden line
 ..two dots
 .
+tab${TAB}here esc?[2J
 +OK
 Subject: message 1$CR
 $CR
 ..hidden line$CR
 ...two dots$CR
 ..$CR
+tab${TAB}here esc?[2J$CR
 .$CR
 +OK
 Subject: message 1
@@ -179,6 +182,15 @@ first$CR
 ..stuffed$CR
 .$CR
 +OK bye"
+rm -f "$W/mode"
+
+# server text with control characters: shown with '?' for them, no ESC reaches the terminal
+echo badstat >"$W/mode"
+POP3_PASSWORD=$PW shell badstat 7 $'stat\n' "${PLAIN[@]}" -u alice
+expect_out badstat "+OK fake POP3 ready
++OK lots?[31m of mail"
+checks=$((checks + 1))
+! grep -q $'\x1b' "$W/badstat.out" "$W/badstat.err" "$W/stuffed.out" || fail "an ESC octet reached the output"
 rm -f "$W/mode"
 
 # ---- unknown commands: as typed, one line; +CMD multi-line; !CMD for odd arguments -------
