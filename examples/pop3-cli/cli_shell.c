@@ -105,6 +105,7 @@ static void sh_login_done(cli_app_t *a, cli_shell_t *sh, pop3_cmd_t cmd, pop3_st
     sh->login = false;
     sh->connecting = false;
     if (st == POP3_OK) {
+        a->watch.logged_in = cmd != POP3_CMD_QUIT;
         sh->busy = false;
         return;
     }
@@ -159,6 +160,8 @@ void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
         return;
     }
     sh->busy = false;
+    a->watch.logged_in = a->watch.logged_in || (st == POP3_OK && (cmd == POP3_CMD_PASS || cmd == POP3_CMD_APOP ||
+                                                                  cmd == POP3_CMD_AUTH));
     if (cmd == POP3_CMD_CAPA && st == POP3_OK) {
         cli_verbose_capa(a);
     }
@@ -508,7 +511,8 @@ void cli_shell(cli_app_t *a)
             fputs(SH_PROMPT, stderr);
             fflush(stderr);
         }
-        got = sh_next_line(a, &sh, line, sizeof line);
+        /* stdout gone (a closed pipe): reported once, then QUIT as at the end of input */
+        got = ferror(stdout) ? 0 : sh_next_line(a, &sh, line, sizeof line);
         if (got < 0) {
             idle = true;
             break;
