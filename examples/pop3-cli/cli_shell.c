@@ -27,6 +27,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -49,18 +51,14 @@ pop3_cb_action_t cli_shell_on_body(void *ctx, const char *data, size_t len)
 
 void cli_shell_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 {
-    char buf[CLI_LINE_BUF_LEN + 2U];
     cli_app_t *a = ctx;
     cli_shell_t *sh = a->shell;
-    size_t n;
     cli_on_trace(ctx, dir, line, len); /* the advice's watch, and -v on stderr */
     if (sh == NULL || dir != POP3_TRACE_RECEIVED || !sh->show) {
         return;
     }
     sh->got_line = true;
-    n = pop3_sanitize(buf, sizeof buf - 1U, line, cli_chomp_len(line, len));
-    buf[n++] = '\n';
-    (void)cli_sh_out(a, sh, buf, n);
+    (void)cli_sh_line_write(a, sh, line, cli_chomp_len(line, len));
     if (sh->connecting) {
         sh->show = false; /* the greeting only: the core's own CAPA/STLS show with -v */
     }
@@ -495,6 +493,8 @@ void cli_shell(cli_app_t *a)
     sh.tty_in = isatty(STDIN_FILENO) != 0;
     sh.tty_out = isatty(STDOUT_FILENO) != 0;
     sh.raw = a->opt.raw;
+    /* UTF-8 text is shown only to a terminal that expects it (LC_CTYPE only: numbers stay C) */
+    sh.utf8 = setlocale(LC_CTYPE, "") != NULL && strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     sh.show = sh.connecting = sh.busy = true;
     snprintf(sh.label, sizeof sh.label, "session");
     a->shell = &sh;

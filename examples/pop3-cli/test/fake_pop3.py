@@ -28,7 +28,8 @@ logged as "EARLY"), "stuffed" (message bodies with lines that start with ".", an
 "close-idle" (the connection closed when no command came for 0.4 s), "stls-tls" (STLS
 advertised and done: TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login
 is a shorter list (no USER, SASL), as Dovecot and Cyrus do. Commands the shell test
-sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XBYE
+sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XUTF8
+(+OK and a block with good and bad UTF-8, a C1 control, a bidi override), XBYE
 (the connection closed, no reply). A command line not ended by CRLF is logged as
 "BARE-LF".
 """
@@ -179,6 +180,9 @@ def serve(conn, n):
             send(b"+OK single line reply")
         elif verb == b"XMULTI":
             send_multi(b"+OK multi", [b"first", b".stuffed"])
+        elif verb == b"XUTF8":
+            send_multi(b"+OK caf\xc3\xa9", [b"caf\xc3\xa9", b"c1 \xc2\x9b[2J", b"bidi \xe2\x80\xae", b"overlong \xc0\xaf",
+                                          b"cut \xe2\x82", b"bad \xff", b"emoji \xf0\x9f\x93\xa8"])
         elif verb == b"XBYE":
             return
         elif verb == b"USER" and not logged_in:

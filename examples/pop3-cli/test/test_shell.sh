@@ -25,6 +25,7 @@ PW="pw-$RANDOM$RANDOM"
 printf '%s' "$PW" >"$W/password"
 echo 3 >"$W/mailbox"
 unset POP3_OAUTH2_TOKEN POP3_PASSWORD
+export LC_ALL=C # non-ASCII shows as '?' (UTF-8 only with a UTF-8 locale: checked below)
 PLAIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000)
 CR=$'\r'
 TAB=$'\t'
@@ -192,6 +193,12 @@ expect_out badstat "+OK fake POP3 ready
 checks=$((checks + 1))
 ! grep -q $'\x1b' "$W/badstat.out" "$W/badstat.err" "$W/stuffed.out" || fail "an ESC octet reached the output"
 rm -f "$W/mode"
+
+# UTF-8: shown with a UTF-8 locale, except C1 controls, bidi overrides, ill-formed sequences
+LC_ALL=C.UTF-8 shell utf8 0 $'+xutf8\n' "${PLAIN[@]}"
+expect_out utf8 $'+OK fake POP3 ready\n+OK caf\xc3\xa9\ncaf\xc3\xa9\nc1 ?[2J\nbidi ?\noverlong ??\ncut ?\nbad ?\nemoji \xf0\x9f\x93\xa8\n+OK bye'
+shell utf8-c 0 $'+xutf8\n' "${PLAIN[@]}"
+expect_out utf8-c $'+OK fake POP3 ready\n+OK caf??\ncaf??\nc1 ??[2J\nbidi ???\noverlong ??\ncut ??\nbad ?\nemoji ????\n+OK bye'
 
 # ---- unknown commands: as typed, one line; +CMD multi-line; !CMD for odd arguments -------
 shell unknown 0 $'xsingle with args\n  XYZZY  1\n!LIST 1 2\n+xmulti\nnoop\n' "${PLAIN[@]}"
