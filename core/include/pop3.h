@@ -544,7 +544,9 @@ pop3_status_t pop3_pass(pop3_client_t *c, const char *pass);
  * allow_plaintext_login. Not refused when CAPA did not list STLS (the server
  * answers).
  * @return POP3_OK if queued; POP3_ERR_STATE: not a POP3_SEC_PLAINTEXT
- *         session, already upgraded, or not in AUTHORIZATION;
+ *         session, already upgraded (or the upgrade under way), or in
+ *         TRANSACTION (a second pop3_stls() queued before the first ended is
+ *         refused with POP3_ERR_STATE when its turn comes);
  *         POP3_ERR_UNSUPPORTED: the transport has no start_tls.
  */
 pop3_status_t pop3_stls(pop3_client_t *c);

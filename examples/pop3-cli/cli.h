@@ -107,6 +107,7 @@ typedef struct cli_opts {
     bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
     bool shell;                /* no command, or "shell": the interactive session (cli_shell.c) */
     bool raw;                  /* --raw: the shell shows bodies as on the wire */
+    bool utf8;                 /* --utf8: UTF8 (RFC 6856) after CAPA, before the login, if advertised */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -237,6 +238,12 @@ int cli_watch_poll(cli_app_t *a);
 void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, char *out, size_t out_len);
 /** The exit status for the failure: @p code, or 6 for a login refused with [LOGIN-DELAY]/[IN-USE]. */
 int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
+
+/* cli_utf8.c */
+/** --utf8 at CONNECT: true if UTF8 was queued (go on at its on_done); else a note on stderr. */
+bool cli_utf8_start(cli_app_t *a);
+/** UTF8's outcome: a -ERR is a note on stderr and POP3_OK is returned (the session goes on). */
+pop3_status_t cli_utf8_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */

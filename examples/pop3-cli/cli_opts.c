@@ -48,6 +48,9 @@ static void cli_help(void)
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
           "      --json               capa, stat, list, uidl as JSON, one document per line\n"
           "      --raw                shell: bodies dot-stuffed with the final \".\" (.raw on)\n"
+          "      --utf8               ask for UTF-8 mode (RFC 6856 UTF8) before the login; if the\n"
+          "                           server's CAPA does not list UTF8, or it refuses: a note on\n"
+          "                           stderr and the session goes on without it\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "      --version            library, mbedTLS and build options\n"
@@ -84,7 +87,7 @@ static void cli_help(void)
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION, OPT_RAW
+    OPT_JSON, OPT_VERSION, OPT_RAW, OPT_UTF8
 };
 
 static const struct option cli_long_opts[] = {
@@ -105,6 +108,7 @@ static const struct option cli_long_opts[] = {
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "json", no_argument, NULL, OPT_JSON },
     { "raw", no_argument, NULL, OPT_RAW },
+    { "utf8", no_argument, NULL, OPT_UTF8 },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -215,6 +219,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case OPT_JSON: o->json = true; return EXIT_OK;
     case OPT_RAW: o->raw = true; return EXIT_OK;
+    case OPT_UTF8: o->utf8 = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;

@@ -118,6 +118,18 @@ static void sh_login_done(cli_app_t *a, cli_shell_t *sh, pop3_cmd_t cmd, pop3_st
     }
 }
 
+/** The session is ready (and --utf8 done): the login of -u, or the first command. */
+static void sh_connected(cli_app_t *a, cli_shell_t *sh)
+{
+    if (a->opt.user != NULL) {
+        sh->login = true;
+        cli_login(a); /* on a failure: reported, QUIT queued */
+        return;
+    }
+    sh->connecting = false;
+    sh->busy = false;
+}
+
 void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     cli_app_t *a = ctx;
@@ -144,12 +156,21 @@ void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
                      a->opt.host, a->opt.port);
             cli_fail_status(a, label, st, r);
             sh->busy = false;
-        } else if (a->opt.user != NULL) {
-            sh->login = true;
-            cli_login(a); /* on a failure: reported, QUIT queued */
+        } else if (cli_utf8_start(a)) {
+            sh->opt_utf8 = true; /* the login, if any, after its reply */
         } else {
-            sh->connecting = false;
+            sh_connected(a, sh);
+        }
+        return;
+    }
+    if (sh->opt_utf8 && cmd == POP3_CMD_UTF8) {
+        sh->opt_utf8 = false;
+        st = cli_utf8_done(a, st, r); /* refused: a note, not a failure */
+        if (st != POP3_OK) {
+            cli_fail_status(a, "UTF8 (--utf8)", st, r);
             sh->busy = false;
+        } else {
+            sh_connected(a, sh);
         }
         return;
     }

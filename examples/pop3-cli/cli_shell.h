@@ -31,6 +31,7 @@ typedef struct cli_shell {
     bool show;             /* received lines go to stdout */
     bool connecting;       /* before POP3_CMD_CONNECT (and the login of -u) ended */
     bool login;            /* the login of -u is running */
+    bool opt_utf8;         /* the UTF8 of --utf8 is running (before that login) */
     bool got_line;         /* a line came since the command was queued */
     bool body;             /* the command has a body (RETR, TOP, +CMD) */
     bool bol;              /* the body display is at the start of a line */

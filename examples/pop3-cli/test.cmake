@@ -6,6 +6,7 @@
 # cli_shell (~8 s): the interactive session through a pipe (test_shell.sh).
 # cli_shell_tty (~10 s): the same in a real terminal, tmux (test_shell_tty.sh; skipped
 # only when tmux is missing).
+# cli_utf8 (~1 s): --utf8 (RFC 6856) with UTF8 advertised, not advertised, refused.
 # Run alone: ctest -L cli --output-on-failure
 find_program(POP3_PYTHON3_EXE python3)
 if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
@@ -25,4 +26,8 @@ if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
     COMMAND bash ${PROJECT_SOURCE_DIR}/examples/pop3-cli/test/test_shell_tty.sh
             $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-shell-tty)
   set_tests_properties(cli_shell_tty PROPERTIES LABELS "unit;cli" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  add_test(NAME cli_utf8
+    COMMAND bash ${PROJECT_SOURCE_DIR}/examples/pop3-cli/test/test_utf8.sh
+            $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-utf8)
+  set_tests_properties(cli_utf8 PROPERTIES LABELS "unit;cli" TIMEOUT 120)
 endif()

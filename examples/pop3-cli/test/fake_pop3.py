@@ -21,17 +21,18 @@ script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
 greeting), "login-delay" / "in-use" (PASS refused with that response code),
 "badstat" (a STAT reply that breaks the protocol, with control characters),
 "quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
-advertised, refused with -ERR), "stls-inject" (STLS advertised, its +OK followed by a
-fake reply in the same segment: response injection), "split" (every multi-line reply
-sent in four pieces 0.15 s apart; a command line arriving before its last piece is
-logged as "EARLY"), "stuffed" (message bodies with lines that start with ".", and a TAB and an ESC),
-"close-idle" (the connection closed when no command came for 0.4 s), "stls-tls" (STLS
-advertised and done: TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login
-is a shorter list (no USER, SASL), as Dovecot and Cyrus do. Commands the shell test
+advertised, refused with -ERR), "utf8" (UTF8 USER advertised before login, UTF8 answered
++OK in AUTHORIZATION; without it UTF8 gets -ERR), "utf8-refuse" (advertised, refused),
+"stls-inject" (STLS advertised, its +OK followed by a fake reply in the same segment:
+response injection), "split" (every multi-line reply sent in four pieces 0.15 s apart; a
+command line arriving before its last piece is logged as "EARLY"), "stuffed" (message
+bodies with lines that start with ".", and a TAB and an ESC), "close-idle" (the
+connection closed when no command came for 0.4 s), "stls-tls" (STLS advertised and done:
+TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login is
+a shorter list (no USER, SASL, UTF8), as Dovecot and Cyrus do. Commands the shell test
 sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XUTF8
-(+OK and a block with good and bad UTF-8, a C1 control, a bidi override), XBYE
-(the connection closed, no reply). A command line not ended by CRLF is logged as
-"BARE-LF".
+(+OK and a block with good and bad UTF-8, a C1 control, a bidi override), XBYE (the
+connection closed, no reply). A command line not ended by CRLF is logged as "BARE-LF".
 """
 import base64
 import hashlib
@@ -161,6 +162,8 @@ def serve(conn, n):
                 caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
                 if b"stls" in mode or b"stls-inject" in mode or (b"stls-tls" in mode and not tls_on):
                     caps.append(b"STLS")
+                if b"utf8" in mode or b"utf8-refuse" in mode:
+                    caps.append(b"UTF8 USER")
             if b"nopipe" not in mode:
                 caps.append(b"PIPELINING")
             send_multi(b"+OK", caps)
@@ -185,6 +188,9 @@ def serve(conn, n):
                                           b"cut \xe2\x82", b"bad \xff", b"emoji \xf0\x9f\x93\xa8"])
         elif verb == b"XBYE":
             return
+        elif verb == b"UTF8":  # RFC 6856: AUTHORIZATION only, when advertised
+            ok = b"utf8" in mode and not logged_in and len(words) == 1
+            send(b"+OK UTF8 enabled" if ok else b"-ERR UTF8 not available")
         elif verb == b"USER" and not logged_in:
             user_ok = len(words) == 2 and words[1] == b"alice"
             send(b"+OK")

@@ -200,6 +200,21 @@ expect_out utf8 $'+OK fake POP3 ready\n+OK caf\xc3\xa9\ncaf\xc3\xa9\nc1 ?[2J\nbi
 shell utf8-c 0 $'+xutf8\n' "${PLAIN[@]}"
 expect_out utf8-c $'+OK fake POP3 ready\n+OK caf??\ncaf??\nc1 ??[2J\nbidi ???\noverlong ??\ncut ??\nbad ?\nemoji ????\n+OK bye'
 
+# UTF8 (RFC 6856): --utf8 before the login of -u, and typed
+echo utf8 >"$W/mode"
+POP3_PASSWORD=$PW shell utf8-opt 0 $'stat\n' "${PLAIN[@]}" --utf8 -u alice
+expect_cmds utf8-opt 'CAPA
+UTF8
+USER alice
+PASS ***
+STAT
+QUIT'
+shell utf8-typed 0 $'utf8\n' "${PLAIN[@]}"
+expect_out utf8-typed "+OK fake POP3 ready
++OK UTF8 enabled
++OK bye"
+rm -f "$W/mode"
+
 # ---- unknown commands: as typed, one line; +CMD multi-line; !CMD for odd arguments -------
 shell unknown 0 $'xsingle with args\n  XYZZY  1\n!LIST 1 2\n+xmulti\nnoop\n' "${PLAIN[@]}"
 expect_out unknown "+OK fake POP3 ready
