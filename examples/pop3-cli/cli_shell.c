@@ -284,6 +284,10 @@ static pop3_status_t sh_login_cmd(cli_app_t *a, cli_shell_t *sh, const char *ver
             *sent = true;
             return pop3_pass(c, rest);
         }
+        if (sh->user[0] == '\0') { /* before asking for a password that could not be sent */
+            cli_sh_say("PASS: type USER NAME first");
+            return POP3_OK;
+        }
         if (!sh_secret(a, sh, false, false, POP3_SASL_BEST)) {
             return POP3_OK;
         }
@@ -507,6 +511,7 @@ void cli_shell(cli_app_t *a)
 {
     cli_shell_t sh;
     char line[SH_IN_LEN + 1U];
+    const char *user = a->opt.user; /* typed logins point it into sh meanwhile */
     pop3_status_t st;
     bool idle = false;
 
@@ -563,5 +568,6 @@ void cli_shell(cli_app_t *a)
         cli_fail_status(a, idle ? "session (while waiting for a command)" : "session", st, NULL);
     }
     cli_wipe(sh.in, sizeof sh.in);
+    a->opt.user = user;
     a->shell = NULL;
 }

@@ -275,6 +275,8 @@ expect_err pass-none 'POP3_PASSWORD'
 expect_cmds pass-none 'CAPA
 USER alice
 QUIT'
+shell pass-first 0 $'pass\n' "${PLAIN[@]}"
+expect_err pass-first '^pop3-cli: PASS: type USER NAME first'
 # without --allow-plaintext-login: refused before sending, with the way out
 shell pass-plain 0 $'user alice\n' -H 127.0.0.1 -p "$PORT" --plain
 expect_err pass-plain '^pop3-cli: USER: .*STLS'
@@ -432,6 +434,9 @@ checks=$((checks + 1))
 "$CLI" --help | grep -q '^Examples:' || fail "--help has no examples"
 checks=$((checks + 1))
 "$CLI" --help | grep -q 'raw on|off' || fail "--help does not describe the shell"
+
+checks=$((checks + 1))
+! grep -l BARE-LF "$W"/cmds-* || fail "a command line went out without CRLF"
 
 echo "cli_shell: $checks checks, $fails failed"
 [ "$fails" = 0 ]
