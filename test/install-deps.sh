@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package this project needs (build, unit tests,
 # integration tests against a private Dovecot and a private GNU Mailutils pop3d, valgrind,
-# clang, QEMU for the firmware run).
+# clang, QEMU for the firmware run, tmux for the terminal test of pop3-cli's shell).
 # Idempotent: returns quickly when everything is already installed.
 # Run as root.  Never leaves a system-wide Dovecot or Mailutils pop3d running or enabled.
 set -euo pipefail
@@ -15,6 +15,7 @@ PKGS=(
   iproute2 procps
   libslirp-dev gcc-arm-none-eabi libnewlib-arm-none-eabi xz-utils bzip2 debian-archive-keyring
   libclang-rt-14-dev python3
+  tmux
   qemu-system-arm
 )
 

@@ -3,7 +3,9 @@
  * @brief pop3-cli internals shared by its files: pop3_cli.c (command table,
  *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
  *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
- *        token, SCRAM random source); fetch has its own header, cli_fetch.h.
+ *        token, SCRAM random source), cli_shell.c and cli_shell_io.c (the
+ *        interactive session), cli_tty.c (a secret asked without echo); fetch
+ *        has its own header, cli_fetch.h.
  */
 #ifndef POP3_CLI_H
 #define POP3_CLI_H
@@ -11,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -104,6 +107,8 @@ typedef struct cli_opts {
     bool verbose;
     bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
     bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
+    bool shell;                /* no command, or "shell": the interactive session (cli_shell.c) */
+    bool raw;                  /* --raw: the shell shows bodies as on the wire */
     bool utf8;                 /* --utf8: UTF8 (RFC 6856) after CAPA, before the login, if advertised */
     const char *cafile;
     const char *user;
@@ -171,6 +176,7 @@ typedef struct cli_app {
     cli_watch_t watch;
     bool fetching;             /* cli_fetch_begin() ran: on_done goes to cli_fetch_done() */
     struct cli_fetch *fetch;   /* fetch's state (cli_fetch.c), NULL without fetch */
+    struct cli_shell *shell;   /* the shell's state (cli_shell.c), NULL without it */
     cli_secret_t sec;
     pop3_sasl_creds_t creds;   /* points into sec: kept until AUTH is reported */
     char line_buf[CLI_LINE_BUF_LEN];
@@ -222,6 +228,10 @@ void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
 void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r);
 /** Ends the session: QUIT if the connection is usable, else abort from the main loop. */
 void cli_stop(cli_app_t *a);
+/** The exit status of a failure status. */
+int cli_exit_code(pop3_status_t st);
+/** Starts the login of -u (USER/PASS, APOP or AUTH); failures are recorded and QUIT queued. */
+void cli_login(cli_app_t *a);
 void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
 /** Connects and runs the session to its end (failures recorded in @p a). */
 void cli_run(cli_app_t *a);
@@ -275,5 +285,28 @@ void cli_mech_names(uint32_t bits, char *out, size_t out_len);
  */
 void cli_auth_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r,
                        char *out, size_t out_len);
+
+/* cli_tty.c */
+typedef enum cli_secret_read {
+    CLI_SECRET_OK = 0,
+    CLI_SECRET_EOF,            /* end of input before anything was typed */
+    CLI_SECRET_TOO_LONG,       /* longer than the buffer (what was read is wiped) */
+    CLI_SECRET_NO_TTY          /* stdin is not a terminal: nothing was read */
+} cli_secret_read_t;
+/**
+ * Shows @p prompt on stderr and reads one line from stdin (a terminal) with
+ * echo off, into @p out (NUL-terminated, CR/LF removed). On anything but
+ * CLI_SECRET_OK, @p out is wiped.
+ */
+cli_secret_read_t cli_tty_secret(const char *prompt, char *out, size_t out_len);
+
+/* cli_shell.c */
+/** Runs the interactive session (stdin: a terminal or a pipe) to its end. */
+void cli_shell(cli_app_t *a);
+/** The shell's part of --help: its directives and examples. */
+void cli_shell_help(FILE *out);
+void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r);
+pop3_cb_action_t cli_shell_on_body(void *ctx, const char *data, size_t len);
+void cli_shell_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 
 #endif /* POP3_CLI_H */

@@ -5,7 +5,8 @@
  *        line, never printed; the random source SCRAM's client nonce needs;
  *        what the user is told about mechanisms and a refused token.
  *
- * Password: --pass-file FILE (first line) or $POP3_PASSWORD.
+ * Password: --pass-file FILE (first line) or $POP3_PASSWORD; else, when stdin
+ *           is a terminal, asked there without echo (cli_tty.c).
  * Token:    --oauth2-token-file FILE (first line) or $POP3_OAUTH2_TOKEN.
  * Files are read as bytes with read(2) (no stdio buffer keeps a copy), so a
  * NUL inside is seen and refused; a token may have any length (heap buffer).
@@ -185,6 +186,25 @@ static size_t cli_pass_max(const cli_opts_t *o)
     }
 }
 
+/* Nothing else supplied a password: ask at the terminal, without echo. */
+static int cli_prompt_password(cli_secret_t *s, const cli_opts_t *o)
+{
+    char prompt[CLI_TEXT_MAX + 16U];
+    char user[CLI_TEXT_MAX];
+    cli_secret_read_t res;
+    pop3_sanitize(user, sizeof user, o->user, strlen(o->user));
+    snprintf(prompt, sizeof prompt, "Password for %s: ", user);
+    res = cli_tty_secret(prompt, s->pass, sizeof s->pass);
+    switch (res) {
+    case CLI_SECRET_OK: return EXIT_OK;
+    case CLI_SECRET_NO_TTY:
+        return cli_usage_error("no password: set POP3_PASSWORD or use --pass-file (stdin is not a"
+                               " terminal, so it cannot be asked)");
+    case CLI_SECRET_TOO_LONG: return cli_usage_error("the password is too long");
+    default: return cli_usage_error("no password typed");
+    }
+}
+
 static int cli_get_password(cli_secret_t *s, const cli_opts_t *o)
 {
     const char *env = getenv("POP3_PASSWORD");
@@ -195,9 +215,13 @@ static int cli_get_password(cli_secret_t *s, const cli_opts_t *o)
         rc = cli_read_pass_file(s, o->pass_file);
     } else if (env != NULL && env[0] != '\0' && strlen(env) < sizeof s->pass) {
         memcpy(s->pass, env, strlen(env) + 1U);
+    } else if (env != NULL && env[0] != '\0') {
+        return cli_usage_error("POP3_PASSWORD is too long");
     } else {
-        return cli_usage_error(env != NULL && env[0] != '\0' ? "POP3_PASSWORD is too long"
-                               : "--user needs a password: set POP3_PASSWORD or use --pass-file");
+        rc = cli_prompt_password(s, o);
+        if (rc != EXIT_OK) {
+            return rc;
+        }
     }
     if (rc == EXIT_OK && (s->pass[0] == '\0' || strpbrk(s->pass, "\r\n") != NULL || strlen(s->pass) > max)) {
         cli_wipe(s->pass, sizeof s->pass);

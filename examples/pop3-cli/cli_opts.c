@@ -22,7 +22,9 @@
 static void cli_help(void)
 {
     fputs("Usage: " CLI_NAME " [options] COMMAND [ARG...] [COMMAND [ARG...]]...\n"
+          "       " CLI_NAME " [options] [shell]\n"
           "Run POP3 commands in order in one session; message data goes to stdout.\n"
+          "With no command, or 'shell': an interactive session (below).\n"
           "\n"
           "  -H, --host HOST          server; also the name used for SNI and the certificate check\n"
           "  -p, --port PORT          default 995 with --tls, else 110\n"
@@ -32,7 +34,8 @@ static void cli_help(void)
           "      --allow-plaintext-login  second opt-in for sending credentials without TLS\n"
           "      --cafile FILE        trust anchors (PEM); default " CLI_DEFAULT_CAFILE "\n"
           "      --insecure           skip certificate verification (dangerous)\n"
-          "  -u, --user USER          password from $POP3_PASSWORD, or --pass-file (which wins)\n"
+          "  -u, --user USER          password from $POP3_PASSWORD, or --pass-file (which wins),\n"
+          "                           else asked at the terminal without echo\n"
           "      --pass-file FILE     first line of FILE is the password\n"
           "      --apop               log in with APOP instead of USER/PASS\n"
           "      --auth MECH          SASL AUTH instead of USER/PASS: plain, login, cram-md5,\n"
@@ -49,6 +52,7 @@ static void cli_help(void)
           "      --state FILE         fetch: UIDs already stored; default DIR/pop3-cli-uidl.USER@HOST\n"
           "                           (:PORT added unless the port is 110 or 995)\n"
           "      --all                fetch from a server without UIDL: every message, every run\n"
+          "      --raw                shell: bodies dot-stuffed with the final \".\" (.raw on)\n"
           "      --utf8               ask for UTF-8 mode (RFC 6856 UTF8) before the login; if the\n"
           "                           server's CAPA does not list UTF8, or it refuses: a note on\n"
           "                           stderr and the session goes on without it\n"
@@ -75,14 +79,33 @@ static void cli_help(void)
           "File names carry the UID, so a run killed before recording one does not store it\n"
           "twice. A server without UIDL is refused unless --all (then a run killed after\n"
           "storing may store a message again). Progress on stderr when it is a terminal; a\n"
-          "summary on stdout.\n",
+          "summary on stdout.\n"
+          "\n",
+          stdout);
+    cli_shell_help(stdout);
+    fputs("\n"
+          "Examples:\n"
+          "  " CLI_NAME " -H pop.example.com --tls -u alice\n"
+          "      a shell, logged in (password from $POP3_PASSWORD, else asked without echo)\n"
+          "  printf 'capa\\nuser alice\\npass\\nstat\\nretr 1\\n' | " CLI_NAME " -H pop.example.com\n"
+          "      a scripted session through a pipe (STLS first: the default); PASS alone takes\n"
+          "      $POP3_PASSWORD when stdin is not a terminal\n"
+          "  " CLI_NAME " -H 127.0.0.1 --plain    then type: stls, capa, +XTND LIST, .raw on\n"
+          "  " CLI_NAME " -H pop.example.com -u alice --pass-file ~/.pop3pw stat list\n"
+          "  " CLI_NAME " -H pop.example.com --tls -u alice retr 1-5 > five.txt\n"
+          "      messages 1 to 5, one after the other ('all' for every message)\n"
+          "  " CLI_NAME " -H pop.example.com -u alice top all 0     headers of every message\n"
+          "  " CLI_NAME " -H pop.example.com -u alice --json uidl | jq -r '.messages[].uid'\n"
+          "  " CLI_NAME " -H pop.example.com --tls -v capa          the protocol trace on stderr\n"
+          "  " CLI_NAME " -H pop.example.com --tls -u alice fetch --maildir ~/Mail\n"
+          "      new mail into a Maildir (again later: only what is new; --keep leaves it)\n",
           stdout);
 }
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL, OPT_UTF8
+    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL, OPT_RAW, OPT_UTF8
 };
 
 static const struct option cli_long_opts[] = {
@@ -102,6 +125,7 @@ static const struct option cli_long_opts[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "json", no_argument, NULL, OPT_JSON },
+    { "raw", no_argument, NULL, OPT_RAW },
     { "utf8", no_argument, NULL, OPT_UTF8 },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
@@ -220,6 +244,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_KEEP: o->keep = true; return EXIT_OK;
     case OPT_STATE: o->state_file = arg; return EXIT_OK;
     case OPT_ALL: o->fetch_all = true; return EXIT_OK;
+    case OPT_RAW: o->raw = true; return EXIT_OK;
     case OPT_UTF8: o->utf8 = true; return EXIT_OK;
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
@@ -415,7 +440,7 @@ static int cli_check_tls_opts(const cli_opts_t *o)
     FILE *f;
     /* --cafile with --plain is accepted (noted with -v): scripts share one option set.
      * --insecure is not: a flag that weakens TLS should not ride along unnoticed. */
-    if (o->security == POP3_SEC_PLAINTEXT && o->insecure) {
+    if (o->security == POP3_SEC_PLAINTEXT && o->insecure && !o->shell) { /* the shell's STLS uses it */
         return cli_usage_error("--insecure needs TLS (not --plain)");
     }
     if (o->security != POP3_SEC_PLAINTEXT && o->allow_plaintext_login) {
@@ -505,6 +530,18 @@ static int cli_check_full_name(int ch, char **argv)
     return EXIT_OK;
 }
 
+/** The shell: no command after "shell", no --json (its output is the server's lines). */
+static int cli_check_shell(const cli_opts_t *o, int ncmd)
+{
+    if (ncmd > 1) {
+        return cli_usage_error("'shell' takes no argument (type the commands in the session)");
+    }
+    if (o->json) {
+        return cli_usage_error("--json does not apply to the shell; give the commands on the command line");
+    }
+    return EXIT_OK;
+}
+
 int cli_parse_args(cli_opts_t *o, int argc, char **argv)
 {
     int ch;
@@ -524,12 +561,19 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
             return rc;
         }
     }
+    o->shell = optind >= argc || strcasecmp(argv[optind], "shell") == 0;
     rc = cli_check_opts(o);
     if (rc != EXIT_OK) {
         return rc;
     }
     if (o->port == 0U) {
         o->port = o->security == POP3_SEC_IMPLICIT_TLS ? 995U : 110U;
+    }
+    if (o->shell) {
+        return cli_check_shell(o, argc - optind);
+    }
+    if (o->raw) {
+        return cli_usage_error("--raw applies to the shell (no command, or 'shell')");
     }
     return cli_parse_jobs(o, argc, argv, optind);
 }

@@ -53,7 +53,7 @@ static void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t ou
 
 /* ---- failure reporting -------------------------------------------------- */
 
-static int cli_exit_code(pop3_status_t st)
+int cli_exit_code(pop3_status_t st)
 {
     switch (st) {
     case POP3_OK: return EXIT_OK;
@@ -266,7 +266,7 @@ static void cli_auth(cli_app_t *a)
     }
 }
 
-static void cli_login(cli_app_t *a)
+void cli_login(cli_app_t *a)
 {
     pop3_status_t st;
     if (a->opt.auth) {

@@ -3,6 +3,7 @@
  * @brief pop3-cli: a small command-line POP3 client on the POSIX port.
  *
  *   pop3-cli [options] COMMAND [ARG...] [COMMAND [ARG...]]...
+ *   pop3-cli [options] [shell]      (the interactive session: cli_shell.c)
  *
  * All commands run in order in one session (cli_run.c); after the first
  * failure no further command runs, and QUIT is still sent while the
@@ -121,6 +122,14 @@ static void cli_fill_config(cli_app_t *a, pop3_config_t *cfg)
     cfg->callbacks.on_uidl = a->opt.fetch ? cli_fetch_on_uidl : cli_on_uidl;
     cfg->callbacks.on_capa = cli_on_capa;
     cfg->callbacks.on_trace = cli_on_trace;
+    if (a->opt.shell) { /* the shell shows received lines from the trace, bodies its own way */
+        cfg->callbacks.on_done = cli_shell_on_done;
+        cfg->callbacks.on_body = cli_shell_on_body;
+        cfg->callbacks.on_trace = cli_shell_on_trace;
+        cfg->callbacks.on_list = NULL;
+        cfg->callbacks.on_uidl = NULL;
+        cfg->callbacks.on_capa = NULL;
+    }
     cfg->security = a->opt.security;
     cfg->allow_plaintext_login = a->opt.allow_plaintext_login;
     /* One knob for the shell user: it bounds the greeting and each handshake too. */
@@ -134,7 +143,7 @@ static pop3_status_t cli_setup(cli_app_t *a)
 {
     pop3_config_t cfg;
     pop3_status_t st;
-    bool tls = a->opt.security != POP3_SEC_PLAINTEXT;
+    bool tls = a->opt.security != POP3_SEC_PLAINTEXT || a->opt.shell; /* the shell's STLS */
 
     a->tls_cfg.host = a->opt.host;
     a->tls_cfg.ca_file = a->opt.cafile != NULL ? a->opt.cafile : CLI_DEFAULT_CAFILE;
@@ -178,7 +187,11 @@ static int cli_main(cli_app_t *a, int argc, char **argv)
         fputs(CLI_NAME ": cannot set up the client\n", stderr);
         return EXIT_INTERNAL;
     }
-    cli_run(a);
+    if (a->opt.shell) {
+        cli_shell(a);
+    } else {
+        cli_run(a);
+    }
     return a->failed ? a->exit_code : EXIT_OK;
 }
 

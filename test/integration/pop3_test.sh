@@ -242,7 +242,8 @@ test_plaintext_refused() {
 
 # STLS mode must not fall back to plaintext; TLS options need TLS
 test_usage_errors() {
-  cli_expect no-command 2 "" -H localhost -p "$POP3_PORT" --cafile "$CA"
+  # no command opens the shell (examples/pop3-cli/test/test_shell.sh); 'shell' takes no argument
+  cli_expect no-command 2 "" -H localhost -p "$POP3_PORT" --cafile "$CA" shell stat
   cli_expect bad-command 2 "" -H localhost -p "$POP3_PORT" --cafile "$CA" frobnicate
   cli_expect retr-no-arg 2 "" -H localhost -p "$POP3_PORT" --cafile "$CA" -u alice retr
   cli_expect bad-number 2 "" -H localhost -p "$POP3_PORT" --cafile "$CA" -u alice retr x1

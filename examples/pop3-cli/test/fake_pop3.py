@@ -24,16 +24,28 @@ greeting), "login-delay" / "in-use" (PASS refused with that response code),
 advertised, refused with -ERR), "nouidl" (UIDL refused), "cut-retr-K" (RETR K: +OK, two
 lines, then the connection closes), "err-retr-K" (RETR K refused with -ERR), "utf8" (UTF8
 USER advertised before login, UTF8 answered +OK in AUTHORIZATION; without it UTF8 gets
--ERR), "utf8-refuse" (advertised, refused). CAPA after login is a shorter list (no USER,
-SASL, UTF8), as Dovecot and Cyrus do.
+-ERR), "utf8-refuse" (advertised, refused),
+"stls-inject" (STLS advertised, its +OK followed by a fake reply in the same segment:
+response injection), "split" (every multi-line reply sent in four pieces 0.15 s apart; a
+command line arriving before its last piece is logged as "EARLY"), "stuffed" (message
+bodies with lines that start with ".", and a TAB and an ESC), "close-idle" (the
+connection closed when no command came for 0.4 s), "stls-tls" (STLS advertised and done:
+TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login is
+a shorter list (no USER, SASL, UTF8), as Dovecot and Cyrus do. Commands the shell test
+sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XUTF8
+(+OK and a block with good and bad UTF-8, a C1 control, a bidi override), XBYE (the
+connection closed, no reply). A command line not ended by CRLF is logged as "BARE-LF".
 """
 import base64
 import hashlib
 import hmac
 import json
 import os
+import select
 import socket
+import ssl
 import sys
+import time
 
 D = sys.argv[1]
 
@@ -77,10 +89,28 @@ def serve(conn, n):
         f.write(line + b"\r\n")
 
     def recv():
+        if b"close-idle" in mode and not select.select([conn], [], [], 0.4)[0]:
+            raise EOFError
         line = f.readline(1 << 20)
         if not line:
             raise EOFError
+        if not line.endswith(b"\r\n"):
+            log.write(b"BARE-LF\n")
         return line.rstrip(b"\r\n")
+
+    def send_multi(first, lines):
+        """A status line, dot-stuffed lines and the end marker; with "split" in pieces."""
+        data = b"".join(x + b"\r\n" for x in [first] + [b"." + x if x.startswith(b".") else x
+                                                        for x in lines] + [b"."])
+        if b"split" not in mode:
+            f.write(data)
+            return
+        cut = [0, 3, len(data) // 2, len(data) - 2, len(data)]
+        for i in range(4):
+            if i == 3 and select.select([conn], [], [], 0)[0]:
+                log.write(b"EARLY\n")  # the client sent before the reply ended
+            f.write(data[cut[i]:cut[i + 1]])
+            time.sleep(0.15)
 
     def response(ir):
         if ir is not None:
@@ -102,6 +132,9 @@ def serve(conn, n):
     deleted = set()
 
     def body(k):
+        if b"stuffed" in mode:
+            return [b"Subject: message %d" % k, b"", b".hidden line", b"..two dots", b".",
+                    b"tab\there esc\x1b[2J"]
         return [b"Subject: message %d" % k, b"", b"body line 1 of %d" % k, b"body line 2 of %d" % k]
 
     def uid(k):
@@ -114,10 +147,11 @@ def serve(conn, n):
             return None
         return k if 1 <= k <= nmsg and k not in deleted else None
 
+    log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
+    tls_on = False
     send(b"+OK fake POP3 ready")
     logged_in = False
     user_ok = False
-    log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
     while True:
         line = recv()
         words = line.split(b" ")
@@ -125,20 +159,37 @@ def serve(conn, n):
         log.write((b"PASS ***" if verb == b"PASS" else line) + b"\n")
         live = [k for k in range(1, nmsg + 1) if k not in deleted]
         if verb == b"CAPA":
-            send(b"+OK")
             caps = [b"UIDL", b"TOP", b"RESP-CODES", b'IMPLEMENTATION fake "pop3" \\o/']
             if not logged_in:
                 caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
-                if b"stls" in mode:
+                if b"stls" in mode or b"stls-inject" in mode or (b"stls-tls" in mode and not tls_on):
                     caps.append(b"STLS")
                 if b"utf8" in mode or b"utf8-refuse" in mode:
                     caps.append(b"UTF8 USER")
             if b"nopipe" not in mode:
                 caps.append(b"PIPELINING")
-            for cap in caps + [b"."]:
-                send(cap)
+            send_multi(b"+OK", caps)
+        elif verb == b"STLS" and b"stls-inject" in mode:
+            f.write(b"+OK Begin TLS\r\n+OK injected\r\n")
+        elif verb == b"STLS" and b"stls-tls" in mode and not tls_on and not logged_in:
+            send(b"+OK Begin TLS")
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(D, "cert.pem"), os.path.join(D, "key.pem"))
+            conn = ctx.wrap_socket(conn, server_side=True)
+            f = conn.makefile("rwb", buffering=0)
+            tls_on = True
+            log.write(b"TLS\n")
         elif verb == b"STLS":
             send(b"-ERR TLS not configured")
+        elif verb == b"XSINGLE":
+            send(b"+OK single line reply")
+        elif verb == b"XMULTI":
+            send_multi(b"+OK multi", [b"first", b".stuffed"])
+        elif verb == b"XUTF8":
+            send_multi(b"+OK caf\xc3\xa9", [b"caf\xc3\xa9", b"c1 \xc2\x9b[2J", b"bidi \xe2\x80\xae", b"overlong \xc0\xaf",
+                                          b"cut \xe2\x82", b"bad \xff", b"emoji \xf0\x9f\x93\xa8"])
+        elif verb == b"XBYE":
+            return
         elif verb == b"UTF8":  # RFC 6856: AUTHORIZATION only, when advertised
             ok = b"utf8" in mode and not logged_in and len(words) == 1
             send(b"+OK UTF8 enabled" if ok else b"-ERR UTF8 not available")
@@ -158,17 +209,11 @@ def serve(conn, n):
         elif verb == b"STAT" and logged_in and b"badstat" in mode:
             send(b"+OK lots\x1b[31m of mail")
         elif verb == b"LIST" and logged_in and len(words) == 1:
-            send(b"+OK")
-            for k in live:
-                send(b"%d %d" % (k, 100 + k))
-            send(b".")
+            send_multi(b"+OK", [b"%d %d" % (k, 100 + k) for k in live])
         elif verb == b"UIDL" and logged_in and b"nouidl" in mode:
             send(b"-ERR UIDL not supported here")
         elif verb == b"UIDL" and logged_in and len(words) == 1:
-            send(b"+OK")
-            for k in live:
-                send(b"%d %s" % (k, uid(k)))
-            send(b".")
+            send_multi(b"+OK", [b"%d %s" % (k, uid(k)) for k in live])
         elif verb in (b"LIST", b"UIDL", b"RETR", b"TOP", b"DELE") and logged_in:
             k = msgno(words[1]) if len(words) > 1 else None
             if k is None:
@@ -193,9 +238,7 @@ def serve(conn, n):
                 return
             else:
                 lines = body(k) if verb == b"RETR" else body(k)[:2 + int(words[2])]
-                send(b"+OK")
-                for x in lines + [b"."]:
-                    send(x)
+                send_multi(b"+OK", lines)
         elif verb in (b"RSET", b"NOOP") and logged_in:
             if verb == b"RSET":
                 deleted.clear()
