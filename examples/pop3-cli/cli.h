@@ -18,6 +18,7 @@
 #include "pop3.h"
 #include "pop3_posix.h"
 #include "pop3_tls.h"
+#include "cli_tls.h"
 
 #if !POP3_SASL_ENABLE
 #error "pop3-cli needs the core built with POP3_SASL_ENABLE (its --auth option)"
@@ -168,6 +169,7 @@ typedef struct cli_app {
     char tx_buf[CLI_TX_BUF_LEN];
     pop3_tls_config_t tls_cfg;
     pop3_tls_t tls;
+    cli_tls_seen_t tls_seen;   /* -v: what the handshake showed (cli_tls.c) */
     pop3_posix_t port;
     pop3_client_t client;
 } cli_app_t;

@@ -138,6 +138,11 @@ static pop3_status_t cli_setup(cli_app_t *a)
     a->tls_cfg.host = a->opt.host;
     a->tls_cfg.ca_file = a->opt.cafile != NULL ? a->opt.cafile : CLI_DEFAULT_CAFILE;
     a->tls_cfg.insecure = a->opt.insecure;
+    if (a->opt.verbose) {
+        a->tls_seen.verbose = stderr;
+        a->tls_seen.label = a->opt.security == POP3_SEC_IMPLICIT_TLS ? "POP3S" : "STLS";
+        cli_tls_attach(&a->tls_cfg, &a->tls_seen);
+    }
     st = pop3_posix_init(&a->port, tls ? &a->tls_cfg : NULL, tls ? &a->tls : NULL);
     if (st != POP3_OK) {
         return st;
@@ -196,6 +201,7 @@ int main(int argc, char **argv)
     if (a->port_ready) {
         pop3_posix_cleanup(&a->port);
     }
+    cli_tls_reset(&a->tls_seen);
     free(a->opt.jobs);
     return rc;
 }

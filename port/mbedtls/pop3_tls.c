@@ -108,6 +108,9 @@ static int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *
         t->verify_flags |= TLS_LEAF_CHECKED;
     }
     t->verify_flags |= *flags;
+    if (t->on_cert != NULL) {
+        t->on_cert(t->cb_ctx, crt, depth, *flags);
+    }
     return 0;
 }
 
@@ -248,6 +251,26 @@ static pop3_status_t tls_psa_init(pop3_tls_t *t)
 #endif
 #endif
 
+/**
+ * Check the version knobs against what this build can speak; 0 becomes the
+ * default. @return false (reason set) if one is unusable.
+ */
+static bool tls_versions_ok(pop3_tls_t *t, const pop3_tls_config_t *cfg)
+{
+    uint16_t top = (TLS_HAVE_TLS13 && POP3_TLS13_ENABLE) ? POP3_TLS_VERSION_1_3 : POP3_TLS_VERSION_1_2;
+    uint16_t lo = cfg->min_version != 0U ? cfg->min_version : POP3_TLS_VERSION_1_2;
+    uint16_t hi = cfg->max_version != 0U ? cfg->max_version : top;
+
+    if (lo < POP3_TLS_VERSION_1_2 || hi > top || lo > hi) {
+        tls_set_reason(t, lo < POP3_TLS_VERSION_1_2 ? "TLS versions before 1.2 are not offered"
+                          : hi > top ? "TLS 1.3 is not available in this build" : "min_version above max_version");
+        return false;
+    }
+    t->min_version = lo;
+    t->max_version = hi;
+    return true;
+}
+
 static int tls_configure(pop3_tls_t *t)
 {
     int ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -256,15 +279,14 @@ static int tls_configure(pop3_tls_t *t)
         return ret;
     }
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
-    mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    /* The enum's values are the wire numbers, as POP3_TLS_VERSION_* are. */
+    mbedtls_ssl_conf_min_tls_version(&t->conf, (mbedtls_ssl_protocol_version)t->min_version);
+    mbedtls_ssl_conf_max_tls_version(&t->conf, (mbedtls_ssl_protocol_version)t->max_version);
 #elif MBEDTLS_VERSION_NUMBER < 0x03000000 /* 3.0/3.1 have nothing older than 1.2 */
     /* Debian's 2.28 still enables TLS 1.0/1.1; RFC 8996 deprecates them. */
     mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
 #if TLS_HAVE_TLS13
-#if !POP3_TLS13_ENABLE
-    mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED)
     /* 3.6.1+: TLS 1.3 tickets are parsed and dropped, never surfaced as an error
      * (already the default; said here so a changed default cannot surprise us).
@@ -304,6 +326,12 @@ pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const 
     t->raw_send = raw_send;
     t->raw_ctx = raw_ctx;
     t->insecure = cfg->insecure;
+    t->on_cert = cfg->on_cert;
+    t->on_handshake = cfg->on_handshake;
+    t->cb_ctx = cfg->cb_ctx;
+    if (!tls_versions_ok(t, cfg)) {
+        return POP3_ERR_BAD_ARG;
+    }
     if (is_ip) {
         t->host_ip = *host_ip;
     }
@@ -386,6 +414,9 @@ static pop3_status_t tls_handshake_step(pop3_tls_t *t)
     pop3_status_t st = tls_handshake_run(t);
 
     if (st != POP3_OK || t->state == TLS_ST_OPEN) {
+        if (t->on_handshake != NULL) {
+            t->on_handshake(t->cb_ctx, t, st);
+        }
         pop3_on_tls_done(t->client, st);
     }
     return st;
@@ -613,4 +644,34 @@ const char *pop3_tls_error_str(const pop3_tls_t *t)
         return "no TLS session";
     }
     return t->reason;
+}
+
+static bool tls_done_ok(const pop3_tls_t *t)
+{
+    return t != NULL && (t->state == TLS_ST_OPEN || t->state == TLS_ST_CLOSED);
+}
+
+const char *pop3_tls_version(const pop3_tls_t *t)
+{
+    return tls_done_ok(t) ? mbedtls_ssl_get_version(&t->ssl) : NULL;
+}
+
+const char *pop3_tls_ciphersuite(const pop3_tls_t *t)
+{
+    return tls_done_ok(t) ? mbedtls_ssl_get_ciphersuite(&t->ssl) : NULL;
+}
+
+uint32_t pop3_tls_verify_flags(const pop3_tls_t *t)
+{
+    return t != NULL ? t->verify_flags & ~(uint32_t)TLS_LEAF_CHECKED : 0U;
+}
+
+const mbedtls_x509_crt *pop3_tls_peer_cert(const pop3_tls_t *t)
+{
+#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
+    return tls_done_ok(t) ? mbedtls_ssl_get_peer_cert(&t->ssl) : NULL;
+#else
+    (void)t;
+    return NULL;
+#endif
 }
