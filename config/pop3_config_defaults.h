@@ -173,6 +173,10 @@
 #ifndef POP3_STLS_ENABLE
 #define POP3_STLS_ENABLE 1
 #endif
+/** pop3_command(): command lines as typed, for a shell. */
+#ifndef POP3_RAW_ENABLE
+#define POP3_RAW_ENABLE 1
+#endif
 /** pop3_rset() and pop3_noop(). */
 #ifndef POP3_RSET_NOOP_ENABLE
 #define POP3_RSET_NOOP_ENABLE 1

@@ -21,6 +21,7 @@
 #define POP3_CAPA_ENABLE        0 /* explicit pop3_capa() and on_capa */
 #define POP3_STLS_ENABLE        0 /* STLS upgrade: implicit TLS (POP3S, port 995) only */
 #define POP3_RSET_NOOP_ENABLE   0 /* RSET and NOOP */
+#define POP3_RAW_ENABLE         0 /* pop3_command(): lines as typed */
 #define POP3_STATUS_TEXT_ENABLE 0 /* long pop3_status_str() texts */
 #define POP3_PIPELINE_DEPTH     1 /* PIPELINING (commands one at a time) */
 #define POP3_LWIP_ERROR_TEXT    0 /* lwIP port: texts of network errors */

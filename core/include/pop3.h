@@ -47,6 +47,7 @@ typedef enum pop3_status {
     POP3_ERR_SECURITY,      /**< Refused by security policy (STLS missing/refused, plaintext login not allowed). */
     POP3_ERR_QUEUE_FULL,    /**< No room in the command queue or transmit buffer; retry after a completion. */
     POP3_ERR_CLOSED,        /**< The session ended before the command could run. */
+    POP3_ERR_UNSUPPORTED,   /**< The server does not advertise it in CAPA (pop3_utf8()), or the port cannot (pop3_stls() without start_tls). */
     POP3_STATUS_COUNT_      /**< Number of values (not a status). */
 } pop3_status_t;
 
@@ -79,10 +80,15 @@ typedef enum pop3_cmd {
     POP3_CMD_RSET,
     POP3_CMD_NOOP,
     POP3_CMD_QUIT,
+    POP3_CMD_RAW,         /**< A line as typed (pop3_command()). */
+    POP3_CMD_USER,        /**< USER alone (pop3_user()). */
+    POP3_CMD_PASS,        /**< PASS alone (pop3_pass()). */
+    POP3_CMD_STLS,        /**< STLS asked by the application (pop3_stls()): handshake and CAPA again included. */
+    POP3_CMD_UTF8,        /**< UTF8 (RFC 6856, pop3_utf8()). */
     POP3_CMD_COUNT_
 } pop3_cmd_t;
 
-/** Name of a command ("RETR", ...; "CONNECT" for the session start). */
+/** Name of a command ("RETR", ...; "CONNECT" for the session start, "LOGIN", "RAW"). */
 const char *pop3_cmd_name(pop3_cmd_t cmd);
 
 /** Response codes (RFC 2449 section 8, RFC 3206) found in brackets after -ERR. */
@@ -308,7 +314,7 @@ typedef struct pop3_client {
     uint32_t now_ms;
     uint32_t deadline_ms;
     uint64_t body_octets;  /* octets delivered by the current RETR/TOP */
-    size_t line_len;       /* octets accumulated in line_buf */
+    size_t line_len;       /* octets accumulated in line_buf (in a raw command's block: its status line, kept there) */
     size_t tx_len;         /* octets of queued command text in tx_buf */
     const char *out;       /* the line being sent: tx_buf, or the core's own CAPA/STLS */
     uint16_t out_len;      /* its length, CRLF included (0: nothing being sent) */
@@ -329,6 +335,8 @@ typedef struct pop3_client {
     uint8_t dele_reserved; /* RETRs that queue a DELE when they succeed: room kept for it */
     uint32_t dele_after;   /* bit i: queue slot i is such a RETR (pop3_retr_dele) */
     uint8_t unanswered;    /* commands on the wire when the session failed */
+    bool user_ok;          /* the last command was a USER that got +OK: PASS may follow */
+    bool utf8_on;          /* +OK to UTF8 (RFC 6856) */
     uint8_t q_head;
     uint8_t q_count;
     pop3_queue_entry_t queue[POP3_QUEUE_LEN];
@@ -467,6 +475,93 @@ pop3_status_t pop3_noop(pop3_client_t *c);
 #endif
 /** QUIT: ends the session; deletions are committed (UPDATE state) on +OK. */
 pop3_status_t pop3_quit(pop3_client_t *c);
+
+/* ---- Commands for an interactive shell ---------------------------------- */
+
+#if POP3_RAW_ENABLE
+/**
+ * A command line as typed, for an interactive shell or a server test. Needs
+ * POP3_RAW_ENABLE. Allowed in AUTHORIZATION and TRANSACTION. Reported as
+ * POP3_CMD_RAW.
+ *
+ * @param line      the command without CR LF (the core adds it); sent as is.
+ *                  Copied during the call.
+ * @param multiline false: the reply is one status line. true: after +OK a
+ *                  dot-terminated block follows, delivered to on_body
+ *                  dot-unstuffed with CR LF kept, like RETR's body (a -ERR
+ *                  has no block). Choose it the way the server will answer:
+ *                  a wrong guess ends in a timeout or a protocol error.
+ * @return POP3_OK if queued. POP3_ERR_BAD_ARG: NULL or empty, CR or LF in
+ *         it, nothing but blanks, longer than POP3_CMD_MAX_LEN with CR LF,
+ *         or its first word (after leading blanks, any case) is one whose
+ *         effect the core must follow itself: USER, PASS, APOP, AUTH, STLS,
+ *         QUIT or UTF8 (use pop3_user(), pop3_pass(), pop3_apop(),
+ *         pop3_auth(), pop3_stls(), pop3_quit(), pop3_utf8()).
+ *         POP3_ERR_QUEUE_FULL, POP3_ERR_CLOSED as for every command.
+ *
+ * Never pipelined: it goes out only once every earlier reply ended, and
+ * nothing goes out behind it before its reply ended (an unknown command may
+ * confuse a server). on_done gets the status line's text (also after a
+ * block) and, with @p multiline, the block's octets in reply->octets. A -ERR
+ * is POP3_ERR_SERVER. on_trace shows the line sent and the status line.
+ */
+pop3_status_t pop3_command(pop3_client_t *c, const char *line, bool multiline);
+#endif
+
+/**
+ * USER alone: the first half of pop3_login(), for a shell that types USER and
+ * PASS one at a time. AUTHORIZATION only (POP3_ERR_STATE when its turn
+ * comes otherwise). Same policy as pop3_login(): POP3_ERR_SECURITY over
+ * plaintext unless allow_plaintext_login (or after a successful pop3_stls()).
+ * POP3_ERR_BAD_ARG: NULL/empty, CR or LF, too long. A -ERR is POP3_ERR_AUTH.
+ * Reported as POP3_CMD_USER.
+ */
+pop3_status_t pop3_user(pop3_client_t *c, const char *user);
+/**
+ * PASS alone: the second half of pop3_login(). Only right after a successful
+ * USER (RFC 1939 section 7): POP3_ERR_STATE if the last command queued or
+ * answered is not a USER, or (when its turn comes) its USER failed or another
+ * command went out in between. The password is copied into tx_buf, wiped
+ * once sent (or dropped), and traced as "PASS ***". Same plaintext policy and
+ * argument checks as pop3_user(). +OK moves the session to TRANSACTION as
+ * pop3_login()'s does; -ERR is POP3_ERR_AUTH (USER must be sent again).
+ * Reported as POP3_CMD_PASS.
+ */
+pop3_status_t pop3_pass(pop3_client_t *c, const char *pass);
+
+#if POP3_STLS_ENABLE
+/**
+ * STLS (RFC 2595) asked by the application in a session started as
+ * POP3_SEC_PLAINTEXT: in AUTHORIZATION, before a login. Needs
+ * POP3_STLS_ENABLE and the transport's start_tls. The same machinery as the
+ * connect phase: bytes that follow the "+OK" in the same input are refused
+ * (response injection: the session ends with POP3_ERR_PROTOCOL), then the
+ * port's start_tls, pop3_on_tls_done(), capabilities cleared and CAPA sent
+ * again. Reported as POP3_CMD_STLS once that CAPA ended (POP3_OK), or with
+ * the failure (POP3_ERR_TLS, POP3_ERR_CERT, ... : the session is closed).
+ * A -ERR is POP3_ERR_SERVER and the plaintext session goes on. After
+ * POP3_OK the session counts as encrypted: logins no longer need
+ * allow_plaintext_login. Not refused when CAPA did not list STLS (the server
+ * answers).
+ * @return POP3_OK if queued; POP3_ERR_STATE: not a POP3_SEC_PLAINTEXT
+ *         session, already upgraded, or not in AUTHORIZATION;
+ *         POP3_ERR_UNSUPPORTED: the transport has no start_tls.
+ */
+pop3_status_t pop3_stls(pop3_client_t *c);
+#endif
+
+/**
+ * UTF8 (RFC 6856): asks the server for UTF-8 mode (UTF-8 in user names,
+ * passwords, reply texts and message headers). AUTHORIZATION only, so call it
+ * after POP3_CMD_CONNECT and before the login. Reported as POP3_CMD_UTF8;
+ * on +OK pop3_utf8_on() becomes true; a -ERR is POP3_ERR_SERVER.
+ * @return POP3_OK if queued; POP3_ERR_UNSUPPORTED if the CAPA in force does
+ *         not list UTF8 (RFC 6856: the client must not send it then; also
+ *         checked again when its turn comes, e.g. after STLS).
+ */
+pop3_status_t pop3_utf8(pop3_client_t *c);
+/** Whether the server accepted UTF8 (RFC 6856 UTF-8 mode) in this session. */
+bool pop3_utf8_on(const pop3_client_t *c);
 
 /* ---- Flow control and queries ------------------------------------------ */
 

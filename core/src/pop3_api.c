@@ -172,8 +172,10 @@ pop3_status_t pop3_quit(pop3_client_t *c)
     return queue_cmd(c, POP3_CMD_QUIT, 0, 0, 0);
 }
 
-/* Checks shared by the logins: queue room, valid strings, and credentials only
- * travel encrypted unless the caller opted in twice. */
+/* Checks shared by the logins: queue room, valid strings (@p pl NULL: one
+ * alone, for pop3_user() or pop3_pass()), and credentials only travel
+ * encrypted unless the caller opted in twice (a session that pop3_stls()
+ * upgraded runs as POP3_SEC_STLS from then on). */
 static pop3_status_t login_check(const pop3_client_t *c, const char *user, const char *pass, size_t *ul,
                                  size_t *pl)
 {
@@ -182,7 +184,7 @@ static pop3_status_t login_check(const pop3_client_t *c, const char *user, const
     if (st != POP3_OK) {
         return st;
     }
-    if (!pop3_arg_valid(user, ul) || !pop3_arg_valid(pass, pl)) {
+    if (!pop3_arg_valid(user, ul) || (pl != NULL && !pop3_arg_valid(pass, pl))) {
         return POP3_ERR_BAD_ARG;
     }
     if (c->cfg.security == POP3_SEC_PLAINTEXT && !c->cfg.allow_plaintext_login) {
@@ -234,6 +236,133 @@ pop3_status_t pop3_apop(pop3_client_t *c, const char *user, const char *pass)
     return enqueue(&f, POP3_CMD_APOP, 0);
 }
 #endif
+
+/* The halves of pop3_login(), typed one at a time. */
+pop3_status_t pop3_user(pop3_client_t *c, const char *user)
+{
+    size_t n = 0;
+    pop3_status_t st = login_check(c, user, NULL, &n, NULL);
+    pop3_fmt_t f;
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    pop3_fmt_begin(&f, c, "USER ");
+    pop3_fmt_put(&f, user, n);
+    return enqueue(&f, POP3_CMD_USER, 0);
+}
+
+pop3_status_t pop3_pass(pop3_client_t *c, const char *pass)
+{
+    size_t n = 0;
+    pop3_status_t st = login_check(c, pass, NULL, &n, NULL);
+    const pop3_queue_entry_t *last;
+    pop3_fmt_t f;
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    /* Right behind a queued USER, or after the USER just answered +OK
+     * (RFC 1939: PASS only immediately after a successful USER). */
+    last = c->q_count > 0 ? pop3_q_at(c, c->q_count - 1U) : NULL;
+    if (last != NULL ? last->cmd != POP3_CMD_USER : !c->user_ok) {
+        return POP3_ERR_STATE;
+    }
+    pop3_fmt_begin(&f, c, "PASS ");
+    pop3_fmt_put(&f, pass, n); /* wiped from tx_buf once sent or dropped (pop3_tx_drop) */
+    return enqueue(&f, POP3_CMD_PASS, 0);
+}
+
+#if POP3_RAW_ENABLE
+static bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f';
+}
+
+/* Verbs whose effect the core must follow itself (session state, secrets,
+ * TLS, UTF-8 mode): never sent as typed. Compared case-insensitively. */
+static bool managed_verb(const char *w, size_t n)
+{
+    static const char verbs[] = "USERPASSAPOPAUTHSTLSQUITUTF8";
+    size_t i, k;
+
+    for (i = 0; n == 4U && i < sizeof verbs - 1U; i += 4U) {
+        for (k = 0; k < 4U; k++) {
+            char ch = w[k] >= 'a' && w[k] <= 'z' ? (char)(w[k] - 'a' + 'A') : w[k];
+            if (ch != verbs[i + k]) {
+                break;
+            }
+        }
+        if (k == 4U) {
+            return true;
+        }
+    }
+    return false;
+}
+
+pop3_status_t pop3_command(pop3_client_t *c, const char *line, bool multiline)
+{
+    size_t n = 0, i = 0, w;
+    pop3_status_t st = can_queue(c);
+    pop3_fmt_t f;
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    if (!pop3_arg_valid(line, &n)) {
+        return POP3_ERR_BAD_ARG;
+    }
+    /* The first word as a server that skips leading blanks would see it. */
+    while (i < n && is_blank(line[i])) {
+        i++;
+    }
+    for (w = i; w < n && !is_blank(line[w]); w++) {
+    }
+    if (w == i || managed_verb(line + i, w - i)) {
+        return POP3_ERR_BAD_ARG;
+    }
+    pop3_fmt_begin(&f, c, "");
+    pop3_fmt_put(&f, line, n);
+    return enqueue(&f, POP3_CMD_RAW, multiline ? 1U : 0U); /* msg 1: a block follows +OK */
+}
+#endif
+
+#if POP3_STLS_ENABLE
+pop3_status_t pop3_stls(pop3_client_t *c)
+{
+    pop3_status_t st = can_queue(c);
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    /* Only a plaintext session not upgraded yet, before the login. */
+    if (c->cfg.security != POP3_SEC_PLAINTEXT || c->phase == POP3_P_TRANSACTION) {
+        return POP3_ERR_STATE;
+    }
+    if (c->cfg.transport.start_tls == NULL) {
+        return POP3_ERR_UNSUPPORTED; /* optional for a plaintext port (pop3_init) */
+    }
+    return queue_cmd(c, POP3_CMD_STLS, 0, 0, 0);
+}
+#endif
+
+pop3_status_t pop3_utf8(pop3_client_t *c)
+{
+    pop3_status_t st = can_queue(c);
+
+    if (st != POP3_OK) {
+        return st;
+    }
+    if ((c->caps & POP3_CAP_UTF8) == 0) {
+        return POP3_ERR_UNSUPPORTED; /* RFC 6856: only when CAPA lists it */
+    }
+    return queue_cmd(c, POP3_CMD_UTF8, 0, 0, 0);
+}
+
+bool pop3_utf8_on(const pop3_client_t *c)
+{
+    return c->utf8_on;
+}
 
 #if POP3_SASL_ENABLE
 pop3_status_t pop3_auth(pop3_client_t *c, pop3_sasl_mech_t mech, const pop3_sasl_creds_t *creds)

@@ -72,8 +72,8 @@ void pop3_trace(pop3_client_t *c, pop3_trace_dir_t dir, const char *line, size_t
     }
 }
 
-/* Each line of what went out, traced. The secret ends its line (PASS pw /
- * APOP user digest): masked in place with a fixed "***" that does not reveal
+/* Each line of what went out, traced. The secret ends its line (PASS pw of
+ * a login or of pop3_pass() / APOP user digest): masked in place with a fixed "***" that does not reveal
  * its length. The secret plus CR LF always leaves room for the 3 octets, and
  * the line is wiped right after. Those commands are never pipelined, so they
  * are the first and only line of what went out. */
@@ -91,7 +91,7 @@ static void trace_sent(pop3_client_t *c)
         n = (size_t)(nl - p) - 1U; /* without CR LF */
         pub = n;
         if (e != NULL && p == c->cfg.tx_buf) {
-            if (e->cmd == POP3_CMD_LOGIN && e->lines == 1U) {
+            if ((e->cmd == POP3_CMD_LOGIN && e->lines == 1U) || e->cmd == POP3_CMD_PASS) {
                 pub = 5U; /* "PASS " */
             } else if (e->cmd == POP3_CMD_APOP) {
                 pub = n - 32U;
@@ -161,7 +161,9 @@ static pop3_status_t unsent_status(pop3_status_t st)
 
 void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
-    bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH; /* CONNECT never started: no report */
+    /* CONNECT not reported yet: the set-up phases, unless a pop3_stls() runs
+     * them again (its entry is on the wire; none is while connecting). */
+    bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH && c->q_sent == 0;
     pop3_status_t rest = unsent_status(st);
 
     if (POP3_CLOSED(c)) {
@@ -356,9 +358,17 @@ bool pop3_pipelining_on(const pop3_client_t *c)
 #endif
 }
 
+/* Commands that go out alone, once every earlier reply came, and nothing
+ * behind them before their own reply: QUIT (below), and a line as typed,
+ * which may confuse a server. */
+static bool solo(unsigned cmd)
+{
+    return cmd == POP3_CMD_QUIT || cmd == POP3_CMD_RAW;
+}
+
 /* Whether entry @p i (>= 1) may go out behind those before it, before their
  * replies: a one-line command allowed in TRANSACTION (the others end when
- * they reach the head), never QUIT nor anything behind it, and never a DELE
+ * they reach the head), never a solo one nor anything behind it, and never a DELE
  * of a message whose RETR or TOP is still ahead of it. QUIT waits for every
  * reply because Dovecot 2.3 answers a pipelined QUIT by closing with output
  * it still buffers for a slow reader unsent: a RETR's tail is lost
@@ -368,8 +378,7 @@ static bool may_follow(pop3_client_t *c, unsigned i)
     const pop3_queue_entry_t *e = pop3_q_at(c, i);
     unsigned j;
 
-    if (e == NULL || i >= depth(c) || e->lines != 1U || e->cmd == POP3_CMD_QUIT ||
-        pop3_q_at(c, i - 1U)->cmd == POP3_CMD_QUIT ||
+    if (e == NULL || i >= depth(c) || e->lines != 1U || solo(e->cmd) || solo(pop3_q_at(c, i - 1U)->cmd) ||
         (pop3_cmd_info(e->cmd)->states & POP3_ST_TRANS) == 0) {
         return false;
     }
@@ -380,6 +389,27 @@ static bool may_follow(pop3_client_t *c, unsigned i)
         }
     }
     return true;
+}
+
+/* Whether the head may go out now: its states, and what changed since it was
+ * queued. */
+static pop3_status_t turn_status(const pop3_client_t *c, pop3_cmd_t cmd)
+{
+    if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
+        return POP3_ERR_STATE;
+    }
+    switch (cmd) {
+    case POP3_CMD_PASS:
+        return c->user_ok ? POP3_OK : POP3_ERR_STATE; /* its USER failed, or another command went between */
+#if POP3_STLS_ENABLE
+    case POP3_CMD_STLS:
+        return c->cfg.security == POP3_SEC_PLAINTEXT ? POP3_OK : POP3_ERR_STATE; /* an earlier one upgraded */
+#endif
+    case POP3_CMD_UTF8:
+        return (c->caps & POP3_CAP_UTF8) != 0 ? POP3_OK : POP3_ERR_UNSUPPORTED; /* e.g. gone after STLS */
+    default:
+        return POP3_OK;
+    }
 }
 
 /* Puts queued commands on the wire: the head when nothing is outstanding, and
@@ -396,18 +426,21 @@ void pop3_pump(pop3_client_t *c)
         if (base == 0) {
             pop3_queue_entry_t *e = pop3_q_head(c);
             pop3_cmd_t cmd;
+            pop3_status_t st;
             if (e == NULL) {
                 break;
             }
             cmd = (pop3_cmd_t)e->cmd;
-            if ((pop3_cmd_info(cmd)->states & (1U << phase_state[c->phase])) == 0) {
+            st = turn_status(c, cmd);
+            if (st != POP3_OK) {
                 pop3_q_pop(c);
-                pop3_report(c, cmd, POP3_ERR_STATE, NULL);
+                pop3_report(c, cmd, st, NULL);
                 continue;
             }
+            c->user_ok = false; /* this goes out: PASS may follow only the USER right before it */
 #if POP3_SASL_ENABLE
             if (cmd == POP3_CMD_AUTH) {
-                pop3_status_t st = pop3_sasl_begin(c);
+                st = pop3_sasl_begin(c);
                 if (st != POP3_OK) {
                     pop3_q_pop(c);
                     pop3_report(c, cmd, st, NULL);

@@ -23,6 +23,11 @@ static const pop3_cmd_info_t cmd_table[POP3_CMD_COUNT_] = {
     [POP3_CMD_RSET] = {"RSET", POP3_RK_LINE, POP3_ST_TRANS},
     [POP3_CMD_NOOP] = {"NOOP", POP3_RK_LINE, POP3_ST_TRANS},
     [POP3_CMD_QUIT] = {"QUIT", POP3_RK_LINE, POP3_ST_AUTH | POP3_ST_TRANS},
+    [POP3_CMD_RAW] = {"", POP3_RK_LINE, POP3_ST_AUTH | POP3_ST_TRANS}, /* its entry's msg 1: a block */
+    [POP3_CMD_USER] = {"USER", POP3_RK_LINE, POP3_ST_AUTH},
+    [POP3_CMD_PASS] = {"PASS", POP3_RK_LINE, POP3_ST_AUTH},
+    [POP3_CMD_STLS] = {"STLS", POP3_RK_LINE, POP3_ST_AUTH},
+    [POP3_CMD_UTF8] = {"UTF8", POP3_RK_LINE, POP3_ST_AUTH},
 };
 
 const pop3_cmd_info_t *pop3_cmd_info(unsigned cmd)
@@ -38,6 +43,9 @@ const char *pop3_cmd_name(pop3_cmd_t cmd)
     }
     if (cmd == POP3_CMD_LOGIN) {
         return "LOGIN"; /* its wire verbs are USER and PASS */
+    }
+    if (cmd == POP3_CMD_RAW) {
+        return "RAW"; /* its verb is whatever was typed */
     }
     if ((unsigned)cmd >= (unsigned)POP3_CMD_COUNT_) {
         return "?";

@@ -104,6 +104,14 @@ static void setup_capa_done(pop3_client_t *c, bool ok)
         }
         return;
     }
+    if (c->q_sent > 0) {
+        /* The CAPA after a pop3_stls() (its entry on the wire): the upgrade is
+         * complete, and the session now counts as encrypted for the logins. */
+        c->phase = POP3_P_AUTH;
+        c->cfg.security = POP3_SEC_STLS;
+        pop3_finish(c, POP3_OK, NULL);
+        return;
+    }
 #endif
     ready(c);
 }
@@ -192,6 +200,12 @@ static bool head_unsent(pop3_client_t *c)
            (c->out_entries == 0 || (c->q_sent == c->out_entries && c->out_sent < pop3_q_head(c)->tx_len));
 }
 
+/* Commands whose -ERR is a refused login. */
+static bool is_login(pop3_cmd_t cmd)
+{
+    return cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_USER || cmd == POP3_CMD_PASS;
+}
+
 static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const char *text, size_t n)
 {
     pop3_queue_entry_t *e = pop3_q_head(c);
@@ -209,9 +223,19 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
     r.text_len = n;
     if (kind == POP3_LINE_ERR) {
         r.code = pop3_parse_resp_code(text, n);
-        pop3_finish(c, (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) ? POP3_ERR_AUTH : POP3_ERR_SERVER, &r);
+        pop3_finish(c, is_login(cmd) ? POP3_ERR_AUTH : POP3_ERR_SERVER, &r);
         return;
     }
+#if POP3_STLS_ENABLE
+    if (cmd == POP3_CMD_STLS) {
+        /* The connect phase's upgrade (reported once the CAPA again ended),
+         * only if nothing followed the +OK. */
+        if (pop3_ends_clean(c)) {
+            start_tls(c, POP3_P_STLS_TLS);
+        }
+        return;
+    }
+#endif
     if (rk == POP3_RK_DIALOG && e->lines > 0) {
         /* A dialog: this +OK releases the next line (PASS after USER). A
          * pipelined command still counts its line while the run it is part of
@@ -223,6 +247,12 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
     }
     if (rk == POP3_RK_LINES && e->msg != 0) {
         rk = POP3_RK_LINE; /* LIST n, UIDL n */
+    }
+    if (cmd == POP3_CMD_RAW && e->msg != 0) {
+        /* A block follows. Its status line stays in line_buf for on_done
+         * (the body decoder does not use it; nothing is pipelined behind). */
+        rk = POP3_RK_BODY;
+        c->line_len = (size_t)(text - c->cfg.line_buf) + n;
     }
     if (rk == POP3_RK_LINES || rk == POP3_RK_BODY) {
         c->rx = rk == POP3_RK_BODY ? POP3_RX_BODY : POP3_RX_LINES;
@@ -238,8 +268,12 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
         pop3_fail(c, POP3_ERR_PROTOCOL, true);
         return;
     }
-    if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) {
+    if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_PASS) {
         c->phase = POP3_P_TRANSACTION;
+    }
+    c->user_ok = cmd == POP3_CMD_USER; /* before the report: its on_done may call pop3_pass() */
+    if (cmd == POP3_CMD_UTF8) {
+        c->utf8_on = true;
     }
     pop3_finish(c, POP3_OK, &r);
 }
@@ -425,6 +459,10 @@ static size_t body_input(pop3_client_t *c, const uint8_t *data, size_t len)
             pop3_reply_t r = {0};
             pop3_status_t st = c->discarding ? POP3_ERR_ABORTED : POP3_OK;
             r.octets = c->body_octets;
+            if (pop3_q_head(c)->cmd == POP3_CMD_RAW) {
+                (void)pop3_parse_status(c->cfg.line_buf, c->line_len, &r.text, &r.text_len);
+                c->line_len = 0;
+            }
             c->discarding = false;
             c->more_input = off < len;
             pop3_finish(c, st, &r);

@@ -20,7 +20,8 @@ static const char status_texts[] = "success\0"
                                    "not allowed in this session state\0"
                                    "refused by security policy\0"
                                    "command queue full\0"
-                                   "session closed";
+                                   "session closed\0"
+                                   "not supported by the server or the port";
 #endif
 
 const char *pop3_status_str(pop3_status_t status)

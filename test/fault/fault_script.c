@@ -14,7 +14,8 @@ const char *fs_status_name(pop3_status_t st)
         [POP3_ERR_TRANSPORT] = "ERR_TRANSPORT", [POP3_ERR_TLS] = "ERR_TLS", [POP3_ERR_CERT] = "ERR_CERT",
         [POP3_ERR_TIMEOUT] = "ERR_TIMEOUT", [POP3_ERR_ABORTED] = "ERR_ABORTED", [POP3_ERR_BAD_ARG] = "ERR_BAD_ARG",
         [POP3_ERR_STATE] = "ERR_STATE", [POP3_ERR_SECURITY] = "ERR_SECURITY",
-        [POP3_ERR_QUEUE_FULL] = "ERR_QUEUE_FULL", [POP3_ERR_CLOSED] = "ERR_CLOSED"};
+        [POP3_ERR_QUEUE_FULL] = "ERR_QUEUE_FULL", [POP3_ERR_CLOSED] = "ERR_CLOSED",
+        [POP3_ERR_UNSUPPORTED] = "ERR_UNSUPPORTED"};
     return (unsigned)st < POP3_STATUS_COUNT_ && names[st] != NULL ? names[st] : "?";
 }
 

@@ -33,7 +33,7 @@ const char *ft_status_name(pop3_status_t s)
         "POP3_OK", "POP3_ERR_SERVER", "POP3_ERR_AUTH", "POP3_ERR_AUTH_TOKEN", "POP3_ERR_PROTOCOL",
         "POP3_ERR_TRANSPORT", "POP3_ERR_TLS", "POP3_ERR_CERT", "POP3_ERR_TIMEOUT",
         "POP3_ERR_ABORTED", "POP3_ERR_BAD_ARG", "POP3_ERR_STATE", "POP3_ERR_SECURITY",
-        "POP3_ERR_QUEUE_FULL", "POP3_ERR_CLOSED"};
+        "POP3_ERR_QUEUE_FULL", "POP3_ERR_CLOSED", "POP3_ERR_UNSUPPORTED"};
     if ((unsigned)s < sizeof names / sizeof names[0]) return names[s];
     return "<invalid status>";
 }
@@ -42,7 +42,8 @@ const char *ft_cmd_name(pop3_cmd_t c)
 {
     static const char *const names[] = {"CONNECT", "CAPA", "LOGIN", "APOP", "AUTH", "STAT",
                                         "LIST",    "UIDL", "RETR",  "TOP",  "DELE",
-                                        "RSET",    "NOOP", "QUIT"};
+                                        "RSET",    "NOOP", "QUIT", "RAW",  "USER",
+                                        "PASS",    "STLS", "UTF8"};
     if ((unsigned)c < sizeof names / sizeof names[0]) return names[c];
     return "<invalid cmd>";
 }

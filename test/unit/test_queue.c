@@ -547,6 +547,11 @@ static void test_cmd_info(void **state)
         {POP3_CMD_RSET, "RSET", POP3_RK_LINE, POP3_ST_TRANS},
         {POP3_CMD_NOOP, "NOOP", POP3_RK_LINE, POP3_ST_TRANS},
         {POP3_CMD_QUIT, "QUIT", POP3_RK_LINE, POP3_ST_AUTH | POP3_ST_TRANS},
+        {POP3_CMD_RAW, "", POP3_RK_LINE, POP3_ST_AUTH | POP3_ST_TRANS},
+        {POP3_CMD_USER, "USER", POP3_RK_LINE, POP3_ST_AUTH},
+        {POP3_CMD_PASS, "PASS", POP3_RK_LINE, POP3_ST_AUTH},
+        {POP3_CMD_STLS, "STLS", POP3_RK_LINE, POP3_ST_AUTH},
+        {POP3_CMD_UTF8, "UTF8", POP3_RK_LINE, POP3_ST_AUTH},
     };
     FT_EQ(sizeof exp / sizeof exp[0], POP3_CMD_COUNT_);
     FT_CHECK(POP3_ST_AUTH != POP3_ST_TRANS);
@@ -561,7 +566,7 @@ static void test_cmd_info(void **state)
         FT_CHECK_MSG(ci->states == exp[i].states, "states 0x%x, expected 0x%x", ci->states, exp[i].states);
         /* Never allowed before AUTH or once CLOSED. */
         FT_EQ(ci->states & ~(POP3_ST_AUTH | POP3_ST_TRANS), 0);
-        if (exp[i].cmd != POP3_CMD_CONNECT && exp[i].cmd != POP3_CMD_LOGIN)
+        if (exp[i].cmd != POP3_CMD_CONNECT && exp[i].cmd != POP3_CMD_LOGIN && exp[i].cmd != POP3_CMD_RAW)
             FT_EQ_STR(pop3_cmd_name(exp[i].cmd), strlen(pop3_cmd_name(exp[i].cmd)), exp[i].verb);
     }
     ft_setctx("");
