@@ -109,6 +109,9 @@ typedef struct cli_opts {
     const char *pass_file;
     const char *token_file;    /* --oauth2-token-file */
     uint32_t timeout_ms;
+    bool check;                /* the `check` command (cli_check.c) */
+    uint32_t port_tls;         /* check: --port-tls (0: 995) */
+    uint32_t port_stls;        /* check: --port-stls (0: 110) */
     cli_job_t *jobs;
     size_t njobs;
 } cli_opts_t;
@@ -228,6 +231,10 @@ int cli_watch_poll(cli_app_t *a);
 void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, char *out, size_t out_len);
 /** The exit status for the failure: @p code, or 6 for a login refused with [LOGIN-DELAY]/[IN-USE]. */
 int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
+
+/* cli_check.c */
+/** `pop3-cli check`: runs the probes, prints the report; returns 0, 10 (warnings) or 11 (failures). */
+int cli_check_run(cli_app_t *a);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */

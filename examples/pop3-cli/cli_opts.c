@@ -22,6 +22,7 @@
 static void cli_help(void)
 {
     fputs("Usage: " CLI_NAME " [options] COMMAND [ARG...] [COMMAND [ARG...]]...\n"
+          "       " CLI_NAME " -H HOST [--port-tls N] [--port-stls N] [--json] [-u USER] check\n"
           "Run POP3 commands in order in one session; message data goes to stdout.\n"
           "\n"
           "  -H, --host HOST          server; also the name used for SNI and the certificate check\n"
@@ -56,14 +57,23 @@ static void cli_help(void)
           "Exit status: 0 ok, 1 internal error, 2 usage, 3 network, 4 TLS/certificate,\n"
           "5 authentication rejected (also an OAuth token refused), 6 command refused (-ERR; also\n"
           "a login refused with [LOGIN-DELAY] or [IN-USE], a range past the last message),\n"
-          "7 protocol violation, 8 timeout, 9 refused by security policy.\n",
+          "7 protocol violation, 8 timeout, 9 refused by security policy.\n"
+          "\n"
+          "check: a report on the server's set-up, one line per finding (ok, info, warn, FAIL\n"
+          "and what to do; --json: one JSON object): POP3S (--port-tls, default 995) and STLS\n"
+          "(--port-stls, default 110) reachable, TLS versions and cipher, the certificate (name,\n"
+          "chain, days left: warn under 30), CAPA before and after STLS, USER accepted before\n"
+          "STLS (probed with the name " "pop3-cli-check-probe" ", never a password), SASL, PIPELINING,\n"
+          "RESP-CODES, LOGIN-DELAY, EXPIRE, IMPLEMENTATION, round trip; with --user also the\n"
+          "login, STAT, UIDL and TOP. No password is sent without --user.\n"
+          "check exit status: 0 all ok, 10 warnings only, 11 at least one failure (1, 2 as above).\n",
           stdout);
 }
 
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION
+    OPT_JSON, OPT_VERSION, OPT_PORT_TLS, OPT_PORT_STLS
 };
 
 static const struct option cli_long_opts[] = {
@@ -86,6 +96,8 @@ static const struct option cli_long_opts[] = {
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
+    { "port-tls", required_argument, NULL, OPT_PORT_TLS },
+    { "port-stls", required_argument, NULL, OPT_PORT_STLS },
     { NULL, 0, NULL, 0 }
 };
 
@@ -192,6 +204,10 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case OPT_JSON: o->json = true; return EXIT_OK;
+    case OPT_PORT_TLS:
+    case OPT_PORT_STLS:
+        return cli_parse_u32(arg, 1U, 65535U, ch == OPT_PORT_TLS ? &o->port_tls : &o->port_stls)
+                   ? EXIT_OK : cli_usage_error("invalid port '%s' (1-65535)", arg);
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;
@@ -434,6 +450,24 @@ static int cli_check_full_name(int ch, char **argv)
     return EXIT_OK;
 }
 
+/** `check` (it probes POP3S and STLS itself, and takes no command after it). */
+static int cli_check_args(cli_opts_t *o, int argc, char **argv)
+{
+    o->check = true;
+    if (optind + 1 < argc) {
+        return cli_usage_error("check takes no further command or argument ('%s')", argv[optind + 1]);
+    }
+    if (o->security_set || o->allow_plaintext_login) {
+        return cli_usage_error("check tries POP3S and STLS itself: drop --tls, --starttls, --plain "
+                               "and --allow-plaintext-login");
+    }
+    if (o->port != 0U) {
+        return cli_usage_error("check: give the ports with --port-tls (POP3S, default 995) and "
+                               "--port-stls (STLS, default 110), not -p");
+    }
+    return cli_check_opts(o);
+}
+
 int cli_parse_args(cli_opts_t *o, int argc, char **argv)
 {
     int ch;
@@ -452,6 +486,12 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
         if (rc != EXIT_OK) {
             return rc;
         }
+    }
+    if (optind < argc && strcmp(argv[optind], "check") == 0) {
+        return cli_check_args(o, argc, argv);
+    }
+    if (o->port_tls != 0U || o->port_stls != 0U) {
+        return cli_usage_error("--port-tls and --port-stls are options of check; use -p");
     }
     rc = cli_check_opts(o);
     if (rc != EXIT_OK) {

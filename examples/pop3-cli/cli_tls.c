@@ -191,12 +191,17 @@ static void on_handshake(void *ctx, const pop3_tls_t *t, pop3_status_t st)
     if (s->verbose != NULL) {
         cli_tls_print(s->verbose, s);
     }
+    if (s->after != NULL) {
+        s->after(s->after_arg);
+    }
 }
 
 void cli_tls_reset(cli_tls_seen_t *s)
 {
     FILE *f = s->verbose;
     const char *label = s->label;
+    void (*after)(void *) = s->after;
+    void *after_arg = s->after_arg;
     size_t i;
     for (i = 0U; i < CLI_TLS_MAX_CERTS; i++) {
         free(s->chain[i].der);
@@ -205,6 +210,8 @@ void cli_tls_reset(cli_tls_seen_t *s)
     memset(s, 0, sizeof *s);
     s->verbose = f;
     s->label = label;
+    s->after = after;
+    s->after_arg = after_arg;
 }
 
 void cli_tls_attach(pop3_tls_config_t *cfg, cli_tls_seen_t *s)

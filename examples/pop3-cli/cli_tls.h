@@ -42,6 +42,8 @@ typedef struct cli_cert_info {
 typedef struct cli_tls_seen {
     FILE *verbose;            /* non-NULL: print the details there when the handshake ends */
     const char *label;        /* "POP3S", "STLS": which handshake, for the printout */
+    void (*after)(void *arg); /* non-NULL: called at the end of the handshake callback */
+    void *after_arg;
     bool done;                /* the handshake ended (ok or not) */
     pop3_status_t status;
     char version[16];         /* "TLSv1.3"; "" unless it succeeded */
@@ -59,7 +61,7 @@ typedef struct cli_tls_seen {
 /** Points @p cfg's callbacks at @p s (and clears @p s). */
 void cli_tls_attach(pop3_tls_config_t *cfg, cli_tls_seen_t *s);
 
-/** Frees the DER copies and clears the record (keeps verbose and label). */
+/** Frees the DER copies and clears the record (keeps verbose, label and after). */
 void cli_tls_reset(cli_tls_seen_t *s);
 
 /** Verification flags in words, ", "-separated ("expired, name mismatch"); "ok" for 0. */

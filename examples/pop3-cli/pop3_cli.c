@@ -175,6 +175,9 @@ static int cli_main(cli_app_t *a, int argc, char **argv)
         fputs(CLI_NAME ": WARNING: --insecure: the server's certificate is NOT verified; anyone on "
               "the path can read and change this session, password included\n", stderr);
     }
+    if (a->opt.check) {
+        return cli_check_run(a);
+    }
     if (cli_setup(a) != POP3_OK) {
         fputs(CLI_NAME ": cannot set up the client\n", stderr);
         return EXIT_INTERNAL;

@@ -255,9 +255,21 @@ static pop3_status_t tls_psa_init(pop3_tls_t *t)
  * Check the version knobs against what this build can speak; 0 becomes the
  * default. @return false (reason set) if one is unusable.
  */
+/* The highest version this build offers. */
+#if TLS_HAVE_TLS13 && POP3_TLS13_ENABLE
+#define TLS_TOP_VERSION POP3_TLS_VERSION_1_3
+#else
+#define TLS_TOP_VERSION POP3_TLS_VERSION_1_2
+#endif
+
+bool pop3_tls_version_supported(uint16_t version)
+{
+    return version >= POP3_TLS_VERSION_1_2 && version <= TLS_TOP_VERSION;
+}
+
 static bool tls_versions_ok(pop3_tls_t *t, const pop3_tls_config_t *cfg)
 {
-    uint16_t top = (TLS_HAVE_TLS13 && POP3_TLS13_ENABLE) ? POP3_TLS_VERSION_1_3 : POP3_TLS_VERSION_1_2;
+    uint16_t top = TLS_TOP_VERSION;
     uint16_t lo = cfg->min_version != 0U ? cfg->min_version : POP3_TLS_VERSION_1_2;
     uint16_t hi = cfg->max_version != 0U ? cfg->max_version : top;
 

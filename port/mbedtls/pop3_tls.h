@@ -295,6 +295,13 @@ uint32_t pop3_tls_verify_flags(const pop3_tls_t *t);
  */
 const mbedtls_x509_crt *pop3_tls_peer_cert(const pop3_tls_t *t);
 
+/**
+ * Can this build offer TLS version @p version (POP3_TLS_VERSION_*) as
+ * pop3_tls_config_t::min_version / max_version? (TLS 1.3: mbedTLS 3.x with
+ * TLS 1.3 compiled in and POP3_TLS13_ENABLE.)
+ */
+bool pop3_tls_version_supported(uint16_t version);
+
 /** A short text explaining the last failure (e.g. "certificate not trusted (unknown CA)"); "" if none. Never NULL. */
 const char *pop3_tls_error_str(const pop3_tls_t *t);
 
