@@ -26,6 +26,7 @@ typedef struct chk_sess {
     chk_path_t *path;          /* K_POP3S, K_STLS: where results go */
     int kind;
     bool tls_up;               /* a handshake succeeded in this session */
+    bool connect_done;         /* POP3_CMD_CONNECT was reported */
     bool stopping;
     bool want_abort;
     uint8_t capa_rx;           /* 1: CAPA sent, status due; 2: in its list */
@@ -210,6 +211,7 @@ static void chk_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_
         return;
     }
     if (cmd == POP3_CMD_CONNECT) {
+        s->connect_done = true;
         if (s->path != NULL) {
             s->path->st = st;
         }
@@ -324,8 +326,8 @@ static void chk_session(chk_sess_t *s, int kind, pop3_security_t sec, uint32_t p
         st = pop3_session_status(&s->client);
     }
     if (s->path != NULL) {
-        if (s->path->st == POP3_OK && st != POP3_OK && !s->path->greeted) {
-            s->path->st = st;
+        if (!s->connect_done) {
+            s->path->st = st; /* it never started: resolution or socket failure */
         }
         snprintf(s->path->net, sizeof s->path->net, "%s", pop3_posix_net_error(&s->port));
         snprintf(s->path->err, sizeof s->path->err, "%s", pop3_posix_tls_error(&s->port));

@@ -168,7 +168,8 @@ static void paths_findings(chk_list_t *L, const cli_check_t *k)
         add(L, "pop3s", L_FAIL, "check the server's log", "POP3S port %" PRIu32
             ": TLS up but the POP3 session failed: %s", k->port_tls, why(s));
     } else {
-        add(L, "pop3s", tls_ok(t) ? L_WARN : L_FAIL, "offer implicit TLS on 995 (RFC 8314 prefers it)",
+        add(L, "pop3s", tls_ok(t) ? L_WARN : L_FAIL,
+            tls_ok(t) ? "offer implicit TLS on 995 (RFC 8314 prefers it)" : "check the host name, the ports and the firewall",
             "POP3S port %" PRIu32 " not usable: %s", k->port_tls, why(s));
     }
     if (!t->greeted) {
@@ -296,7 +297,9 @@ static void capa_findings(chk_list_t *L, const cli_check_t *k)
         add(L, "capa-pop3s", L_INFO, NULL, "CAPA over POP3S: %s", buf);
     }
     if (c == NULL) {
-        add(L, "capa", L_WARN, "support CAPA (RFC 2449)", "no CAPA list received");
+        if (k->pop3s.greeted || k->stls.greeted) {
+            add(L, "capa", L_WARN, "support CAPA (RFC 2449)", "no CAPA list received");
+        }
         return;
     }
     if (capa_arg(c, "SASL", v, sizeof v) != NULL) {

@@ -273,9 +273,16 @@ static bool tls_versions_ok(pop3_tls_t *t, const pop3_tls_config_t *cfg)
     uint16_t lo = cfg->min_version != 0U ? cfg->min_version : POP3_TLS_VERSION_1_2;
     uint16_t hi = cfg->max_version != 0U ? cfg->max_version : top;
 
-    if (lo < POP3_TLS_VERSION_1_2 || hi > top || lo > hi) {
-        tls_set_reason(t, lo < POP3_TLS_VERSION_1_2 ? "TLS versions before 1.2 are not offered"
-                          : hi > top ? "TLS 1.3 is not available in this build" : "min_version above max_version");
+    if (lo < POP3_TLS_VERSION_1_2) {
+        tls_set_reason(t, "TLS versions before 1.2 are not offered");
+        return false;
+    }
+    if (lo > top || hi > top) {
+        tls_set_reason(t, "TLS 1.3 is not available in this build");
+        return false;
+    }
+    if (lo > hi) {
+        tls_set_reason(t, "min_version above max_version");
         return false;
     }
     t->min_version = lo;
