@@ -3,7 +3,8 @@
  * @brief pop3-cli internals shared by its files: pop3_cli.c (command table,
  *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
  *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
- *        token, SCRAM random source).
+ *        token, SCRAM random source), cli_tls.c (-v TLS details), cli_check.c
+ *        and cli_check_report.c (the check command).
  */
 #ifndef POP3_CLI_H
 #define POP3_CLI_H

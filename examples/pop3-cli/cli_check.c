@@ -8,7 +8,8 @@
  *      (certificate not verified there: only the version is in question);
  *   4. USER before STLS: `USER pop3-cli-check-probe` in plaintext, then QUIT,
  *      never a PASS (the only session with allow_plaintext_login);
- *   5. with --user only: login over a verified TLS path, STAT, UIDL, TOP 1 0.
+ *   5. with --user only: login (USER/PASS, --apop or --auth) over a TLS path
+ *      that worked (verified unless --insecure), STAT, UIDL, TOP 1 0.
  * No password goes out unless --user was given, and then only in 5.
  */
 #include "cli_check.h"
@@ -146,7 +147,7 @@ static void chk_login_step(chk_sess_t *s, pop3_cmd_t cmd, pop3_status_t st, cons
 {
     chk_login_t *L = &s->k->login;
     pop3_status_t next = POP3_OK;
-    if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_AUTH) {
+    if (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH) {
         cli_secret_wipe(&s->k->a->sec);
         L->st = st;
         chk_text(L->text, sizeof L->text, r);
@@ -195,7 +196,8 @@ static void chk_start_login(chk_sess_t *s)
     if (a->opt.auth) {
         st = pop3_auth(&s->client, a->opt.auth_mech, &a->creds);
     } else {
-        st = pop3_login(&s->client, a->opt.user, a->sec.pass);
+        st = a->opt.apop ? pop3_apop(&s->client, a->opt.user, a->sec.pass)
+                         : pop3_login(&s->client, a->opt.user, a->sec.pass);
         cli_secret_wipe(&a->sec); /* formatted into tx_buf already */
     }
     if (st != POP3_OK) {

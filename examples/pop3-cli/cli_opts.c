@@ -63,7 +63,7 @@ static void cli_help(void)
           "and what to do; --json: one JSON object): POP3S (--port-tls, default 995) and STLS\n"
           "(--port-stls, default 110) reachable, TLS versions and cipher, the certificate (name,\n"
           "chain, days left: warn under 30), CAPA before and after STLS, USER accepted before\n"
-          "STLS (probed with the name " "pop3-cli-check-probe" ", never a password), SASL, PIPELINING,\n"
+          "STLS (probed with the name pop3-cli-check-probe, never a password), SASL, PIPELINING,\n"
           "RESP-CODES, LOGIN-DELAY, EXPIRE, IMPLEMENTATION, round trip; with --user also the\n"
           "login, STAT, UIDL and TOP. No password is sent without --user.\n"
           "check exit status: 0 all ok, 10 warnings only, 11 at least one failure (1, 2 as above).\n",

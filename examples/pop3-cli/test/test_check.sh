@@ -93,6 +93,12 @@ for i in ("login", "stat", "uidl-answer", "top"):
 CHECKS=$((CHECKS + 1))
 ! grep -qF "$POP3_TEST_PASSWORD" "$OUT/login.out" "$OUT/login.err" || fail "login: password in the output"
 
+# SASL login (--auth) and APOP take the same path.
+POP3_PASSWORD=$POP3_TEST_PASSWORD run auth 10 "${ARGS[@]}" --json --auth scram-sha-256 -u "$POP3_TEST_USER" check
+json_check auth 'want(doc["login"] and doc["login"]["ok"] and doc["login"]["uids"] == '"$MSG_COUNT"', "login %r" % doc["login"])'
+POP3_PASSWORD=$POP3_TEST_PASSWORD run apop 10 "${ARGS[@]}" --json --apop -u "$POP3_TEST_USER" check
+json_check apop 'want(doc["login"] and doc["login"]["ok"], "login %r" % doc["login"])'
+
 # A wrong password is a failure (exit 11), reported as the login finding.
 POP3_PASSWORD=wrong-$$ run badpass 11 "${ARGS[@]}" -u "$POP3_TEST_USER" check
 CHECKS=$((CHECKS + 1))
