@@ -7,7 +7,8 @@ the hostile PKI (run_cases.make_pki) plus two made here the same way with openss
 "expired" (validity in 2020, through `openssl ca`, which can backdate) and
 "expiring" (10 days left). Every case runs check twice, as text and with --json
 (parsed), and asserts the exit status, the level of the findings it is about, and
-words of the text report. Also: -v TLS details of an expired certificate (the
+words of the text report. Also -v TLS details: an expired certificate, a chain
+through an intermediate CA, and the same leaf without its intermediate (the
 reason and the presented chain).
 
   check_cases.py --cli PATH --work DIR [-k NAME] [-v]
@@ -16,6 +17,7 @@ reason and the presented chain).
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,13 +44,18 @@ EXT = ("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n
        "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
 
 
+EXTRA = ("expired", "expiring", "chain", "leafonly")
+
+
 def make_check_pki(d):
-    """The hostile PKI plus an expired and a soon-expiring localhost certificate."""
+    """The hostile PKI plus an expired and a soon-expiring localhost certificate, and one
+    issued by an intermediate CA: "chain" sends leaf and intermediate, "leafonly" the leaf
+    alone (the intermediate missing: a common mistake)."""
     files = make_pki(d)
-    for n in ("expired", "expiring"):
+    for n in EXTRA:
         files[n + ".pem"] = os.path.join(d, n + ".pem")
         files[n + ".key"] = os.path.join(d, n + ".key")
-    if all(os.path.exists(files[n + s]) for n in ("expired", "expiring") for s in (".pem", ".key")):
+    if all(os.path.exists(files[n + s]) for n in EXTRA for s in (".pem", ".key")):
         return files
     with open(os.path.join(d, "check.ext"), "w") as f:
         f.write(EXT)
@@ -65,6 +72,22 @@ def make_check_pki(d):
             "-in", "expired.csr", "-out", "expired.pem", cwd=d)
     openssl("x509", "-req", "-in", "expiring.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
             "-days", "10", "-sha256", "-extfile", "check.ext", "-out", "expiring.pem", cwd=d)
+    with open(os.path.join(d, "inter.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=pop3 hostile intermediate", "-keyout", "inter.key", "-out", "inter.csr", cwd=d)
+    openssl("x509", "-req", "-in", "inter.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "3650", "-sha256", "-extfile", "inter.ext", "-out", "inter.pem", cwd=d)
+    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-subj", "/CN=localhost", "-keyout", "leafonly.key", "-out", "leafonly.csr", cwd=d)
+    openssl("x509", "-req", "-in", "leafonly.csr", "-CA", "inter.pem", "-CAkey", "inter.key",
+            "-CAcreateserial", "-days", "3650", "-sha256", "-extfile", "check.ext", "-out", "leafonly.pem",
+            cwd=d)
+    with open(os.path.join(d, "chain.pem"), "wb") as out:
+        for n in ("leafonly.pem", "inter.pem"):
+            with open(os.path.join(d, n), "rb") as f:
+                out.write(f.read())
+    shutil.copyfile(os.path.join(d, "leafonly.key"), os.path.join(d, "chain.key"))
     return files
 
 
@@ -98,6 +121,13 @@ CASES = {
     "no_stls_no_pop3s": (None, {"stls_offer": False, "replies": REFUSE_USER}, 11,
                          {"pop3s": "fail", "stls": "fail"},
                          ["not usable: connect: Connection refused", "offers no STLS"]),
+    "chain": ({"server_tls": "implicit", "cert": "chain"}, {"cert": "chain", "replies": REFUSE_USER}, 0,
+              {"pop3s": "ok", "stls": "ok", "certificate": "ok"},
+              ["issued by CN=pop3 hostile intermediate", "2 sent", "(exit 0)"]),
+    "chain_missing": ({"server_tls": "implicit", "cert": "leafonly"}, {"cert": "leafonly", "replies": REFUSE_USER},
+                      11, {"pop3s": "fail", "certificate": "fail"},
+                      ["FAIL  certificate unknown CA (not trusted)", "1 sent",
+                       "serve the whole chain (intermediate certificates)"]),
     "user_plain": ({"server_tls": "implicit"}, {}, 10,
                    {"pop3s": "ok", "stls": "ok", "user-before-tls": "warn"},
                    ["warn  port", "accepts USER before STLS (+OK)", "refuse logins before TLS"]),
@@ -174,9 +204,29 @@ def run_case(name, cli, pki, verbose):
     return errs
 
 
-def tls_details_expired(cli, pki, verbose):
-    """-v after a failed handshake: the reason in words and the chain presented."""
-    srv = HostileServer({"server_tls": "implicit", "cert": "expired"}, pki).start()
+# -v TLS details (pop3-cli -v --tls capa): cert, want exit, words on stderr ("!": must not be there).
+DETAILS = {
+    "details_expired": ("expired", 4, [
+        "TLS POP3S: handshake failed: certificate expired", "TLS POP3S: verification: expired",
+        "TLS POP3S: the server presented 1 certificate:", "subject: CN=localhost",
+        "issuer:  CN=pop3 hostile test ca",
+        "valid:   2020-01-01 00:00:00 UTC to 2020-02-01 00:00:00 UTC (EXPIRED", "verify:  expired (depth 0)"]),
+    "details_chain": ("chain", 0, [
+        "TLS POP3S: the server presented 2 certificates:", "#0      subject: CN=localhost",
+        "issuer:  CN=pop3 hostile intermediate", "verify:  ok (depth 0)",
+        "#1      subject: CN=pop3 hostile intermediate", "verify:  ok (depth 1)",
+        "CA file subject: CN=pop3 hostile test ca", "verify:  ok (depth 2)"]),
+    "details_leafonly": ("leafonly", 4, [
+        "TLS POP3S: handshake failed: certificate not trusted (unknown CA)",
+        "TLS POP3S: the server presented 1 certificate:", "issuer:  CN=pop3 hostile intermediate",
+        "verify:  unknown CA (not trusted) (depth 0)", "!CA file subject", "!#1"]),
+}
+
+
+def tls_details(name, cli, pki, verbose):
+    """-v after a handshake: version or the reason in words, and the chain presented."""
+    cert, want_rc, words = DETAILS[name]
+    srv = HostileServer({"server_tls": "implicit", "cert": cert}, pki).start()
     try:
         p = subprocess.run([cli, "-v", "-H", "localhost", "-p", str(srv.port), "--tls", "--cafile", pki["ca"],
                             "--timeout", "3000", "capa"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -186,12 +236,11 @@ def tls_details_expired(cli, pki, verbose):
     err = p.stderr.decode("utf-8", "replace")
     if verbose:
         print(err)
-    errs = [] if p.returncode == 4 else ["exit %d, want 4" % p.returncode]
-    for w in ["TLS POP3S: handshake failed: certificate expired", "TLS POP3S: verification: expired",
-              "TLS POP3S: the server presented 1 certificate:", "subject: CN=localhost",
-              "issuer:  CN=pop3 hostile test ca", "valid:   2020-01-01 00:00:00 UTC to 2020-02-01 00:00:00 UTC (EXPIRED",
-              "verify:  expired (depth 0)"]:
-        if w not in err:
+    errs = [] if p.returncode == want_rc else ["exit %d, want %d" % (p.returncode, want_rc)]
+    for w in words:
+        if w.startswith("!") and w[1:] in err:
+            errs.append("unexpected %r" % w[1:])
+        elif not w.startswith("!") and w not in err:
             errs.append("missing %r" % w)
     return errs
 
@@ -204,15 +253,15 @@ def main():
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
     pki = make_check_pki(os.path.join(a.work, "pki"))
-    names = [n for n in CASES if not a.k or any(k in n for k in a.k)]
+    names = [n for n in list(CASES) + list(DETAILS) if not a.k or any(k in n for k in a.k)]
     failed = 0
-    for n in names + ([] if a.k else ["tls_details_expired"]):
-        errs = tls_details_expired(a.cli, pki, a.v) if n == "tls_details_expired" else run_case(n, a.cli, pki, a.v)
+    for n in names:
+        errs = tls_details(n, a.cli, pki, a.v) if n in DETAILS else run_case(n, a.cli, pki, a.v)
         print("%-20s %s" % (n, "ok" if not errs else "FAILED"))
         for e in errs:
             print("    " + e)
         failed += 1 if errs else 0
-    print("check cases: %d run, %d failed" % (len(names) + (0 if a.k else 1), failed))
+    print("check cases: %d run, %d failed" % (len(names), failed))
     return 1 if failed else 0
 
 
