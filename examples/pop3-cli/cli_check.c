@@ -31,7 +31,7 @@ typedef struct chk_sess {
     bool stopping;
     bool want_abort;
     uint8_t capa_rx;           /* 1: CAPA sent, status due; 2: in its list */
-    chk_capa_t *capa;          /* where the current CAPA list goes (NULL: dropped) */
+    chk_capa_t *capa;          /* where the current CAPA list goes (scratch: a probe that keeps none) */
     chk_capa_t scratch;
     double t0;
     cli_tls_seen_t probe_tls;  /* K_VERSION, K_USER, K_LOGIN: not kept */

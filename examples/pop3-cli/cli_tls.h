@@ -51,7 +51,7 @@ typedef struct cli_tls_seen {
     char reason[POP3_TLS_REASON_LEN];
     uint32_t verify_flags;    /* of a failed verification; 0 otherwise */
     bool verified;            /* verification ran (not --insecure) */
-    cli_cert_info_t chain[CLI_TLS_MAX_CERTS]; /* as mbedTLS verified it, depth order as called */
+    cli_cert_info_t chain[CLI_TLS_MAX_CERTS]; /* as mbedTLS verified it, in callback order (top first) */
     size_t nchain;
     cli_cert_info_t sent[CLI_TLS_MAX_CERTS];  /* as the server presented them, leaf first */
     size_t nsent;

@@ -17,6 +17,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
 
+#include "pop3_tls_priv.h"
 #include "pop3_tls_util.h"
 
 #if MBEDTLS_VERSION_NUMBER < 0x021C0000
@@ -42,27 +43,6 @@
 #else
 #define TLS_NEED_PSA_INIT 0
 #endif
-
-/* 3.x with TLS 1.3 compiled in (3.6 enables it by default). */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
-#define TLS_HAVE_TLS13 1
-#else
-#define TLS_HAVE_TLS13 0
-#endif
-
-/* The states pop3_tls.h names. NONE is 0: a zeroed or freed object. */
-enum {
-    TLS_ST_NONE = 0,   /* never initialised, or freed */
-    TLS_ST_INIT,       /* pop3_tls_init() done, nothing allocated */
-    TLS_ST_READY,      /* pop3_tls_setup() done, handshake not started */
-    TLS_ST_HANDSHAKE,
-    TLS_ST_OPEN,
-    TLS_ST_CLOSED,     /* close_notify sent or received */
-    TLS_ST_FAILED      /* set-up, handshake or record failure; reason set */
-};
-
-/* Private marker in verify_flags: the leaf certificate went through tls_verify_cb. */
-#define TLS_LEAF_CHECKED 0x80000000UL
 
 static const char tls_pers[] = "pop3_tls client";
 
@@ -255,41 +235,6 @@ static pop3_status_t tls_psa_init(pop3_tls_t *t)
  * Check the version knobs against what this build can speak; 0 becomes the
  * default. @return false (reason set) if one is unusable.
  */
-/* The highest version this build offers. */
-#if TLS_HAVE_TLS13 && POP3_TLS13_ENABLE
-#define TLS_TOP_VERSION POP3_TLS_VERSION_1_3
-#else
-#define TLS_TOP_VERSION POP3_TLS_VERSION_1_2
-#endif
-
-bool pop3_tls_version_supported(uint16_t version)
-{
-    return version >= POP3_TLS_VERSION_1_2 && version <= TLS_TOP_VERSION;
-}
-
-static bool tls_versions_ok(pop3_tls_t *t, const pop3_tls_config_t *cfg)
-{
-    uint16_t top = TLS_TOP_VERSION;
-    uint16_t lo = cfg->min_version != 0U ? cfg->min_version : POP3_TLS_VERSION_1_2;
-    uint16_t hi = cfg->max_version != 0U ? cfg->max_version : top;
-
-    if (lo < POP3_TLS_VERSION_1_2) {
-        tls_set_reason(t, "TLS versions before 1.2 are not offered");
-        return false;
-    }
-    if (lo > top || hi > top) {
-        tls_set_reason(t, "TLS 1.3 is not available in this build");
-        return false;
-    }
-    if (lo > hi) {
-        tls_set_reason(t, "min_version above max_version");
-        return false;
-    }
-    t->min_version = lo;
-    t->max_version = hi;
-    return true;
-}
-
 static int tls_configure(pop3_tls_t *t)
 {
     int ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -332,6 +277,7 @@ pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const 
                              pop3_tls_raw_send_fn raw_send, void *raw_ctx)
 {
     bool is_ip = host_ip != NULL && (host_ip->len == 4U || host_ip->len == 16U);
+    const char *why;
     pop3_status_t st;
     int ret;
 
@@ -348,7 +294,9 @@ pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const 
     t->on_cert = cfg->on_cert;
     t->on_handshake = cfg->on_handshake;
     t->cb_ctx = cfg->cb_ctx;
-    if (!tls_versions_ok(t, cfg)) {
+    why = pop3_tls_pick_versions(t, cfg);
+    if (why != NULL) {
+        tls_set_reason(t, why);
         return POP3_ERR_BAD_ARG;
     }
     if (is_ip) {
@@ -663,34 +611,4 @@ const char *pop3_tls_error_str(const pop3_tls_t *t)
         return "no TLS session";
     }
     return t->reason;
-}
-
-static bool tls_done_ok(const pop3_tls_t *t)
-{
-    return t != NULL && (t->state == TLS_ST_OPEN || t->state == TLS_ST_CLOSED);
-}
-
-const char *pop3_tls_version(const pop3_tls_t *t)
-{
-    return tls_done_ok(t) ? mbedtls_ssl_get_version(&t->ssl) : NULL;
-}
-
-const char *pop3_tls_ciphersuite(const pop3_tls_t *t)
-{
-    return tls_done_ok(t) ? mbedtls_ssl_get_ciphersuite(&t->ssl) : NULL;
-}
-
-uint32_t pop3_tls_verify_flags(const pop3_tls_t *t)
-{
-    return t != NULL ? t->verify_flags & ~(uint32_t)TLS_LEAF_CHECKED : 0U;
-}
-
-const mbedtls_x509_crt *pop3_tls_peer_cert(const pop3_tls_t *t)
-{
-#if defined(MBEDTLS_SSL_KEEP_PEER_CERTIFICATE)
-    return tls_done_ok(t) ? mbedtls_ssl_get_peer_cert(&t->ssl) : NULL;
-#else
-    (void)t;
-    return NULL;
-#endif
 }

@@ -24,6 +24,12 @@
  *   pop3_on_closed() if the core has not closed already. The adapter never
  *   calls pop3_on_closed().
  *
+ * What a handshake showed, for logs and server checks (optional, see
+ * pop3_tls_config_t): on_cert for each certificate as mbedTLS verifies it,
+ * on_handshake at its end; the getters pop3_tls_version(),
+ * pop3_tls_ciphersuite(), pop3_tls_verify_flags(), pop3_tls_peer_cert().
+ * The min_version/max_version knobs let a checker offer one version at a time.
+ *
  * Safe by default: MBEDTLS_SSL_VERIFY_REQUIRED, the host name always set
  * (SNI + certificate name check). A host given as an IP address is checked
  * against the certificate's iPAddress entries, never skipped: the caller parses
