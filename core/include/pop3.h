@@ -177,8 +177,9 @@ typedef struct pop3_callbacks {
      */
     void (*on_done)(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_reply_t *reply);
     /**
-     * RETR/TOP body data, dot-unstuffed, CRLF kept, in the longest runs the
-     * input allows (may be called any number of times, never with len 0).
+     * RETR/TOP body data (and a multi-line pop3_command()'s block),
+     * dot-unstuffed, CRLF kept, in the longest runs the input allows (may be
+     * called any number of times, never with len 0).
      */
     pop3_cb_action_t (*on_body)(void *ctx, const char *data, size_t len);
     /** One LIST entry: message number and size as the server stated it. */
@@ -279,7 +280,10 @@ typedef struct pop3_config {
  * @endverbatim
  *
  * POP3_CMD_CONNECT is reported when AUTH is reached (POP3_OK) or the session
- * closed before it (the reason).
+ * closed before it (the reason). pop3_pass() +OK also leads to TRANSACTION;
+ * pop3_stls() takes a POP3_SEC_PLAINTEXT session from AUTH through TLS and
+ * SETUP (CAPA again) back to AUTH, reported as POP3_CMD_STLS (CONNECT is not
+ * reported again).
  */
 typedef enum pop3_state {
     POP3_STATE_IDLE = 0,   /**< Initialised, not started. */
@@ -519,9 +523,11 @@ pop3_status_t pop3_command(pop3_client_t *c, const char *line, bool multiline);
 pop3_status_t pop3_user(pop3_client_t *c, const char *user);
 /**
  * PASS alone: the second half of pop3_login(). Only right after a successful
- * USER (RFC 1939 section 7): POP3_ERR_STATE if the last command queued or
- * answered is not a USER, or (when its turn comes) its USER failed or another
- * command went out in between. The password is copied into tx_buf, wiped
+ * USER (RFC 1939 section 7), so POP3_ERR_STATE unless the last command queued
+ * is a USER, or nothing is queued and the last command sent was a USER that
+ * got +OK (call it from that USER's on_done, or behind it); and, when its
+ * turn comes, POP3_ERR_STATE if its USER failed or another command went out
+ * in between. The password is copied into tx_buf, wiped
  * once sent (or dropped), and traced as "PASS ***". Same plaintext policy and
  * argument checks as pop3_user(). +OK moves the session to TRANSACTION as
  * pop3_login()'s does; -ERR is POP3_ERR_AUTH (USER must be sent again).
@@ -539,12 +545,16 @@ pop3_status_t pop3_pass(pop3_client_t *c, const char *pass);
  * port's start_tls, pop3_on_tls_done(), capabilities cleared and CAPA sent
  * again. Reported as POP3_CMD_STLS once that CAPA ended (POP3_OK), or with
  * the failure (POP3_ERR_TLS, POP3_ERR_CERT, ... : the session is closed).
- * A -ERR is POP3_ERR_SERVER and the plaintext session goes on. After
+ * Meanwhile pop3_state() says POP3_STATE_TLS, then POP3_STATE_SETUP, and
+ * queued commands wait. A -ERR is POP3_ERR_SERVER and the plaintext session
+ * goes on. After
  * POP3_OK the session counts as encrypted: logins no longer need
  * allow_plaintext_login. Not refused when CAPA did not list STLS (the server
  * answers).
  * @return POP3_OK if queued; POP3_ERR_STATE: not a POP3_SEC_PLAINTEXT
- *         session, already upgraded, or not in AUTHORIZATION;
+ *         session, already upgraded (or the upgrade under way), or in
+ *         TRANSACTION (a second pop3_stls() queued before the first ended is
+ *         refused with POP3_ERR_STATE when its turn comes);
  *         POP3_ERR_UNSUPPORTED: the transport has no start_tls.
  */
 pop3_status_t pop3_stls(pop3_client_t *c);
@@ -560,7 +570,7 @@ pop3_status_t pop3_stls(pop3_client_t *c);
  *         checked again when its turn comes, e.g. after STLS).
  */
 pop3_status_t pop3_utf8(pop3_client_t *c);
-/** Whether the server accepted UTF8 (RFC 6856 UTF-8 mode) in this session. */
+/** Whether the server accepted UTF8 (RFC 6856 UTF-8 mode) on the current transport (false again after pop3_stls()). */
 bool pop3_utf8_on(const pop3_client_t *c);
 
 /* ---- Flow control and queries ------------------------------------------ */

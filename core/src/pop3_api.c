@@ -288,8 +288,11 @@ static bool managed_verb(const char *w, size_t n)
 
     for (i = 0; n == 4U && i < sizeof verbs - 1U; i += 4U) {
         for (k = 0; k < 4U; k++) {
-            char ch = w[k] >= 'a' && w[k] <= 'z' ? (char)(w[k] - 'a' + 'A') : w[k];
-            if (ch != verbs[i + k]) {
+            unsigned char ch = (unsigned char)w[k];
+            if (ch >= (unsigned char)'a' && ch <= (unsigned char)'z') {
+                ch = (unsigned char)(ch - 0x20U); /* ASCII upper case */
+            }
+            if (ch != (unsigned char)verbs[i + k]) {
                 break;
             }
         }
@@ -335,8 +338,10 @@ pop3_status_t pop3_stls(pop3_client_t *c)
     if (st != POP3_OK) {
         return st;
     }
-    /* Only a plaintext session not upgraded yet, before the login. */
-    if (c->cfg.security != POP3_SEC_PLAINTEXT || c->phase == POP3_P_TRANSACTION) {
+    /* Only a plaintext session not upgraded (nor being upgraded: those
+     * phases come only with a pop3_stls() there), before the login. */
+    if (c->cfg.security != POP3_SEC_PLAINTEXT || c->phase == POP3_P_TRANSACTION || c->phase == POP3_P_STLS_TLS ||
+        c->phase == POP3_P_RECAPA) {
         return POP3_ERR_STATE;
     }
     if (c->cfg.transport.start_tls == NULL) {

@@ -163,7 +163,10 @@ void pop3_fail(pop3_client_t *c, pop3_status_t st, bool close_transport)
 {
     /* CONNECT not reported yet: the set-up phases, unless a pop3_stls() runs
      * them again (its entry is on the wire; none is while connecting). */
-    bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH && c->q_sent == 0;
+    bool connecting = c->phase != POP3_P_IDLE && c->phase < POP3_P_AUTH;
+#if POP3_STLS_ENABLE
+    connecting = connecting && c->q_sent == 0;
+#endif
     pop3_status_t rest = unsent_status(st);
 
     if (POP3_CLOSED(c)) {

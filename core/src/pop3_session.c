@@ -248,12 +248,14 @@ static void on_command_status(pop3_client_t *c, pop3_line_kind_t kind, const cha
     if (rk == POP3_RK_LINES && e->msg != 0) {
         rk = POP3_RK_LINE; /* LIST n, UIDL n */
     }
+#if POP3_RAW_ENABLE
     if (cmd == POP3_CMD_RAW && e->msg != 0) {
         /* A block follows. Its status line stays in line_buf for on_done
          * (the body decoder does not use it; nothing is pipelined behind). */
         rk = POP3_RK_BODY;
         c->line_len = (size_t)(text - c->cfg.line_buf) + n;
     }
+#endif
     if (rk == POP3_RK_LINES || rk == POP3_RK_BODY) {
         c->rx = rk == POP3_RK_BODY ? POP3_RX_BODY : POP3_RX_LINES;
         c->body_state = POP3_B_BOL;
@@ -459,10 +461,12 @@ static size_t body_input(pop3_client_t *c, const uint8_t *data, size_t len)
             pop3_reply_t r = {0};
             pop3_status_t st = c->discarding ? POP3_ERR_ABORTED : POP3_OK;
             r.octets = c->body_octets;
+#if POP3_RAW_ENABLE
             if (pop3_q_head(c)->cmd == POP3_CMD_RAW) {
                 (void)pop3_parse_status(c->cfg.line_buf, c->line_len, &r.text, &r.text_len);
                 c->line_len = 0;
             }
+#endif
             c->discarding = false;
             c->more_input = off < len;
             pop3_finish(c, st, &r);
@@ -538,6 +542,7 @@ void pop3_on_tls_done(pop3_client_t *c, pop3_status_t status)
         return;
     }
     caps_reset(c, 0); /* RFC 2595 section 4: forget what was learned in plaintext */
+    c->utf8_on = false; /* and what was agreed there: after pop3_stls() UTF8 is needed again */
     if (c->phase == POP3_P_TLS) {
         c->phase = POP3_P_GREETING;
         pop3_expect_status(c, c->cfg.connect_timeout_ms);

@@ -105,6 +105,7 @@ typedef struct cli_opts {
     bool verbose;
     bool no_pipelining;        /* --no-pipelining: pipeline_depth 1 */
     bool json;                 /* --json: capa, stat, list, uidl as JSON lines */
+    bool utf8;                 /* --utf8: UTF8 (RFC 6856) after CAPA, before the login, if advertised */
     const char *cafile;
     const char *user;
     const char *pass_file;
@@ -236,6 +237,12 @@ int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r,
 /* cli_check.c */
 /** `pop3-cli check`: runs the probes, prints the report; returns 0, 10 (warnings) or 11 (failures). */
 int cli_check_run(cli_app_t *a);
+
+/* cli_utf8.c */
+/** --utf8 at CONNECT: true if UTF8 was queued (go on at its on_done); else a note on stderr. */
+bool cli_utf8_start(cli_app_t *a);
+/** UTF8's outcome: a -ERR is a note on stderr and POP3_OK is returned (the session goes on). */
+pop3_status_t cli_utf8_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *r);
 
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */

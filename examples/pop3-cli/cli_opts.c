@@ -45,6 +45,9 @@ static void cli_help(void)
           "      --timeout MS         reply timeout (also bounds connect+greeting and TLS), default 30000\n"
           "      --no-pipelining      one command at a time even if the server advertises PIPELINING\n"
           "      --json               capa, stat, list, uidl as JSON, one document per line\n"
+          "      --utf8               ask for UTF-8 mode (RFC 6856 UTF8) before the login; if the\n"
+          "                           server's CAPA does not list UTF8, or it refuses: a note on\n"
+          "                           stderr and the session goes on without it\n"
           "  -v, --verbose            protocol trace on stderr, secrets masked\n"
           "  -h, --help               show this help\n"
           "      --version            library, mbedTLS and build options\n"
@@ -73,7 +76,7 @@ static void cli_help(void)
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION, OPT_PORT_TLS, OPT_PORT_STLS
+    OPT_JSON, OPT_VERSION, OPT_UTF8, OPT_PORT_TLS, OPT_PORT_STLS
 };
 
 static const struct option cli_long_opts[] = {
@@ -93,6 +96,7 @@ static const struct option cli_long_opts[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "no-pipelining", no_argument, NULL, OPT_NO_PIPELINING },
     { "json", no_argument, NULL, OPT_JSON },
+    { "utf8", no_argument, NULL, OPT_UTF8 },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -204,6 +208,7 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
                    ? EXIT_OK : cli_usage_error("invalid timeout '%s' (milliseconds, 1-4294967295)", arg);
     case OPT_NO_PIPELINING: o->no_pipelining = true; return EXIT_OK;
     case OPT_JSON: o->json = true; return EXIT_OK;
+    case OPT_UTF8: o->utf8 = true; return EXIT_OK;
     case OPT_PORT_TLS:
     case OPT_PORT_STLS:
         return cli_parse_u32(arg, 1U, 65535U, ch == OPT_PORT_TLS ? &o->port_tls : &o->port_stls)

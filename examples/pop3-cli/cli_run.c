@@ -323,7 +323,7 @@ static void cli_fail_cmd(cli_app_t *a, pop3_cmd_t cmd, pop3_status_t st, const p
             return;
         }
         cli_auth_label(a, label, sizeof label);
-    } else if (cmd != POP3_CMD_QUIT && cli_current(a) != NULL) {
+    } else if (cmd != POP3_CMD_QUIT && cmd != POP3_CMD_UTF8 && cli_current(a) != NULL) {
         cli_job_label(cli_current(a), cli_current(a)->done, label, sizeof label);
     } else {
         snprintf(label, sizeof label, "%s", pop3_cmd_name(cmd));
@@ -351,7 +351,7 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
 {
     cli_app_t *a = ctx;
     bool is_job = cmd != POP3_CMD_CONNECT && cmd != POP3_CMD_LOGIN && cmd != POP3_CMD_APOP &&
-                  cmd != POP3_CMD_AUTH && cmd != POP3_CMD_QUIT;
+                  cmd != POP3_CMD_AUTH && cmd != POP3_CMD_QUIT && cmd != POP3_CMD_UTF8;
     cli_job_t *job = is_job ? cli_current(a) : NULL;
 
     if (cmd == POP3_CMD_AUTH) {
@@ -361,6 +361,9 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
     if (cmd == POP3_CMD_STAT && a->counting) {
         cli_count_done(a, st, r);
         return;
+    }
+    if (cmd == POP3_CMD_UTF8) {
+        st = cli_utf8_done(a, st, r); /* --utf8 refused: a note, not a failure */
     }
     if (st != POP3_OK) {
         cli_fail_cmd(a, cmd, st, r);
@@ -372,7 +375,10 @@ void cli_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t
     }
     a->watch.logged_in = a->watch.logged_in || cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP ||
                          cmd == POP3_CMD_AUTH;
-    if (cmd == POP3_CMD_CONNECT && a->opt.user != NULL) {
+    if (cmd == POP3_CMD_CONNECT && cli_utf8_start(a)) {
+        return; /* the login or the jobs follow UTF8's reply */
+    }
+    if ((cmd == POP3_CMD_CONNECT || cmd == POP3_CMD_UTF8) && a->opt.user != NULL) {
         cli_login(a);
         return;
     }

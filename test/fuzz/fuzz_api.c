@@ -21,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const canned[16] = {
     "+OK POP3 ready <1896.697170952@dbc.mtview.ca.us>\r\n",
-    "+OK\r\nTOP\r\nUIDL\r\nUSER\r\nSTLS\r\nPIPELINING\r\n.\r\n",
+    "+OK\r\nTOP\r\nUIDL\r\nUSER\r\nSTLS\r\nPIPELINING\r\nUTF8\r\n.\r\n",
     "+OK\r\nTOP\r\nUIDL\r\nUSER\r\nSASL PLAIN\r\nRESP-CODES\r\n.\r\n",
     "+OK\r\n",
     "-ERR [SYS/TEMP] no\r\n",
@@ -145,6 +145,7 @@ static void op_init(void)
     A.accounting = cfg.callbacks.on_done != NULL;
     A.security = cfg.security;
     A.allow_plain = cfg.allow_plaintext_login;
+    A.start_tls_null = cfg.transport.start_tls == NULL;
     A.line_buf = cfg.line_buf;
     A.line_buf_len = cfg.line_buf_len;
     A.tx_buf = cfg.tx_buf;
@@ -158,6 +159,7 @@ static void op_init(void)
     A.pending_valid = A.blocked = false;
     memset(&A.fr, 0, sizeof A.fr);
     A.in_auth = A.auth_resp = false;
+    A.raw_out = false;
     A.line_len = 0;
     A.held_len = 0;
     A.head = A.nq;

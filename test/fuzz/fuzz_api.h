@@ -63,12 +63,15 @@
  *     (c4 is reserved and ignored.) Buffers are exactly sized heap blocks.
  *
  *   Commands: selector s; function {CAPA, LOGIN, APOP, STAT, LIST, UIDL, RETR,
- *   TOP, DELE, RSET, NOOP, QUIT, AUTH, RETR, LIST, UIDL}[s & 15];
- *   s >> 4 == 0: plain arguments (message 1, TOP 1 0, "alice"/"pw-S3cr3t!x"),
- *   no more bytes; 15: the client pointer is NULL (plain arguments); else
- *   each argument takes one more byte: a number {0, 1, 2, 3, 10, 2^31-1,
- *   2^32-2, 2^32-1}[b & 7], a string (user, then password) from api_strings[] (fuzz_api_cmd.c)
- *   [b & 15], where 14 takes a length byte and that many raw input octets.
+ *   TOP, DELE, RSET, NOOP, QUIT, AUTH, RAW, USER, STLS}[s & 15];
+ *   s >> 4 == 0: plain arguments (message 1, TOP 1 0, "alice"/"pw-S3cr3t!x",
+ *   RAW "XTND" one-line, USER "alice", STLS), no more bytes; 15: the client
+ *   pointer is NULL (plain arguments); else each argument takes one more
+ *   byte: a number {0, 1, 2, 3, 10, 2^31-1, 2^32-2, 2^32-1}[b & 7], a string
+ *   (user, then password) from api_strings[] (fuzz_api_cmd.c) [b & 15], where
+ *   14 takes a length byte and that many raw input octets. RAW: a string (the
+ *   line), then a byte whose bit 0 asks for a block; USER: a byte whose bit 0
+ *   makes it PASS, then the string; STLS: a byte whose bit 0 makes it UTF8.
  *   AUTH (pop3_auth(); only with on_done set, so the exchange's end is known):
  *   plain: PLAIN for "alice"/"pw-S3cr3t!x"; else a byte m: mechanism m % 9
  *   (8: out of range), m >> 4: 15 creds NULL, else bit 0 is_token, bit 1 the
@@ -161,7 +164,7 @@ extern const char *const k_names[];
 
 typedef struct {
     uint8_t cmd;        /* pop3_cmd_t */
-    uint32_t msg;       /* LIST/UIDL: 0 = multi-line */
+    uint32_t msg;       /* LIST/UIDL: 0 = multi-line; RAW: 1 = a block follows +OK */
     bool provisional;   /* its queue function has not returned yet */
     bool rejected;      /* its queue function returned an error */
     bool done;
@@ -189,6 +192,7 @@ typedef struct api_state {
     bool accounting;             /* on_done is set */
     pop3_security_t security;
     bool allow_plain;
+    bool start_tls_null;         /* the config has no start_tls (pop3_stls() must refuse) */
     char *line_buf, *tx_buf;
     size_t line_buf_len, tx_buf_len;
     int starts_ok;
@@ -221,6 +225,7 @@ typedef struct api_state {
     char line[POP3_CMD_MAX_LEN + 2];
     size_t line_len;
     bool in_auth;                /* an AUTH line went out and AUTH is not reported yet */
+    bool raw_out;                /* a raw line (pop3_command) went out and is not reported yet */
     bool auth_resp;              /* the line being sent is a SASL response (any length) */
 
     /* pop3_auth() credentials, valid until the run ends */

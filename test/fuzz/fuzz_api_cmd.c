@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz_api.h"
 #include "fuzz_util.h"
@@ -177,8 +178,8 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
         bad = bad || pl > POP3_SASL_PASSWORD_MAX_LEN;
     }
     may_accept = c != NULL && A.init_ok && !bad && flags != 15U && pop3_state(c) != POP3_STATE_CLOSED;
-    if (A.security == POP3_SEC_PLAINTEXT && !A.allow_plain) {
-        may_accept = false;
+    if (A.security == POP3_SEC_PLAINTEXT && !A.allow_plain && !A.tls_up) {
+        may_accept = false; /* (tls_up: upgraded by pop3_stls()) */
     }
     if (A.nq >= API_MAXQ) {
         return;
@@ -207,21 +208,44 @@ static void auth_command(src_t src, bool plain, pop3_client_t *c)
     }
 }
 
+/* What pop3.h says pop3_command() refuses beyond NULL/CR/LF: nothing but
+ * blanks, over POP3_CMD_MAX_LEN with CR LF, or a first word the core manages. */
+static bool raw_refused(const char *l, size_t n)
+{
+    static const char *const managed[] = {"USER", "PASS", "APOP", "AUTH", "STLS", "QUIT", "UTF8"};
+    size_t lead, word, i;
+
+    if (l == NULL || n + 2U > POP3_CMD_MAX_LEN) {
+        return true;
+    }
+    lead = strspn(l, " \t\v\f");
+    word = strcspn(l + lead, " \t\v\f");
+    if (word == 0) {
+        return true;
+    }
+    for (i = 0; i < sizeof managed / sizeof managed[0]; i++) {
+        if (word == 4U && strncasecmp(l + lead, managed[i], 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Queues one command chosen by a selector from @p src, checking what pop3.h promises. */
 void command(src_t src)
 {
     static const uint8_t fns[16] = {POP3_CMD_CAPA, POP3_CMD_LOGIN, POP3_CMD_APOP, POP3_CMD_STAT,
                                     POP3_CMD_LIST, POP3_CMD_UIDL,  POP3_CMD_RETR, POP3_CMD_TOP,
                                     POP3_CMD_DELE, POP3_CMD_RSET,  POP3_CMD_NOOP, POP3_CMD_QUIT,
-                                    POP3_CMD_AUTH, POP3_CMD_RETR, POP3_CMD_LIST, POP3_CMD_UIDL};
+                                    POP3_CMD_AUTH, POP3_CMD_RAW,  POP3_CMD_USER, POP3_CMD_STLS};
     uint8_t s = src();
     int cmd = fns[s & 15];
     bool plain = (s >> 4) == 0, null_client = (s >> 4) == 15;
     uint32_t msg = 1, lines = 0;
-    const char *user = "alice", *pass = "pw-S3cr3t!x";
+    const char *user = "alice", *pass = "pw-S3cr3t!x", *line = "XTND";
     char *uo = NULL, *po = NULL;
-    size_t ul = 5, pl = 11;
-    bool bad = false, was_closed, may_accept;
+    size_t ul = 5, pl = 11, ll = 4;
+    bool bad = false, was_closed, may_accept, multi = false, plaintext;
     pop3_client_t *c = null_client ? NULL : cl();
     api_q_t *e = NULL;
     int idx = -1;
@@ -244,6 +268,21 @@ void command(src_t src)
             user = str_arg(src, &uo, &ul, &bad);
             pass = str_arg(src, &po, &pl, &bad);
             break;
+        case POP3_CMD_RAW:
+            line = str_arg(src, &uo, &ll, &bad);
+            multi = (src() & 1U) != 0;
+            break;
+        case POP3_CMD_USER:
+            if (src() & 1U) {
+                cmd = POP3_CMD_PASS; /* its string is the password */
+            }
+            user = str_arg(src, &uo, &ul, &bad);
+            break;
+        case POP3_CMD_STLS:
+            if (src() & 1U) {
+                cmd = POP3_CMD_UTF8;
+            }
+            break;
         default:
             break;
         }
@@ -260,6 +299,16 @@ void command(src_t src)
     if (cmd == POP3_CMD_APOP) {
         bad = bad || 5U + ul + 1U + 32U + 2U > POP3_CMD_MAX_LEN;
     }
+    if (cmd == POP3_CMD_USER || cmd == POP3_CMD_PASS) {
+        bad = bad || 5U + ul + 2U > POP3_CMD_MAX_LEN;
+    }
+    if (cmd == POP3_CMD_RAW) {
+        bad = bad || raw_refused(line, ll);
+        msg = multi ? 1U : 0U;
+        if (!A.accounting && c != NULL) {
+            A.fr.off = true; /* without the queue its line cannot be told from others: framing unknown */
+        }
+    }
     if (c != NULL && !A.touched) {
         goto out; /* the application never called pop3_init() on it: uninitialised memory */
     }
@@ -274,8 +323,17 @@ void command(src_t src)
 #endif
     was_closed = c != NULL && A.init_ok && pop3_state(c) == POP3_STATE_CLOSED;
     may_accept = c != NULL && A.init_ok && !bad && !was_closed;
-    if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP) && A.security == POP3_SEC_PLAINTEXT && !A.allow_plain) {
+    /* Credentials need the opt-in over plaintext, unless pop3_stls() upgraded it. */
+    plaintext = A.security == POP3_SEC_PLAINTEXT && !A.allow_plain && !A.tls_up;
+    if ((cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_USER || cmd == POP3_CMD_PASS) && plaintext) {
         may_accept = false;
+    }
+    if (cmd == POP3_CMD_STLS && (A.security != POP3_SEC_PLAINTEXT || A.tls_up || A.start_tls_null ||
+                                 (c != NULL && A.init_ok && pop3_state(c) == POP3_STATE_TRANSACTION))) {
+        may_accept = false; /* pop3.h: only a plaintext session not upgraded, before the login, with start_tls */
+    }
+    if (cmd == POP3_CMD_UTF8 && (c == NULL || !A.init_ok || (pop3_caps(c) & POP3_CAP_UTF8) == 0)) {
+        may_accept = false; /* RFC 6856: only when the CAPA in force lists UTF8 */
     }
     if (c != NULL && A.accounting) {
         if (A.nq >= API_MAXQ) {
@@ -303,6 +361,11 @@ void command(src_t src)
     case POP3_CMD_DELE: st = pop3_dele(c, msg); break;
     case POP3_CMD_RSET: st = pop3_rset(c); break;
     case POP3_CMD_NOOP: st = pop3_noop(c); break;
+    case POP3_CMD_RAW: st = pop3_command(c, line, multi); break;
+    case POP3_CMD_USER: st = pop3_user(c, user); break;
+    case POP3_CMD_PASS: st = pop3_pass(c, user); break;
+    case POP3_CMD_STLS: st = pop3_stls(c); break;
+    case POP3_CMD_UTF8: st = pop3_utf8(c); break;
     default: st = pop3_quit(c); break;
     }
     leave();
@@ -312,8 +375,9 @@ void command(src_t src)
         FZ_CHECK(c != NULL, "%s accepted a NULL client", pop3_cmd_name((pop3_cmd_t)cmd));
         FZ_CHECK(A.init_ok, "%s accepted by a client whose pop3_init() failed", pop3_cmd_name((pop3_cmd_t)cmd));
         FZ_CHECK(!was_closed, "%s accepted by a CLOSED client", pop3_cmd_name((pop3_cmd_t)cmd));
-        FZ_CHECK(may_accept, "%s accepted with an argument pop3.h says is refused (NULL, CR/LF, too long, message 0)"
-                 " or a plaintext login without the opt-in", pop3_cmd_name((pop3_cmd_t)cmd));
+        FZ_CHECK(may_accept, "%s accepted with an argument pop3.h says is refused (NULL, CR/LF, too long, message 0,"
+                 " a managed verb typed raw) or a plaintext login without the opt-in, STLS out of place, UTF8 not"
+                 " advertised", pop3_cmd_name((pop3_cmd_t)cmd));
     }
     if (e != NULL) {
         e->provisional = false;

@@ -33,21 +33,38 @@ static bool verb_is(const char *l, size_t n, const char *v)
     return n >= k && memcmp(l, v, k) == 0 && (n == k || l[k] == ' ');
 }
 
+/* Whether the STLS on the wire is pop3_stls()'s (without on_done the queue is
+ * not known: any may be). */
+static bool typed_stls(void)
+{
+    return owed() != NULL ? owed()->cmd == POP3_CMD_STLS : !A.accounting;
+}
+
 /* One complete line the core sent (CR LF removed). */
 static void sent_line(const char *l, size_t n)
 {
     static const char *const verbs[] = {"USER", "PASS", "APOP", "AUTH", "STAT", "LIST", "UIDL", "RETR",
-                                        "TOP",  "DELE", "RSET", "NOOP", "QUIT", "CAPA", "STLS"};
+                                        "TOP",  "DELE", "RSET", "NOOP", "QUIT", "CAPA", "STLS", "UTF8"};
+    /* A line as typed goes out alone, so it is the command owed first (not
+     * during the set-up: the core's own CAPA may go out while it waits). */
+    pop3_state_t s = pop3_state(cl());
+    const api_q_t *raw = (s == POP3_STATE_AUTH || s == POP3_STATE_TRANSACTION) && owed() != NULL &&
+                         owed()->cmd == POP3_CMD_RAW ? owed() : NULL;
     bool known = false, cred;
     size_t i;
 
     for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         known = known || verb_is(l, n, verbs[i]);
     }
-    FZ_CHECK(known, "sent an unknown command line \"%.*s\"", (int)n, l);
+    FZ_CHECK(known || raw != NULL || !A.accounting, "sent an unknown command line \"%.*s\" (a raw line pipelined?)", (int)n, l);
     FZ_CHECK(memchr(l, '\0', n) == NULL && memchr(l, '\r', n) == NULL, "sent line holds NUL or CR: \"%.*s\"", (int)n, l);
+    /* Never pipelined: out only once every earlier command was reported (it is
+     * owed first, above), and nothing behind it before its own report. */
+    FZ_CHECK(!A.raw_out, "\"%.*s\" sent while a raw line awaits its reply", (int)n, l);
+    A.raw_out = raw != NULL;
     if (A.fr.nsent < API_MAXQ) {
-        A.fr.multi[A.fr.nsent++] = verb_is(l, n, "CAPA") || verb_is(l, n, "RETR") || verb_is(l, n, "TOP") ||
+        A.fr.multi[A.fr.nsent++] = raw != NULL ? raw->msg != 0 :
+                                   verb_is(l, n, "CAPA") || verb_is(l, n, "RETR") || verb_is(l, n, "TOP") ||
                                    ((verb_is(l, n, "LIST") || verb_is(l, n, "UIDL")) && n == 4);
     } else {
         A.fr.off = true;
@@ -61,7 +78,13 @@ static void sent_line(const char *l, size_t n)
                  A.security == POP3_SEC_PLAINTEXT ? "over plaintext without allow_plaintext_login" : "before TLS was up");
     }
     if (verb_is(l, n, "STLS")) {
-        FZ_CHECK(A.security == POP3_SEC_STLS && !A.tls_up, "STLS sent with security %d, TLS up %d", (int)A.security, A.tls_up);
+        /* The set-up's own, or pop3_stls() in a plaintext session. */
+        bool typed = A.security == POP3_SEC_PLAINTEXT && typed_stls();
+        FZ_CHECK(A.security == (typed ? POP3_SEC_PLAINTEXT : POP3_SEC_STLS) && !A.tls_up,
+                 "STLS sent with security %d, TLS up %d, pop3_stls() owed %d", (int)A.security, A.tls_up, typed);
+    }
+    if (verb_is(l, n, "UTF8")) {
+        FZ_CHECK((pop3_caps(cl()) & POP3_CAP_UTF8) != 0, "UTF8 sent although the CAPA in force does not list it");
     }
     if (verb_is(l, n, "AUTH")) {
         FZ_CHECK(owed() != NULL && owed()->cmd == POP3_CMD_AUTH, "AUTH sent while %s is owed first",
@@ -151,7 +174,8 @@ int api_start_tls(void *ctx)
     from_core("transport.start_tls", ctx, &A.ctx_tp);
     FZ_CHECK(is_open(), "start_tls called after the close");
     FZ_CHECK(A.connected, "start_tls before pop3_on_connected()");
-    FZ_CHECK(A.security != POP3_SEC_PLAINTEXT, "start_tls in PLAINTEXT mode");
+    FZ_CHECK(A.security != POP3_SEC_PLAINTEXT || typed_stls(),
+             "start_tls in PLAINTEXT mode without pop3_stls()");
     FZ_CHECK(A.start_tls_calls == 0, "start_tls called twice in one session");
     FZ_CHECK(!A.pending_valid, "start_tls while command bytes are unsent");
     A.start_tls_calls++;
@@ -260,7 +284,7 @@ static pop3_cb_action_t stream_cb(const char *what, const void *ctx, bool (*fits
 
 static bool fits_body(const api_q_t *e)
 {
-    return e->cmd == POP3_CMD_RETR || e->cmd == POP3_CMD_TOP;
+    return e->cmd == POP3_CMD_RETR || e->cmd == POP3_CMD_TOP || (e->cmd == POP3_CMD_RAW && e->msg != 0);
 }
 
 static bool fits_list(const api_q_t *e)
@@ -361,8 +385,21 @@ void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
         if (cmd == POP3_CMD_AUTH) {
             A.in_auth = A.auth_resp = false;
         }
-        if (st == POP3_OK && (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH)) {
+        if (cmd == POP3_CMD_RAW) {
+            A.raw_out = false;
+        }
+        if (st == POP3_OK && (cmd == POP3_CMD_LOGIN || cmd == POP3_CMD_APOP || cmd == POP3_CMD_AUTH ||
+                              cmd == POP3_CMD_PASS)) {
             FZ_CHECK((A.security == POP3_SEC_PLAINTEXT && A.allow_plain) || A.tls_up, "logged in without TLS");
+            FZ_CHECK(pop3_state(cl()) == POP3_STATE_TRANSACTION, "%s OK but state %d", pop3_cmd_name(cmd),
+                     (int)pop3_state(cl()));
+        }
+        if (st == POP3_OK && cmd == POP3_CMD_STLS) {
+            FZ_CHECK(A.tls_up && pop3_state(cl()) == POP3_STATE_AUTH, "STLS OK with TLS up %d, state %d", A.tls_up,
+                     (int)pop3_state(cl()));
+        }
+        if (st == POP3_OK && cmd == POP3_CMD_UTF8) {
+            FZ_CHECK(pop3_utf8_on(cl()), "UTF8 OK but pop3_utf8_on() is false");
         }
         e->done = true;
         e->st = st;

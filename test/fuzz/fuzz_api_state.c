@@ -251,6 +251,7 @@ void queries(uint8_t v)
     (void)pop3_wants_write(c);
     (void)pop3_caps(c);
     (void)pop3_has_apop(c);
+    (void)pop3_utf8_on(c);
     FZ_CHECK((unsigned)pop3_session_status(c) < (unsigned)POP3_STATUS_COUNT_, "pop3_session_status() = %d",
              (int)pop3_session_status(c));
     leave();

@@ -246,7 +246,9 @@ K_SEND, K_STREAM, K_DONE, K_TRACE, K_START_TLS = range(5)
 C_GREET, C_CAPA_STLS, C_CAPA_TLS, C_OK, C_ERR, C_STAT, C_LIST, C_UIDL, C_BODY, C_LISTN, C_UIDLN, C_BYE, \
     C_BODY_PART, C_DOT_END, C_LONG_LINE, C_ERR_AUTH = range(16)
 # command functions (selector & 15)
-F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11, AUTH=12)
+# RAW: a string and a byte (bit 0: a block); USER: a byte (bit 0: PASS) and a string; STLS: a byte (bit 0: UTF8)
+F = dict(CAPA=0, LOGIN=1, APOP=2, STAT=3, LIST=4, UIDL=5, RETR=6, TOP=7, DELE=8, RSET=9, NOOP=10, QUIT=11, AUTH=12,
+         RAW=13, USER=14, STLS=15)
 # numbers and strings for non-plain arguments (index into nums[] / api_strings[])
 N0, N1, N2, N3, N10, N_2_31M1, N_MAXM1, N_MAX = range(8)
 S_ALICE, S_PASS, S_EMPTY, S_NULL, S_CRLF, S_CR, S_LF, S_TAB, S_215, S_216, S_248, S_249, S_250, S_600, S_RAW, \
@@ -424,6 +426,33 @@ def api_seeds():
     s["null_callbacks"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, null_stream=0x0F, wake_null=True),
                                            PLAIN_LOGIN[6:]) + TRANSACTION + QUIT)
     s["server_junk"] = api_encode(PLAIN_LOGIN + a_cmd("STAT") + a_canned(C_LONG_LINE) + a_ops(A_START, 0))
+    # the shell's commands (pop3_command, pop3_user/pop3_pass, pop3_stls, pop3_utf8)
+    plain_capa = a_ops(a_init(sec=PLAIN), A_START, 0, A_CONNECTED, a_canned(C_GREET), a_canned(C_CAPA_STLS))
+    s["shell_stls_login"] = api_encode(plain_capa + a_ops(
+        a_cmd("USER"), a_cmd("STLS"), a_canned(C_OK), A_TLS_DONE, 0, a_canned(C_CAPA_TLS), a_cmd("STLS"),
+        a_cmd("USER"), a_canned(C_OK), a_cmd("USER", 1, S_PASS), a_canned(C_OK)) + TRANSACTION + QUIT)
+    s["shell_stls_refused"] = api_encode(plain_capa + a_ops(a_cmd("STLS"), a_canned(C_ERR), a_cmd("RAW"),
+                                                            a_canned(C_ERR)) + QUIT)
+    s["shell_stls_injection"] = api_encode(plain_capa + a_cmd("STLS") + a_cmd("RAW") + a_feed(b"+OK\r\n+OK\r\n"))
+    s["shell_utf8"] = api_encode(plain_capa + a_ops(
+        a_cmd("STLS", 1), a_canned(C_OK), a_cmd("STLS", 1), a_canned(C_ERR), a_cmd("STLS"), a_cmd("STLS", 1),
+        a_canned(C_OK), A_TLS_DONE, 0, a_canned(C_CAPA_TLS)) + QUIT)
+    s["shell_raw"] = api_encode(PLAIN_LOGIN + a_ops(
+        a_cmd("RAW"), a_canned(C_ERR), a_cmd("RAW", a_raw_str(b"LIST"), 1), a_canned(C_LIST),
+        a_cmd("RAW", a_raw_str(b"RETR 1"), 1), a_canned(C_BODY, 11), a_cmd("RAW", a_raw_str(b"  uSeR x"), 0),
+        a_cmd("RAW", a_raw_str(b"UTF8"), 0), a_cmd("RAW", a_raw_str(b" \t "), 0), a_cmd("RAW", S_600, 0),
+        a_cmd("RAW", S_CRLF, 0), a_cmd("RAW", a_raw_str(b"XTND XMIT"), 1), a_canned(C_ERR)) + QUIT)
+    s["shell_raw_pipelined"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True), A_START, 0, A_CONNECTED,
+                                                a_canned(C_GREET), a_canned(C_CAPA_STLS), a_cmd("LOGIN"), a_canned(C_OK),
+                                                a_canned(C_OK), a_cmd("STAT"), a_cmd("RAW", a_raw_str(b"XTND LIST"), 1),
+                                                a_cmd("NOOP"), a_cmd("STAT"), a_canned(C_STAT), a_canned(C_LIST),
+                                                a_canned(C_OK), a_canned(C_STAT)) + QUIT)
+    s["shell_user_pass"] = api_encode(a_ops(a_init(sec=PLAIN, allow=True, trace=True), A_START, 0, A_CONNECTED,
+                                            a_canned(C_GREET), a_canned(C_CAPA_TLS), a_cmd("USER", 1, S_PASS),
+                                            a_cmd("USER"), a_canned(C_ERR_AUTH), a_cmd("USER", 1, S_PASS), a_cmd("USER"),
+                                            a_cmd("USER", 1, S_PASS), a_canned(C_OK), a_canned(C_ERR_AUTH),
+                                            a_cmd("USER"), a_canned(C_OK), a_cmd("USER", 1, S_PASS), a_canned(C_OK))
+                                      + TRANSACTION + QUIT)
     s["good_inits"] = api_encode(a_ops(a_init(sec=PLAIN, lb=1, tx=1), a_init(sec=IMPLICIT, lb=2, tx=2, tmo=0x3F),
                                        a_init(sec=PLAIN, start_tls_null=True)) + PLAIN_LOGIN + QUIT)
     return s

@@ -21,8 +21,9 @@ script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
 greeting), "login-delay" / "in-use" (PASS refused with that response code),
 "badstat" (a STAT reply that breaks the protocol, with control characters),
 "quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
-advertised, refused with -ERR). CAPA after login is a shorter list (no USER, SASL),
-as Dovecot and Cyrus do.
+advertised, refused with -ERR), "utf8" (UTF8 USER advertised before login, UTF8 answered
++OK in AUTHORIZATION; without it UTF8 gets -ERR), "utf8-refuse" (advertised, refused).
+CAPA after login is a shorter list (no USER, SASL, UTF8), as Dovecot and Cyrus do.
 """
 import base64
 import hashlib
@@ -128,12 +129,17 @@ def serve(conn, n):
                 caps += [b"USER", b"SASL PLAIN SCRAM-SHA-256 XOAUTH2 OAUTHBEARER", b"LOGIN-DELAY 900"]
                 if b"stls" in mode:
                     caps.append(b"STLS")
+                if b"utf8" in mode or b"utf8-refuse" in mode:
+                    caps.append(b"UTF8 USER")
             if b"nopipe" not in mode:
                 caps.append(b"PIPELINING")
             for cap in caps + [b"."]:
                 send(cap)
         elif verb == b"STLS":
             send(b"-ERR TLS not configured")
+        elif verb == b"UTF8":  # RFC 6856: AUTHORIZATION only, when advertised
+            ok = b"utf8" in mode and not logged_in and len(words) == 1
+            send(b"+OK UTF8 enabled" if ok else b"-ERR UTF8 not available")
         elif verb == b"USER" and not logged_in:
             user_ok = len(words) == 2 and words[1] == b"alice"
             send(b"+OK")
