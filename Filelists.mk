@@ -32,6 +32,7 @@ POP3_CORE_INCLUDE_DIRS := $(POP3_DIR)/core/include $(POP3_DIR)/config
 POP3_TLS_SRCS := \
 	$(POP3_DIR)/port/mbedtls/pop3_tls.c \
 	$(POP3_DIR)/port/mbedtls/pop3_tls_util.c \
+	$(POP3_DIR)/port/mbedtls/pop3_tls_info.c \
 	$(POP3_DIR)/port/mbedtls/pop3_link.c
 POP3_TLS_INCLUDE_DIRS := $(POP3_DIR)/port/mbedtls
 

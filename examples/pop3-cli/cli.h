@@ -4,8 +4,9 @@
  *        set-up, main), cli_run.c (session flow, failure reports), cli_print.c
  *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
  *        token, SCRAM random source), cli_shell.c and cli_shell_io.c (the
- *        interactive session), cli_tty.c (a secret asked without echo); fetch
- *        has its own header, cli_fetch.h.
+ *        interactive session), cli_tty.c (a secret asked without echo),
+ *        cli_tls.c (-v TLS details), cli_check.c and cli_check_report.c (the
+ *        check command); fetch has its own header, cli_fetch.h.
  */
 #ifndef POP3_CLI_H
 #define POP3_CLI_H
@@ -21,6 +22,7 @@
 #include "pop3.h"
 #include "pop3_posix.h"
 #include "pop3_tls.h"
+#include "cli_tls.h"
 
 #if !POP3_SASL_ENABLE
 #error "pop3-cli needs the core built with POP3_SASL_ENABLE (its --auth option)"
@@ -115,6 +117,9 @@ typedef struct cli_opts {
     const char *pass_file;
     const char *token_file;    /* --oauth2-token-file */
     uint32_t timeout_ms;
+    bool check;                /* the `check` command (cli_check.c) */
+    uint32_t port_tls;         /* check: --port-tls (0: 995) */
+    uint32_t port_stls;        /* check: --port-stls (0: 110) */
     cli_job_t *jobs;
     size_t njobs;
     bool fetch;                /* the fetch command (cli_fetch.c) instead of jobs */
@@ -183,6 +188,7 @@ typedef struct cli_app {
     char tx_buf[CLI_TX_BUF_LEN];
     pop3_tls_config_t tls_cfg;
     pop3_tls_t tls;
+    cli_tls_seen_t tls_seen;   /* -v: what the handshake showed (cli_tls.c) */
     pop3_posix_t port;
     pop3_client_t client;
 } cli_app_t;
@@ -249,6 +255,10 @@ int cli_watch_poll(cli_app_t *a);
 void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, char *out, size_t out_len);
 /** The exit status for the failure: @p code, or 6 for a login refused with [LOGIN-DELAY]/[IN-USE]. */
 int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
+
+/* cli_check.c */
+/** `pop3-cli check`: runs the probes, prints the report; returns 0, 10 (warnings) or 11 (failures). */
+int cli_check_run(cli_app_t *a);
 
 /* cli_utf8.c */
 /** --utf8 at CONNECT: true if UTF8 was queued (go on at its on_done); else a note on stderr. */

@@ -23,6 +23,7 @@ static void cli_help(void)
 {
     fputs("Usage: " CLI_NAME " [options] COMMAND [ARG...] [COMMAND [ARG...]]...\n"
           "       " CLI_NAME " [options] [shell]\n"
+          "       " CLI_NAME " -H HOST [--port-tls N] [--port-stls N] [--json] [-u USER] check\n"
           "Run POP3 commands in order in one session; message data goes to stdout.\n"
           "With no command, or 'shell': an interactive session (below).\n"
           "\n"
@@ -80,6 +81,15 @@ static void cli_help(void)
           "twice. A server without UIDL is refused unless --all (then a run killed after\n"
           "storing may store a message again). Progress on stderr when it is a terminal; a\n"
           "summary on stdout.\n"
+          "\n"
+          "check: a report on the server's set-up, one line per finding (ok, info, warn, FAIL\n"
+          "and what to do; --json: one JSON object): POP3S (--port-tls, default 995) and STLS\n"
+          "(--port-stls, default 110) reachable, TLS versions and cipher, the certificate (name,\n"
+          "chain, days left: warn under 30), CAPA before and after STLS, USER accepted before\n"
+          "STLS (probed with the name pop3-cli-check-probe, never a password), SASL, PIPELINING,\n"
+          "RESP-CODES, LOGIN-DELAY, EXPIRE, IMPLEMENTATION, round trip; with --user also the\n"
+          "login, STAT, UIDL and TOP. No password is sent without --user.\n"
+          "check exit status: 0 all ok, 11 warnings only, 12 at least one failure (1, 2 as above).\n"
           "\n",
           stdout);
     cli_shell_help(stdout);
@@ -105,7 +115,8 @@ static void cli_help(void)
 enum {
     OPT_TLS = 256, OPT_STARTTLS, OPT_PLAIN, OPT_ALLOW_PLAIN, OPT_CAFILE,
     OPT_INSECURE, OPT_PASS_FILE, OPT_APOP, OPT_TIMEOUT, OPT_AUTH, OPT_TOKEN_FILE, OPT_NO_PIPELINING,
-    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL, OPT_RAW, OPT_UTF8
+    OPT_JSON, OPT_VERSION, OPT_MAILDIR, OPT_KEEP, OPT_STATE, OPT_ALL, OPT_RAW, OPT_UTF8,
+    OPT_PORT_TLS, OPT_PORT_STLS
 };
 
 static const struct option cli_long_opts[] = {
@@ -134,6 +145,8 @@ static const struct option cli_long_opts[] = {
     { "keep", no_argument, NULL, OPT_KEEP },
     { "state", required_argument, NULL, OPT_STATE },
     { "all", no_argument, NULL, OPT_ALL },
+    { "port-tls", required_argument, NULL, OPT_PORT_TLS },
+    { "port-stls", required_argument, NULL, OPT_PORT_STLS },
     { NULL, 0, NULL, 0 }
 };
 
@@ -246,6 +259,10 @@ static int cli_apply_opt(cli_opts_t *o, int ch, const char *arg)
     case OPT_ALL: o->fetch_all = true; return EXIT_OK;
     case OPT_RAW: o->raw = true; return EXIT_OK;
     case OPT_UTF8: o->utf8 = true; return EXIT_OK;
+    case OPT_PORT_TLS:
+    case OPT_PORT_STLS:
+        return cli_parse_u32(arg, 1U, 65535U, ch == OPT_PORT_TLS ? &o->port_tls : &o->port_stls)
+                   ? EXIT_OK : cli_usage_error("invalid port '%s' (1-65535)", arg);
     case 'v': o->verbose = true; return EXIT_OK;
     case 'h': cli_help(); return -1;
     case OPT_VERSION: cli_version(); return -1;
@@ -531,7 +548,7 @@ static int cli_check_full_name(int ch, char **argv)
 }
 
 /** The shell: no command after "shell", no --json (its output is the server's lines). */
-static int cli_check_shell(const cli_opts_t *o, int ncmd)
+static int cli_shell_args(const cli_opts_t *o, int ncmd)
 {
     if (ncmd > 1) {
         return cli_usage_error("'shell' takes no argument (type the commands in the session)");
@@ -540,6 +557,24 @@ static int cli_check_shell(const cli_opts_t *o, int ncmd)
         return cli_usage_error("--json does not apply to the shell; give the commands on the command line");
     }
     return EXIT_OK;
+}
+
+/** `check` (it probes POP3S and STLS itself, and takes no command after it). */
+static int cli_check_args(cli_opts_t *o, int argc, char **argv)
+{
+    o->check = true;
+    if (optind + 1 < argc) {
+        return cli_usage_error("check takes no further command or argument ('%s')", argv[optind + 1]);
+    }
+    if (o->security_set || o->allow_plaintext_login) {
+        return cli_usage_error("check tries POP3S and STLS itself: drop --tls, --starttls, --plain "
+                               "and --allow-plaintext-login");
+    }
+    if (o->port != 0U) {
+        return cli_usage_error("check: give the ports with --port-tls (POP3S, default 995) and "
+                               "--port-stls (STLS, default 110), not -p");
+    }
+    return cli_check_opts(o);
 }
 
 int cli_parse_args(cli_opts_t *o, int argc, char **argv)
@@ -561,6 +596,12 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
             return rc;
         }
     }
+    if (optind < argc && strcmp(argv[optind], "check") == 0) {
+        return cli_check_args(o, argc, argv);
+    }
+    if (o->port_tls != 0U || o->port_stls != 0U) {
+        return cli_usage_error("--port-tls and --port-stls are options of check; use -p");
+    }
     o->shell = optind >= argc || strcasecmp(argv[optind], "shell") == 0;
     rc = cli_check_opts(o);
     if (rc != EXIT_OK) {
@@ -570,7 +611,7 @@ int cli_parse_args(cli_opts_t *o, int argc, char **argv)
         o->port = o->security == POP3_SEC_IMPLICIT_TLS ? 995U : 110U;
     }
     if (o->shell) {
-        return cli_check_shell(o, argc - optind);
+        return cli_shell_args(o, argc - optind);
     }
     if (o->raw) {
         return cli_usage_error("--raw applies to the shell (no command, or 'shell')");

@@ -148,6 +148,11 @@ static pop3_status_t cli_setup(cli_app_t *a)
     a->tls_cfg.host = a->opt.host;
     a->tls_cfg.ca_file = a->opt.cafile != NULL ? a->opt.cafile : CLI_DEFAULT_CAFILE;
     a->tls_cfg.insecure = a->opt.insecure;
+    if (a->opt.verbose) {
+        a->tls_seen.verbose = stderr;
+        a->tls_seen.label = a->opt.security == POP3_SEC_IMPLICIT_TLS ? "POP3S" : "STLS";
+        cli_tls_attach(&a->tls_cfg, &a->tls_seen);
+    }
     st = pop3_posix_init(&a->port, tls ? &a->tls_cfg : NULL, tls ? &a->tls : NULL);
     if (st != POP3_OK) {
         return st;
@@ -179,6 +184,9 @@ static int cli_main(cli_app_t *a, int argc, char **argv)
     if (a->opt.insecure) {
         fputs(CLI_NAME ": WARNING: --insecure: the server's certificate is NOT verified; anyone on "
               "the path can read and change this session, password included\n", stderr);
+    }
+    if (a->opt.check) {
+        return cli_check_run(a);
     }
     if (a->opt.fetch && (rc = cli_fetch_prepare(a)) != EXIT_OK) {
         return rc; /* nothing sent yet */
@@ -214,6 +222,7 @@ int main(int argc, char **argv)
     if (a->port_ready) {
         pop3_posix_cleanup(&a->port);
     }
+    cli_tls_reset(&a->tls_seen);
     free(a->opt.jobs);
     return rc;
 }

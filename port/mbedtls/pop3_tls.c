@@ -17,6 +17,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/version.h>
 
+#include "pop3_tls_priv.h"
 #include "pop3_tls_util.h"
 
 #if MBEDTLS_VERSION_NUMBER < 0x021C0000
@@ -42,27 +43,6 @@
 #else
 #define TLS_NEED_PSA_INIT 0
 #endif
-
-/* 3.x with TLS 1.3 compiled in (3.6 enables it by default). */
-#if MBEDTLS_VERSION_NUMBER >= 0x03000000 && defined(MBEDTLS_SSL_PROTO_TLS1_3)
-#define TLS_HAVE_TLS13 1
-#else
-#define TLS_HAVE_TLS13 0
-#endif
-
-/* The states pop3_tls.h names. NONE is 0: a zeroed or freed object. */
-enum {
-    TLS_ST_NONE = 0,   /* never initialised, or freed */
-    TLS_ST_INIT,       /* pop3_tls_init() done, nothing allocated */
-    TLS_ST_READY,      /* pop3_tls_setup() done, handshake not started */
-    TLS_ST_HANDSHAKE,
-    TLS_ST_OPEN,
-    TLS_ST_CLOSED,     /* close_notify sent or received */
-    TLS_ST_FAILED      /* set-up, handshake or record failure; reason set */
-};
-
-/* Private marker in verify_flags: the leaf certificate went through tls_verify_cb. */
-#define TLS_LEAF_CHECKED 0x80000000UL
 
 static const char tls_pers[] = "pop3_tls client";
 
@@ -108,6 +88,9 @@ static int tls_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *
         t->verify_flags |= TLS_LEAF_CHECKED;
     }
     t->verify_flags |= *flags;
+    if (t->on_cert != NULL) {
+        t->on_cert(t->cb_ctx, crt, depth, *flags);
+    }
     return 0;
 }
 
@@ -248,6 +231,10 @@ static pop3_status_t tls_psa_init(pop3_tls_t *t)
 #endif
 #endif
 
+/**
+ * Check the version knobs against what this build can speak; 0 becomes the
+ * default. @return false (reason set) if one is unusable.
+ */
 static int tls_configure(pop3_tls_t *t)
 {
     int ret = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
@@ -256,15 +243,14 @@ static int tls_configure(pop3_tls_t *t)
         return ret;
     }
 #if MBEDTLS_VERSION_NUMBER >= 0x03020000
-    mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    /* The enum's values are the wire numbers, as POP3_TLS_VERSION_* are. */
+    mbedtls_ssl_conf_min_tls_version(&t->conf, (mbedtls_ssl_protocol_version)t->min_version);
+    mbedtls_ssl_conf_max_tls_version(&t->conf, (mbedtls_ssl_protocol_version)t->max_version);
 #elif MBEDTLS_VERSION_NUMBER < 0x03000000 /* 3.0/3.1 have nothing older than 1.2 */
     /* Debian's 2.28 still enables TLS 1.0/1.1; RFC 8996 deprecates them. */
     mbedtls_ssl_conf_min_version(&t->conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
 #if TLS_HAVE_TLS13
-#if !POP3_TLS13_ENABLE
-    mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
-#endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS) && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED)
     /* 3.6.1+: TLS 1.3 tickets are parsed and dropped, never surfaced as an error
      * (already the default; said here so a changed default cannot surprise us).
@@ -291,6 +277,7 @@ pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const 
                              pop3_tls_raw_send_fn raw_send, void *raw_ctx)
 {
     bool is_ip = host_ip != NULL && (host_ip->len == 4U || host_ip->len == 16U);
+    const char *why;
     pop3_status_t st;
     int ret;
 
@@ -304,6 +291,14 @@ pop3_status_t pop3_tls_setup(pop3_tls_t *t, const pop3_tls_config_t *cfg, const 
     t->raw_send = raw_send;
     t->raw_ctx = raw_ctx;
     t->insecure = cfg->insecure;
+    t->on_cert = cfg->on_cert;
+    t->on_handshake = cfg->on_handshake;
+    t->cb_ctx = cfg->cb_ctx;
+    why = pop3_tls_pick_versions(t, cfg);
+    if (why != NULL) {
+        tls_set_reason(t, why);
+        return POP3_ERR_BAD_ARG;
+    }
     if (is_ip) {
         t->host_ip = *host_ip;
     }
@@ -386,6 +381,9 @@ static pop3_status_t tls_handshake_step(pop3_tls_t *t)
     pop3_status_t st = tls_handshake_run(t);
 
     if (st != POP3_OK || t->state == TLS_ST_OPEN) {
+        if (t->on_handshake != NULL) {
+            t->on_handshake(t->cb_ctx, t, st);
+        }
         pop3_on_tls_done(t->client, st);
     }
     return st;

@@ -24,6 +24,12 @@
  *   pop3_on_closed() if the core has not closed already. The adapter never
  *   calls pop3_on_closed().
  *
+ * What a handshake showed, for logs and server checks (optional, see
+ * pop3_tls_config_t): on_cert for each certificate as mbedTLS verifies it,
+ * on_handshake at its end; the getters pop3_tls_version(),
+ * pop3_tls_ciphersuite(), pop3_tls_verify_flags(), pop3_tls_peer_cert().
+ * The min_version/max_version knobs let a checker offer one version at a time.
+ *
  * Safe by default: MBEDTLS_SSL_VERIFY_REQUIRED, the host name always set
  * (SNI + certificate name check). A host given as an IP address is checked
  * against the certificate's iPAddress entries, never skipped: the caller parses
@@ -89,6 +95,35 @@ extern "C" {
 #define POP3_TLS_REASON_LEN 128U
 #endif
 
+/** TLS versions for pop3_tls_config_t::min_version / max_version: the wire numbers. */
+#define POP3_TLS_VERSION_1_2 0x0303U
+#define POP3_TLS_VERSION_1_3 0x0304U
+
+struct pop3_tls;
+
+/**
+ * Called from mbedTLS's certificate verification, once for each certificate of
+ * the chain it built from what the server presented: from the top (a trust
+ * anchor from the CA list when one was found, else the last presented
+ * certificate that chains) down to the server's own certificate (@p depth 0),
+ * which comes last. @p flags are that certificate's MBEDTLS_X509_BADCERT_*
+ * problems (0: none; for depth 0 they include a name mismatch). The leaf's
+ * crt->next lists the rest of what the server sent, in its order. @p crt and
+ * everything it points to are valid only during the call. Not called when
+ * verification is off (insecure: see pop3_tls_peer_cert()). The callback must
+ * not call into the session.
+ */
+typedef void (*pop3_tls_cert_fn)(void *ctx, const mbedtls_x509_crt *crt, int depth, uint32_t flags);
+
+/**
+ * Called once when a handshake started by pop3_tls_start() ends, just before
+ * pop3_on_tls_done() tells the core, with the same @p status (POP3_OK,
+ * POP3_ERR_CERT, POP3_ERR_TLS). The getters (pop3_tls_version(),
+ * pop3_tls_ciphersuite(), pop3_tls_verify_flags(), pop3_tls_peer_cert(),
+ * pop3_tls_error_str()) may be called on @p t during the call; nothing else.
+ */
+typedef void (*pop3_tls_handshake_fn)(void *ctx, const struct pop3_tls *t, pop3_status_t status);
+
 typedef struct pop3_tls_config {
     /** Server name: sent as SNI (unless an IP literal) and checked against the certificate. Required. */
     const char *host;
@@ -99,6 +134,21 @@ typedef struct pop3_tls_config {
     size_t ca_pem_len;
     /** Skip certificate verification. Dangerous: for tests against self-signed servers only. */
     bool insecure;
+    /**
+     * Lowest and highest TLS version to offer (POP3_TLS_VERSION_*; 0: the
+     * default, TLS 1.2 up to what the build has and POP3_TLS13_ENABLE allows).
+     * A version this mbedTLS build cannot speak makes pop3_tls_setup() fail
+     * with POP3_ERR_BAD_ARG (e.g. TLS 1.3 with 2.28): to probe which
+     * versions a server accepts, one session per version.
+     */
+    uint16_t min_version;
+    uint16_t max_version;
+    /** Optional: each certificate as it is verified (see pop3_tls_cert_fn). NULL: none. */
+    pop3_tls_cert_fn on_cert;
+    /** Optional: the end of each handshake (see pop3_tls_handshake_fn). NULL: none. */
+    pop3_tls_handshake_fn on_handshake;
+    /** First argument of on_cert and on_handshake. */
+    void *cb_ctx;
 } pop3_tls_config_t;
 
 /** An IP address in network byte order, as the port's own parser produced it. */
@@ -138,7 +188,12 @@ typedef struct pop3_tls {
     uint32_t verify_flags;
     uint8_t state;            /* see above */
     bool insecure;
-    bool raw_blocked;         /* the lower transport refused bytes: wait for writable */
+    bool raw_blocked;
+    uint16_t min_version;     /* from the config (0: default) */
+    uint16_t max_version;
+    pop3_tls_cert_fn on_cert;
+    pop3_tls_handshake_fn on_handshake;
+    void *cb_ctx;         /* the lower transport refused bytes: wait for writable */
     pop3_tls_ip_t host_ip;    /* len 0: host is a name */
     char host[POP3_TLS_HOST_MAX_LEN + 1];
     char reason[POP3_TLS_REASON_LEN]; /* text for pop3_tls_error_str() */
@@ -215,6 +270,43 @@ void pop3_tls_close_notify(pop3_tls_t *t);
  * Safe after pop3_tls_init() alone, after a failed pop3_tls_setup(), and twice.
  */
 void pop3_tls_free(pop3_tls_t *t);
+
+/**
+ * The negotiated protocol version, e.g. "TLSv1.2" or "TLSv1.3" (mbedTLS's
+ * names), once a handshake succeeded and until pop3_tls_free(); NULL otherwise.
+ * Static storage.
+ */
+const char *pop3_tls_version(const pop3_tls_t *t);
+
+/**
+ * The negotiated cipher suite, in mbedTLS's spelling (e.g.
+ * "TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384", "TLS1-3-AES-256-GCM-SHA384"), once a
+ * handshake succeeded and until pop3_tls_free(); NULL otherwise. Static storage.
+ */
+const char *pop3_tls_ciphersuite(const pop3_tls_t *t);
+
+/**
+ * MBEDTLS_X509_BADCERT_* flags of the last verification: after a handshake
+ * that failed with POP3_ERR_CERT, what was wrong (0 if the failure was no
+ * certificate problem); after a success, 0. 0 also when nothing was verified.
+ * Reset by pop3_tls_free().
+ */
+uint32_t pop3_tls_verify_flags(const pop3_tls_t *t);
+
+/**
+ * The server's certificate chain as received (leaf first, then crt->next),
+ * after a successful handshake and until pop3_tls_free(); NULL otherwise, or
+ * when mbedTLS is built without MBEDTLS_SSL_KEEP_PEER_CERTIFICATE. Owned by
+ * the session. This is how an insecure session can show what it accepted.
+ */
+const mbedtls_x509_crt *pop3_tls_peer_cert(const pop3_tls_t *t);
+
+/**
+ * Can this build offer TLS version @p version (POP3_TLS_VERSION_*) as
+ * pop3_tls_config_t::min_version / max_version? (TLS 1.3: mbedTLS 3.x with
+ * TLS 1.3 compiled in and POP3_TLS13_ENABLE.)
+ */
+bool pop3_tls_version_supported(uint16_t version);
 
 /** A short text explaining the last failure (e.g. "certificate not trusted (unknown CA)"); "" if none. Never NULL. */
 const char *pop3_tls_error_str(const pop3_tls_t *t);
