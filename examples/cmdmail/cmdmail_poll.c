@@ -216,7 +216,9 @@ static void retr_done(cmdmail_poll_t *p, pop3_status_t st, bool session_lost)
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *reply)
 {
     cmdmail_poll_t *p = ctx;
-    (void)reply;
+    /* First, so that what it records is there for on_message and on_end below. */
+    if (p->cfg.on_done != NULL)
+        p->cfg.on_done(p->cfg.ctx, cmd, st, reply);
     if (p->finished || p->client == NULL)
         return;
     if (pop3_state(p->client) == POP3_STATE_CLOSED && cmd != POP3_CMD_QUIT) {

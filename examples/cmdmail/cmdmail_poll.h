@@ -96,6 +96,39 @@ typedef struct cmdmail_poll_config {
     void (*on_message)(void *ctx, const cmdmail_poll_msg_t *m);
     /** The poll ended (optional): QUIT done or the session lost. Fires once. */
     void (*on_end)(void *ctx, const cmdmail_poll_stats_t *s);
+    /**
+     * Every completion the pop3 client reports to the poll (optional): for
+     * logging the server's text of a failure, wiping a secret once the login
+     * is over, and the like, without wrapping the poll's on_done.
+     *
+     * When: once for each on_done the pop3 client makes on this poll's
+     * callbacks, in the client's order: successes, failures (POP3_ERR_STATE
+     * of a cancelled command included), the completion that reports a lost
+     * connection, and completions the poll itself ignores (after it
+     * finished, or of a command it did not send).
+     *
+     * Order: BEFORE the poll acts on the completion. So when the hook sees a
+     * RETR's or the last completion, that message's on_message and the
+     * poll's on_end have not fired yet (they may fire right after the hook
+     * returns, within the same on_done); what the hook records is there for
+     * them. The poll decides (next command, failure, end) as it would
+     * without the hook.
+     *
+     * Pointers: @p reply (never NULL) and what it points to (text, uid,
+     * oauth_*) are the client's, valid only during the call: copy what you
+     * need; reply->text is server text, not NUL-terminated, unsanitised.
+     *
+     * Calls allowed: the pop3 queries on the attached client (pop3_state(),
+     * pop3_session_status(), pop3_auth_mech(), ...) and the poll's own
+     * (cmdmail_poll_stats(), ...). It must not queue commands, call
+     * pop3_abort(), or free the client or the poll: the poll keeps one command
+     * of its own in flight and queues the next right after the hook returns.
+     *
+     * @param ctx    cfg.ctx (the application's, not the poll).
+     * @param cmd    The command that completed (POP3_CMD_CONNECT: the session start).
+     * @param status POP3_OK, or why it failed.
+     */
+    void (*on_done)(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_reply_t *reply);
 } cmdmail_poll_config_t;
 
 /** @cond PRIVATE */
@@ -126,7 +159,8 @@ void cmdmail_poll_init(cmdmail_poll_t *p, const cmdmail_poll_config_t *cfg);
 /**
  * Sets cb->ctx = p and cb->on_done, on_body, on_uidl to the poll's. The
  * caller's other callbacks (on_trace, ...) then receive p as ctx:
- * cmdmail_poll_ctx() gives them the application's ctx back.
+ * cmdmail_poll_ctx() gives them the application's ctx back. To see the
+ * completions, set cfg.on_done rather than replacing cb->on_done.
  */
 void cmdmail_poll_callbacks(cmdmail_poll_t *p, pop3_callbacks_t *cb);
 /** The client the callbacks belong to (after pop3_init()). */

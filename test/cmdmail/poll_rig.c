@@ -128,6 +128,20 @@ static pop3_cb_action_t h_body(void *ctx, const char *data, size_t len)
     return r->poll_on_body(ctx, data, len);
 }
 
+/* Between the client and the poll: records each completion, then hands it on. */
+static void h_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *reply)
+{
+    rig_t *r = cmdmail_poll_ctx(ctx);
+    if (r->ndone < RIG_MAX_DONE) {
+        r->done[r->ndone].cmd = cmd;
+        r->done[r->ndone].st = st;
+        r->ndone++;
+    } else {
+        r->done_overflow = true;
+    }
+    r->poll_on_done(ctx, cmd, st, reply);
+}
+
 /* A whole RETR must have delivered the message exactly (dot-unstuffed). */
 static void check_body(rig_t *r, const cmdmail_poll_msg_t *m)
 {
@@ -304,7 +318,10 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r)
     pc.run = h_run;
     pc.on_message = h_message;
     pc.on_end = h_end;
+    pc.on_done = r->hook;
     r->nseen = 0;
+    r->ndone = 0;
+    r->done_overflow = false;
     r->end_calls = 0;
     memset(&r->end, 0, sizeof(r->end));
     r->stalled = false;
@@ -328,6 +345,8 @@ const cmdmail_poll_stats_t *rig_poll(rig_t *r)
     cmdmail_poll_callbacks(&r->p, &cc.callbacks);
     r->poll_on_body = cc.callbacks.on_body;
     cc.callbacks.on_body = h_body;
+    r->poll_on_done = cc.callbacks.on_done;
+    cc.callbacks.on_done = h_done;
     r->body_len = 0;
     r->body_overflow = false;
     if (pop3_init(&r->c, &cc) != POP3_OK) {

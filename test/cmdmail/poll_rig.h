@@ -31,6 +31,7 @@ typedef enum {
 } rig_ev_t;
 
 #define RIG_MAX_RAN 256
+#define RIG_MAX_DONE 256
 #define RIG_MAX_SEEN 128
 
 typedef struct rig_ran { uint64_t seq; size_t index; char cmd[CMDMAIL_CMD_MAX_LEN + 1]; } rig_ran_t;
@@ -91,6 +92,14 @@ typedef struct rig {
     unsigned link_end_calls;    /* on_end calls of the poll that lost the link */
     cmdmail_poll_stats_t link_end;
     jmp_buf *power;
+    /* the poll's completion hook (cfg.on_done) of the next polls; NULL: none */
+    void (*hook)(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *reply);
+    /* every completion the client reported to the poll in the last poll, recorded
+     * between the client and the poll, independent of the hook */
+    void (*poll_on_done)(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *reply);
+    struct { pop3_cmd_t cmd; pop3_status_t st; } done[RIG_MAX_DONE];
+    unsigned ndone;
+    bool done_overflow;
     /* the body of each RETR as the client delivered it, compared with the box */
     pop3_cb_action_t (*poll_on_body)(void *ctx, const char *data, size_t len);
     char body[PS_OUT_CAP];

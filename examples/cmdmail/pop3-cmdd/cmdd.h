@@ -106,7 +106,6 @@ typedef struct cmdd_app {
     cmdmail_t cm;
     /* one poll */
     cmdmail_poll_t poll;
-    pop3_callbacks_t poll_cb;       /* the driver's callbacks, which ours forward to */
     char line_buf[1024];
     char tx_buf[1024];
     pop3_tls_config_t tls_cfg;

@@ -86,29 +86,7 @@ static const char *cmdd_security_name(pop3_security_t s)
     return s == POP3_SEC_IMPLICIT_TLS ? "tls" : s == POP3_SEC_STLS ? "starttls" : "plain";
 }
 
-/* ---- pop3 callbacks: ours, forwarding to the driver's -------------------------- */
-
-static void cmdd_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
-{
-    cmdd_app_t *a = cmdmail_poll_ctx(ctx);
-    if (st != POP3_OK && !a->have_fail_text && r != NULL && r->text != NULL && r->text_len > 0U) {
-        size_t n = r->text_len;
-        while (n > 0U && (r->text[n - 1U] == '\r' || r->text[n - 1U] == '\n')) {
-            n--;
-        }
-        pop3_sanitize(a->fail_text, sizeof a->fail_text, r->text, n);
-        a->fail_cmd = cmd;
-        a->have_fail_text = true;
-    }
-    if (cmd == POP3_CMD_AUTH || cmd == POP3_CMD_LOGIN) {
-        cmdd_secret_wipe(a); /* the core is done with it */
-        if (a->opt.verbose && cmd == POP3_CMD_AUTH) {
-            cmdd_log("SASL mechanism %s: %s", pop3_sasl_mech_name(pop3_auth_mech(&a->client)),
-                     pop3_status_str(st));
-        }
-    }
-    a->poll_cb.on_done(ctx, cmd, st, r);
-}
+/* ---- the pop3 trace (beside the driver's callbacks) ---------------------------- */
 
 /* -v: the core has masked the secrets of what it sends already. */
 static void cmdd_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len)
@@ -129,7 +107,7 @@ static pop3_status_t cmdd_login(void *ctx, pop3_client_t *c)
     cmdd_app_t *a = ctx;
     pop3_status_t st;
     if (a->opt.auth) {
-        return pop3_auth(c, a->opt.mech, &a->creds); /* creds kept until on_done(AUTH) */
+        return pop3_auth(c, a->opt.mech, &a->creds); /* creds kept until AUTH completes (cmdd_hook_done) */
     }
     st = pop3_login(c, a->opt.user, a->sec.text);
     cmdd_secret_wipe(a); /* formatted into tx_buf already */
@@ -147,6 +125,30 @@ static void cmdd_hook_run(void *ctx, uint64_t seq, size_t index, const char *cmd
         pop3_sanitize(uid, sizeof uid, u, n);
     }
     cmdd_run(a, seq, index, cmd, uid);
+}
+
+/* Every completion, before the driver acts on it (so the failure text is kept
+ * before on_end logs it): the first failure's server text, and the secret
+ * wiped once the login is over. */
+static void cmdd_hook_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
+{
+    cmdd_app_t *a = ctx;
+    if (st != POP3_OK && !a->have_fail_text && r->text != NULL && r->text_len > 0U) {
+        size_t n = r->text_len;
+        while (n > 0U && (r->text[n - 1U] == '\r' || r->text[n - 1U] == '\n')) {
+            n--;
+        }
+        pop3_sanitize(a->fail_text, sizeof a->fail_text, r->text, n);
+        a->fail_cmd = cmd;
+        a->have_fail_text = true;
+    }
+    if (cmd == POP3_CMD_AUTH || cmd == POP3_CMD_LOGIN) {
+        cmdd_secret_wipe(a); /* the core is done with it */
+        if (a->opt.verbose && cmd == POP3_CMD_AUTH) {
+            cmdd_log("SASL mechanism %s: %s", pop3_sasl_mech_name(pop3_auth_mech(&a->client)),
+                     pop3_status_str(st));
+        }
+    }
 }
 
 static void cmdd_on_message(void *ctx, const cmdmail_poll_msg_t *m)
@@ -211,6 +213,7 @@ static pop3_status_t cmdd_session_setup(cmdd_app_t *a)
     pc.run = cmdd_hook_run;
     pc.on_message = cmdd_on_message;
     pc.on_end = cmdd_on_end;
+    pc.on_done = cmdd_hook_done;
     cmdmail_poll_init(&a->poll, &pc);
 
     memset(&a->tls_cfg, 0, sizeof a->tls_cfg);
@@ -233,10 +236,7 @@ static pop3_status_t cmdd_session_setup(cmdd_app_t *a)
     cfg.connect_timeout_ms = a->opt.timeout_ms;
     cfg.reply_timeout_ms = a->opt.timeout_ms;
     cfg.tls_timeout_ms = a->opt.timeout_ms;
-    memset(&a->poll_cb, 0, sizeof a->poll_cb);
-    cmdmail_poll_callbacks(&a->poll, &a->poll_cb);
-    cfg.callbacks = a->poll_cb;
-    cfg.callbacks.on_done = cmdd_on_done;
+    cmdmail_poll_callbacks(&a->poll, &cfg.callbacks);
     if (a->opt.verbose) {
         cfg.callbacks.on_trace = cmdd_on_trace;
     }

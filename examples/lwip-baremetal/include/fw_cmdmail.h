@@ -28,13 +28,18 @@
 /** At boot: loads the NV state once and logs it (last Seq, and a pending Seq a reset interrupted). */
 void fw_cmdmail_boot(void);
 
+/** Sees every completion of the session (cmdmail_poll_config_t::on_done; ctx is NULL). */
+typedef void (*fw_cmdmail_done_fn)(void *ctx, pop3_cmd_t cmd, pop3_status_t status, const pop3_reply_t *reply);
+
 /**
  * Before pop3_init(): sets up the command-mail context (NV state, key) and the
  * poll, and fills @p cb with the poll's callbacks; their ctx is the poll. The
- * caller may wrap cb->on_done/on_body, forwarding with the same ctx.
+ * caller may wrap cb->on_body, forwarding with the same ctx.
+ * @param on_done The poll's completion hook (NULL: none): called for every
+ *                completion before the poll acts on it (cmdmail_poll.h).
  * @return false (logged): no session now (no key, NV read failed).
  */
-bool fw_cmdmail_begin(pop3_callbacks_t *cb);
+bool fw_cmdmail_begin(pop3_callbacks_t *cb, fw_cmdmail_done_fn on_done);
 
 /** After pop3_init(): the poll drives this client. */
 void fw_cmdmail_attach(pop3_client_t *c);

@@ -231,7 +231,7 @@ static void poll_end(void *ctx, const cmdmail_poll_stats_t *s)
     }
 }
 
-bool fw_cmdmail_begin(pop3_callbacks_t *cb)
+bool fw_cmdmail_begin(pop3_callbacks_t *cb, fw_cmdmail_done_fn on_done)
 {
     cmdmail_poll_config_t pcfg;
     cmdmail_result_t res;
@@ -249,6 +249,7 @@ bool fw_cmdmail_begin(pop3_callbacks_t *cb)
     pcfg.run = poll_run;
     pcfg.on_message = poll_message;
     pcfg.on_end = poll_end;
+    pcfg.on_done = on_done;
     cmdmail_poll_init(&fw_cm_poll, &pcfg);
     cmdmail_poll_callbacks(&fw_cm_poll, cb);
     return true;

@@ -124,7 +124,7 @@ static struct {
     bool waiting_logged;
 } app;                        /* zero-initialised: .bss, not .data */
 
-static pop3_callbacks_t poll_cb; /* the poll's callbacks, which on_done/on_body hand on to */
+static pop3_callbacks_t poll_cb; /* the poll's callbacks, which on_body hands on to */
 
 /* ---- Hooks ------------------------------------------------------------------ */
 
@@ -148,7 +148,7 @@ __attribute__((weak)) void app_tls_heap(unsigned char *heap, size_t len)
     (void)len;
 }
 
-/* ---- Session callbacks: the poll's (fw_cmdmail.c), with the log in front -------- */
+/* ---- Session callbacks: the poll's (fw_cmdmail.c), the log from its hook -------- */
 
 static void log_failure(pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
@@ -168,9 +168,11 @@ static void log_failure(pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
     }
 }
 
-/* ctx is the poll's (cmdmail_poll_callbacks()): handed on unchanged. */
+/* The poll's hook: every completion, before the poll acts on it (so a failure
+ * is logged ahead of the poll's summary). */
 static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
+    (void)ctx;
     /* POP3_ERR_STATE: a queued command cancelled behind an earlier failure (logged there). */
     if (st != POP3_OK && st != POP3_ERR_STATE) {
         log_failure(cmd, st, r);
@@ -178,7 +180,6 @@ static void on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_repl
             fw_login_failed(st, r); /* a refused OAuth token: its JSON fields, the refresh hook */
         }
     }
-    poll_cb.on_done(ctx, cmd, st, r);
 }
 
 static pop3_cb_action_t on_body(void *ctx, const char *data, size_t len)
@@ -240,11 +241,10 @@ static void session_start(uint32_t now)
 
     app.next_fetch_ms = now + FW_FETCH_INTERVAL_MS;
     memset(&poll_cb, 0, sizeof poll_cb);
-    if (!fw_cmdmail_begin(&poll_cb)) {
+    if (!fw_cmdmail_begin(&poll_cb, on_done)) {
         return; /* logged; tried again after FW_FETCH_INTERVAL_MS */
     }
     cfg.callbacks = poll_cb;
-    cfg.callbacks.on_done = on_done;
     cfg.callbacks.on_body = on_body;
     if ((FW_POP3_SECURITY) == POP3_SEC_PLAINTEXT) {
         st = pop3_lwip_init(&port, NULL, NULL);
