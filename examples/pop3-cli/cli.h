@@ -229,7 +229,31 @@ pop3_cb_action_t cli_on_uidl(void *ctx, uint32_t msg, const char *uid, size_t ui
 pop3_cb_action_t cli_on_capa(void *ctx, const char *line, size_t len);
 void cli_on_trace(void *ctx, pop3_trace_dir_t dir, const char *line, size_t len);
 
+/* cli_opts.c */
+typedef enum cli_range_kind {
+    CLI_RANGE_NO,    /* not a range: a plain message number, or not a message argument */
+    CLI_RANGE_YES,   /* job->range set: arg[0]..last, or "all" (job->all, resolved after STAT) */
+    CLI_RANGE_WHOLE, /* "list all" / "uidl all": the command without argument */
+    CLI_RANGE_BAD    /* a malformed "FIRST-LAST": the message is in why */
+} cli_range_kind_t;
+/**
+ * Parses @p arg as the first argument of job->def ("FIRST-LAST" or "all",
+ * for a command whose first argument is a message number) into @p job.
+ * Shared by the command line and the shell.
+ */
+cli_range_kind_t cli_job_range(cli_job_t *job, const char *arg, char *why, size_t why_len);
+
 /* cli_run.c */
+/** Queues command number job->sent of @p job (a range: message arg[0] + sent). */
+pop3_status_t cli_job_start(pop3_client_t *c, const cli_job_t *job);
+/** "RETR 7", "TOP 7 0", "LIST": the label of command @p k of @p job. */
+void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t out_len);
+/**
+ * After a STAT answered @p count: "all" becomes 1..count; a range past the
+ * last message is refused with the reason in @p why.
+ * @return false if refused (nothing of the range may run).
+ */
+bool cli_job_resolve(cli_job_t *job, uint32_t count, char *why, size_t why_len);
 /** Reports the failure @p st of @p what (first failure only), with advice. */
 void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r);
 /** Ends the session: QUIT if the connection is usable, else abort from the main loop. */

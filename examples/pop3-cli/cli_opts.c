@@ -277,39 +277,40 @@ static bool cli_msg_arg(const cli_cmd_def_t *d, uint8_t k)
     return k == 0U && d->arg_name[0] != NULL && strcmp(d->arg_name[0], "message number") == 0;
 }
 
-/** "all" or "FIRST-LAST" (1 <= FIRST <= LAST); false if @p arg is neither. */
-static int cli_parse_range(cli_job_t *job, const char *arg, bool *is_range)
+/* "all" or "FIRST-LAST" (1 <= FIRST <= LAST) as message argument: cli.h. */
+cli_range_kind_t cli_job_range(cli_job_t *job, const char *arg, char *why, size_t why_len)
 {
     const char *dash = strchr(arg, '-');
     char first[11];
     size_t n;
-    *is_range = true;
+    if (!cli_msg_arg(job->def, 0U) || (dash == NULL && strcasecmp(arg, "all") != 0)) {
+        return CLI_RANGE_NO;
+    }
     if (strcasecmp(arg, "all") == 0) {
         if (job->def->min_args == 0U) {
-            *is_range = false; /* "list all" is the whole listing: plain LIST / UIDL */
-            return EXIT_OK;
+            return CLI_RANGE_WHOLE; /* "list all" is the whole listing: plain LIST / UIDL */
         }
         job->range = job->all = true;
         job->nargs = 1U;
         job->n = 0U; /* known after the STAT */
-        return EXIT_OK;
+        return CLI_RANGE_YES;
     }
-    n = dash != NULL ? (size_t)(dash - arg) : 0U;
-    if (dash == NULL || n == 0U || n >= sizeof first) {
-        *is_range = false;
-        return EXIT_OK;
+    n = (size_t)(dash - arg);
+    if (n == 0U || n >= sizeof first) {
+        return CLI_RANGE_NO;
     }
     memcpy(first, arg, n);
     first[n] = '\0';
     if (!cli_parse_u32(first, 1U, UINT32_MAX, &job->arg[0]) ||
         !cli_parse_u32(dash + 1, 1U, UINT32_MAX, &job->last) || job->last < job->arg[0]) {
-        return cli_usage_error("%s: invalid range '%s' (FIRST-LAST, 1 <= FIRST <= LAST, or all)",
-                               job->def->name, arg);
+        snprintf(why, why_len, "%s: invalid range '%s' (FIRST-LAST, 1 <= FIRST <= LAST, or all)",
+                 job->def->name, arg);
+        return CLI_RANGE_BAD;
     }
     job->range = true;
     job->nargs = 1U;
     job->n = job->last - job->arg[0] + 1U;
-    return EXIT_OK;
+    return CLI_RANGE_YES;
 }
 
 /** Parses the arguments of one command starting at argv[*i]. */
@@ -325,17 +326,19 @@ static int cli_parse_job_args(cli_job_t *job, int argc, char **argv, int *i)
             }
             break;
         }
-        if (cli_msg_arg(d, k) && (strchr(arg, '-') != NULL || strcasecmp(arg, "all") == 0)) {
-            bool is_range;
-            int rc = cli_parse_range(job, arg, &is_range);
-            if (rc != EXIT_OK) {
-                return rc;
+        if (k == 0U) {
+            char why[160];
+            cli_range_kind_t kind = cli_job_range(job, arg, why, sizeof why);
+            if (kind == CLI_RANGE_BAD) {
+                return cli_usage_error("%s", why);
             }
-            (*i)++;
-            if (!is_range) {
-                break; /* "list all": no argument */
+            if (kind != CLI_RANGE_NO) {
+                (*i)++;
+                if (kind == CLI_RANGE_WHOLE) {
+                    break; /* "list all": no argument */
+                }
+                continue;
             }
-            continue;
         }
         if (!cli_parse_u32(arg, d->arg_min[k], UINT32_MAX, &job->arg[k])) {
             return cli_usage_error(cli_msg_arg(d, k) ? "%s: invalid %s '%s' (decimal, %" PRIu32

@@ -22,8 +22,8 @@ static uint32_t cli_job_msg(const cli_job_t *job, uint32_t k)
     return job->range ? job->arg[0] + k : job->arg[0];
 }
 
-/** Queues command number job->sent of @p job. */
-static pop3_status_t cli_start_job(pop3_client_t *c, const cli_job_t *job)
+/* Command number job->sent of a job: cli.h. */
+pop3_status_t cli_job_start(pop3_client_t *c, const cli_job_t *job)
 {
     const cli_cmd_def_t *d = job->def;
     if (d->f2 != NULL) {
@@ -35,8 +35,8 @@ static pop3_status_t cli_start_job(pop3_client_t *c, const cli_job_t *job)
     return d->f0(c);
 }
 
-/** "RETR 7", "TOP 7 0", "LIST": command @p k of @p job. */
-static void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t out_len)
+/* "RETR 7", "TOP 7 0", "LIST": cli.h. */
+void cli_job_label(const cli_job_t *job, uint32_t k, char *out, size_t out_len)
 {
     size_t i;
     int n = snprintf(out, out_len, "%s", job->def->name);
@@ -172,7 +172,7 @@ static void cli_run_more(cli_app_t *a)
         if (!idle && (!pop3_pipelining(&a->client) || job->def->f1 == pop3_dele)) {
             return;
         }
-        st = cli_start_job(&a->client, job);
+        st = cli_job_start(&a->client, job);
         if (st == POP3_ERR_QUEUE_FULL && !idle) {
             return; /* the rest when replies come */
         }
@@ -201,35 +201,45 @@ static void cli_range_label(const cli_job_t *job, char *out, size_t out_len)
     }
 }
 
-/* After the STAT before the jobs: "all" becomes 1..count; a range past the
- * last message is refused before any job runs (message numbers do not change
- * during a session, RFC 1939, so the count holds for the whole job list). */
+/* After a STAT: "all" becomes 1..count, a range past the last message is refused (cli.h). */
+bool cli_job_resolve(cli_job_t *job, uint32_t count, char *why, size_t why_len)
+{
+    char label[64];
+    if (!job->range) {
+        return true;
+    }
+    if (job->all) {
+        job->arg[0] = 1U;
+        job->last = count;
+        job->n = count;
+        return true;
+    }
+    if (job->last <= count) {
+        return true;
+    }
+    cli_range_label(job, label, sizeof label);
+    if (count == 0U) {
+        snprintf(why, why_len, "%s: the mailbox is empty; no command was run", label);
+    } else {
+        snprintf(why, why_len, "%s: the mailbox has %" PRIu32 " message%s (1-%" PRIu32
+                 "); no command was run ('all' takes every message)", label, count,
+                 count == 1U ? "" : "s", count);
+    }
+    return false;
+}
+
+/* After the STAT before the jobs: every range resolved before any job runs
+ * (message numbers do not change during a session, RFC 1939, so the count
+ * holds for the whole job list). */
 static bool cli_resolve_ranges(cli_app_t *a, uint32_t count)
 {
     size_t i;
     a->counted = true;
     a->msg_count = count;
     for (i = 0U; i < a->opt.njobs; i++) {
-        cli_job_t *job = &a->opt.jobs[i];
-        char label[64];
-        if (!job->range) {
-            continue;
-        }
-        if (job->all) {
-            job->arg[0] = 1U;
-            job->last = count;
-            job->n = count;
-            continue;
-        }
-        if (job->last > count) {
-            cli_range_label(job, label, sizeof label);
-            if (count == 0U) {
-                cli_fail(a, EXIT_SERVER, "%s: the mailbox is empty; no command was run", label);
-            } else {
-                cli_fail(a, EXIT_SERVER, "%s: the mailbox has %" PRIu32 " message%s (1-%" PRIu32
-                         "); no command was run ('all' takes every message)", label, count,
-                         count == 1U ? "" : "s", count);
-            }
+        char why[200];
+        if (!cli_job_resolve(&a->opt.jobs[i], count, why, sizeof why)) {
+            cli_fail(a, EXIT_SERVER, "%s", why);
             return false;
         }
     }

@@ -145,6 +145,9 @@ void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
     if (sh == NULL) {
         return;
     }
+    if (cmd == POP3_CMD_DELE || cmd == POP3_CMD_RSET) { /* for a range's last number (cli_shell_range.c) */
+        sh->deleted = st != POP3_OK ? sh->deleted : cmd == POP3_CMD_DELE ? sh->deleted + 1U : 0U;
+    }
     if (sh->body) {
         cli_sh_body_end(a, sh, st == POP3_OK);
     }
@@ -178,6 +181,11 @@ void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
         sh_login_done(a, sh, cmd, st, r);
         return;
     }
+    if (sh->range && (closed || st == POP3_ERR_ABORTED)) {
+        sh->range = sh->counting = false; /* reported below as any command */
+    } else if (sh->range && cli_sh_range_done(a, sh, st, r)) {
+        return;
+    }
     sh->busy = false;
     a->watch.logged_in = a->watch.logged_in || (st == POP3_OK && (cmd == POP3_CMD_PASS || cmd == POP3_CMD_APOP ||
                                                                   cmd == POP3_CMD_AUTH));
@@ -197,25 +205,6 @@ void cli_shell_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_r
 }
 
 /* ---- typed commands ------------------------------------------------------------------ */
-
-/** Strictly decimal, 1..UINT32_MAX (0 too with @p zero_ok). */
-static bool sh_u32(const char *s, bool zero_ok, uint32_t *out)
-{
-    uint64_t v = 0U;
-    if (s == NULL || *s == '\0') {
-        return false;
-    }
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9' || (v = v * 10U + (uint64_t)(*s - '0')) > UINT32_MAX) {
-            return false;
-        }
-    }
-    if (v == 0U && !zero_ok) {
-        return false;
-    }
-    *out = (uint32_t)v;
-    return true;
-}
 
 /** Reads the secret for PASS/APOP/AUTH: $POP3_PASSWORD, --pass-file, or the prompt. */
 static bool sh_secret(cli_app_t *a, cli_shell_t *sh, bool apop, bool auth, pop3_sasl_mech_t mech)
@@ -338,6 +327,7 @@ static bool sh_known(cli_app_t *a, cli_shell_t *sh, const char *verb, char *rest
     const cli_cmd_def_t *d = cli_find_cmd(verb);
     const char *w0;
     const char *w1;
+    const char *w2;
     uint32_t n0 = 0U;
     uint32_t n1 = 0U;
 
@@ -359,9 +349,13 @@ static bool sh_known(cli_app_t *a, cli_shell_t *sh, const char *verb, char *rest
     w1 = sh_word(&rest);
     *sent = false;
     *st = POP3_OK;
-    if (sh_word(&rest) != NULL || (w0 == NULL && d->min_args > 0U) || (w1 != NULL && d->max_args < 2U) ||
+    w2 = sh_word(&rest);
+    if (w0 != NULL && cli_sh_range(a, sh, d, &w0, w1, w2 != NULL, st, sent)) {
+        return true;
+    }
+    if (w2 != NULL || (w0 == NULL && d->min_args > 0U) || (w1 != NULL && d->max_args < 2U) ||
         (w1 == NULL && d->min_args == 2U) || (w0 != NULL && d->max_args == 0U) ||
-        (w0 != NULL && !sh_u32(w0, false, &n0)) || (w1 != NULL && !sh_u32(w1, true, &n1))) {
+        (w0 != NULL && !cli_sh_u32(w0, false, &n0)) || (w1 != NULL && !cli_sh_u32(w1, true, &n1))) {
         cli_sh_say("%s: usage: %s%s%s (message numbers from 1; '!%s ...' sends a line as typed)", sh->label,
                d->name, d->max_args > 0U ? (d->min_args > 0U ? " N" : " [N]") : "",
                d->max_args > 1U ? " LINES" : "", d->name);

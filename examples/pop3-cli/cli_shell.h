@@ -1,7 +1,8 @@
 /**
  * @file cli_shell.h
- * @brief pop3-cli's shell, private to cli_shell.c (commands, the loop) and
- *        cli_shell_io.c (typed lines in, server text out).
+ * @brief pop3-cli's shell, private to cli_shell.c (commands, the loop),
+ *        cli_shell_io.c (typed lines in, server text out) and
+ *        cli_shell_range.c (typed ranges).
  */
 #ifndef POP3_CLI_SHELL_H
 #define POP3_CLI_SHELL_H
@@ -39,6 +40,10 @@ typedef struct cli_shell {
     bool eof;              /* stdin ended */
     bool skip;             /* the rest of an over-long input line is being dropped */
     bool utf8;             /* the locale's codeset is UTF-8: well-formed UTF-8 text is shown */
+    bool range;            /* a typed range runs (job), one command per message */
+    bool counting;         /* its STAT is in flight */
+    cli_job_t job;         /* that range (cli_shell_range.c) */
+    uint32_t deleted;      /* DELEs (not !DELE) +OK since the login or RSET: STAT leaves them out */
     cli_u8_t body_u8;      /* the body's UTF-8 sequence cut between on_body runs */
     char label[48];        /* the command running, for messages ("RETR") */
     char user[POP3_CMD_MAX_LEN + 1U]; /* the name of the last USER/APOP/AUTH */
@@ -65,5 +70,26 @@ void cli_sh_body_end(cli_app_t *a, cli_shell_t *sh, bool complete);
  * @return false if no whole line is there yet.
  */
 bool cli_sh_take_line(cli_shell_t *sh, char *line, size_t line_len);
+
+/** Strictly decimal, 1..UINT32_MAX (0 too with @p zero_ok) into @p out. */
+bool cli_sh_u32(const char *s, bool zero_ok, uint32_t *out);
+/**
+ * A typed command @p d whose first word @p *w0 may be a range (FIRST-LAST or
+ * all, parsed by cli_job_range() as in one-shot runs); @p w1 the next word,
+ * @p more: words after it. If it is one, queues the STAT that resolves it
+ * (*sent, *st its status; sh->busy is the caller's) or reports a usage error.
+ * @return true if handled; false: not a range ("list all"/"uidl all": *w0
+ *         cleared, the whole listing), the caller goes on.
+ */
+bool cli_sh_range(cli_app_t *a, cli_shell_t *sh, const cli_cmd_def_t *d, const char **w0, const char *w1,
+                  bool more, pop3_status_t *st, bool *sent);
+/**
+ * on_done while sh->range, the session open: the STAT, or one command of the
+ * range, ended; queues the next one.
+ * @return true if handled (the range goes on, or it ended with a message and
+ *         sh->busy clear); false: its last command (or a failed one) ended,
+ *         to be reported as any typed command.
+ */
+bool cli_sh_range_done(cli_app_t *a, cli_shell_t *sh, pop3_status_t st, const pop3_reply_t *r);
 
 #endif /* POP3_CLI_SHELL_H */

@@ -232,6 +232,8 @@ void cli_shell_help(FILE *out)
           "UTF-8 locale, else '?' too; a one-shot 'retr N' gives a message's bytes); the\n"
           "shell's own messages go to stderr.\n"
           "  capa stat list [N] uidl [N] retr N top N LINES dele N rset noop quit\n"
+          "              N may be FIRST-LAST or all, as in one-shot runs (a STAT first): one\n"
+          "              command per message, stopping at the first -ERR\n"
           "  user NAME   pass [SECRET]   apop NAME [SECRET]   auth MECH [NAME]   stls   utf8\n"
           "              PASS, APOP NAME and AUTH MECH alone take --pass-file or $POP3_PASSWORD,\n"
           "              else ask at the terminal without echo (a secret typed on the line\n"

@@ -3,7 +3,7 @@
 # cli_options (~2 s): the login options (usage errors exit 2 before any connection, no
 # secret on the command line, tokens of any length, the refused-token message).
 # cli_output (~3 s): --json, message ranges, errors that say what to do, --version.
-# cli_shell (~8 s): the interactive session through a pipe (test_shell.sh).
+# cli_shell (~12 s): the interactive session through a pipe (test_shell.sh).
 # cli_shell_tty (~10 s): the same in a real terminal, tmux (test_shell_tty.sh; skipped
 # only when tmux is missing).
 # cli_utf8 (~1 s): --utf8 (RFC 6856) with UTF8 advertised, not advertised, refused.
@@ -31,11 +31,13 @@ if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
             $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-utf8)
   set_tests_properties(cli_utf8 PROPERTIES LABELS "unit;cli" TIMEOUT 120)
 endif()
-# cli_fetch (~2 s): fetch --maildir against the fake server: usage, no UIDL (--all), the
-# connection lost in every message, a refused RETR (test/integration: the real-server runs).
+# cli_fetch (~4 s): fetch --maildir against the fake server: usage, no UIDL (--all), the
+# connection lost in every message, a refused RETR, --keep killed at every stage of every
+# message (test/integration: the real-server runs).
 if(TARGET pop3-cli AND POP3_PYTHON3_EXE)
   add_test(NAME cli_fetch
     COMMAND bash ${PROJECT_SOURCE_DIR}/examples/pop3-cli/test/test_fetch.sh
-            $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-fetch)
+            $<TARGET_FILE:pop3-cli> ${CMAKE_BINARY_DIR}/examples/pop3-cli/test-fetch
+            $<TARGET_FILE:pop3-cli-testhooks>)
   set_tests_properties(cli_fetch PROPERTIES LABELS "unit;cli" TIMEOUT 120)
 endif()

@@ -30,7 +30,9 @@ response injection), "split" (every multi-line reply sent in four pieces 0.15 s 
 command line arriving before its last piece is logged as "EARLY"), "stuffed" (message
 bodies with lines that start with ".", and a TAB and an ESC), "close-idle" (the
 connection closed when no command came for 0.4 s), "stls-tls" (STLS advertised and done:
-TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up). CAPA after login is
+TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up), "apop" (a greeting with a
+fresh RFC 1939 timestamp; APOP alice DIGEST accepted only if DIGEST is the lower-case hex MD5 of
+the timestamp and DIR/password; without this mode the greeting has none and APOP gets -ERR). CAPA after login is
 a shorter list (no USER, SASL, UTF8), as Dovecot and Cyrus do. Commands the shell test
 sends as typed: XSINGLE (a one-line +OK), XMULTI (+OK and a dot-stuffed block), XUTF8
 (+OK and a block with good and bad UTF-8, a C1 control, a bidi override), XBYE (the
@@ -149,7 +151,8 @@ def serve(conn, n):
 
     log = open(os.path.join(D, "cmds-%d" % n), "ab", buffering=0)
     tls_on = False
-    send(b"+OK fake POP3 ready")
+    stamp = b"<%d.%s@fake.invalid>" % (os.getpid(), os.urandom(6).hex().encode())  # RFC 1939 sec. 7
+    send(b"+OK fake POP3 ready " + stamp if b"apop" in mode else b"+OK fake POP3 ready")
     logged_in = False
     user_ok = False
     while True:
@@ -206,6 +209,10 @@ def serve(conn, n):
                 send(b"+OK logged in")
             else:
                 send(b"-ERR [AUTH] wrong password")
+        elif verb == b"APOP" and not logged_in and b"apop" in mode:
+            want = hashlib.md5(stamp + (read("password") or b"")).hexdigest().encode()
+            logged_in = len(words) == 3 and words[1] == b"alice" and words[2] == want
+            send(b"+OK logged in" if logged_in else b"-ERR [AUTH] wrong digest")
         elif verb == b"STAT" and logged_in and b"badstat" in mode:
             send(b"+OK lots\x1b[31m of mail")
         elif verb == b"LIST" and logged_in and len(words) == 1:

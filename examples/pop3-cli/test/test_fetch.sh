@@ -2,7 +2,10 @@
 # pop3-cli fetch against fake_pop3.py (ctest: cli_fetch); the real-server runs,
 # kills and the full disk are in test/integration/fetch_test.sh.
 #
-#   test_fetch.sh CLI WORKDIR
+#   test_fetch.sh CLI WORKDIR HOOKS_CLI
+#
+# HOOKS_CLI: the same program built with the crash points of cli_fetch.c
+# (pop3-cli-testhooks: POP3_CLI_TEST_CRASH=STAGE:K kills it with SIGKILL there).
 #
 # - usage errors (exit 2, no connection): fetch without --maildir or --user,
 #   fetch with another command, fetch options without fetch;
@@ -13,12 +16,15 @@
 #   committed); a rerun stores the rest, each message once;
 # - UIDs that are not letters and digits (hex in the names), the state file lost
 #   (rebuilt from the names), a damaged state file (exit 10, no connection);
-# - RETR K refused: exit 6, no DELE K, no QUIT.
+# - RETR K refused: exit 6, no DELE K, no QUIT;
+# - --keep killed (SIGKILL) at every stage of every message (body, stored,
+#   recorded), then a rerun: each message stored exactly once, no DELE ever sent.
 # POP3_CLI_WRAPPER runs every pop3-cli under that command (as test_options.sh).
 # Exit: 0 pass, 1 fail.
 set -uo pipefail
-CLI=${1:?usage: test_fetch.sh CLI WORKDIR}
-W=${2:?usage: test_fetch.sh CLI WORKDIR}
+CLI=${1:?usage: test_fetch.sh CLI WORKDIR HOOKS_CLI}
+W=${2:?usage: test_fetch.sh CLI WORKDIR HOOKS_CLI}
+HOOKS=${3:?usage: test_fetch.sh CLI WORKDIR HOOKS_CLI}
 here=$(cd "$(dirname "$0")" && pwd -P)
 # shellcheck source=fake_env.sh
 . "$here/fake_env.sh"
@@ -136,6 +142,34 @@ expect_err err2 "RETR 2 failed: server said: -ERR message 2 is damaged"
 holds err2 "$W/err2" 1 1
 checks=$((checks + 1)); ! last_cmds | grep -qE '^(DELE 2|QUIT)' || fail "err2: DELE 2 or QUIT sent"
 : >"$W/mode"
+
+# ---- --keep killed at every stage of every message, then a rerun ------------------
+# The kill comes in the body of message K, after it is stored in new/, or after its
+# UID is recorded in the state file; --keep never sends DELE, killed or not (and a
+# killed run sends no QUIT, so the fake server, like a real one, commits nothing).
+for stage in body stored recorded; do
+  for k in 1 2 3; do
+    md=$W/keep-$stage-$k
+    first=$(($(conns) + 1))
+    checks=$((checks + 1))
+    # (an inner shell, so that its "Killed" notice goes to /dev/null too)
+    POP3_CLI_TEST_CRASH=$stage:$k timeout 60 bash -c '"$@"; exit $?' _ "$HOOKS" "${LOGIN[@]}" fetch --keep \
+      --maildir "$md" >/dev/null 2>&1
+    rc=$?
+    [ "$rc" = 137 ] || { fail "keep $stage:$k: the crash point was not reached (exit $rc)"; continue; }
+    checks=$((checks + 1)); ! last_cmds | grep -q '^QUIT' || fail "keep $stage:$k: QUIT sent by the killed run"
+    run "keep_${stage}_${k}_rerun" 0 "${LOGIN[@]}" fetch --keep --maildir "$md"
+    holds "keep $stage:$k rerun" "$md" 1 3
+    checks=$((checks + 1)); last_cmds | grep -q '^QUIT' || fail "keep $stage:$k rerun: no QUIT"
+    checks=$((checks + 1))
+    for c in $(seq "$first" "$(conns)"); do cat "$W/cmds-$c"; done | grep -q '^DELE' &&
+      fail "keep $stage:$k: DELE sent with --keep"
+    # the rerun fetched only what the killed run had not stored (a stored file counts, recorded or not)
+    if [ "$stage" = body ]; then want=$((4 - k)); else want=$((3 - k)); fi
+    checks=$((checks + 1)); [ "$(last_cmds | grep -c '^RETR')" = "$want" ] ||
+      fail "keep $stage:$k rerun: $(last_cmds | grep -c '^RETR') RETRs, want $want"
+  done
+done
 
 echo "cli_fetch: $checks checks, $fails failed"
 [ "$fails" -eq 0 ]

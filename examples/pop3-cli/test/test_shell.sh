@@ -11,7 +11,8 @@
 # mode, where each multi-line reply comes in four pieces), bodies unstuffed or raw,
 # commands sent as typed (single- and multi-line), typed USER/PASS with the password in
 # neither the -v trace nor stdout/stderr, typed STLS answered with injected bytes
-# (refused, nothing sent after it), AUTH PLAIN typed, end of input sending QUIT, a
+# (refused, nothing sent after it), AUTH PLAIN and APOP typed, message ranges (a STAT
+# first, one command per message, refused past the last), end of input sending QUIT, a
 # connection lost during a command and while idle, local refusals.
 # POP3_CLI_WRAPPER runs every pop3-cli under that command (as test_options.sh).
 # Exit: 0 pass, 1 fail.
@@ -215,6 +216,113 @@ expect_out utf8-typed "+OK fake POP3 ready
 +OK bye"
 rm -f "$W/mode"
 
+# ---- ranges as in one-shot runs: a STAT (not shown), one command per message -------------
+echo split >"$W/mode"
+POP3_PASSWORD=$PW shell range 0 $'retr 2-3\nlist 1-3\nuidl all\ntop 1-2 0\nlist all\n' "${PLAIN[@]}" -u alice
+expect_out range "+OK fake POP3 ready
++OK
+Subject: message 2
+
+body line 1 of 2
+body line 2 of 2
++OK
+Subject: message 3
+
+body line 1 of 3
+body line 2 of 3
++OK 1 101
++OK 2 102
++OK 3 103
++OK
+1 uid-1
+2 uid-2
+3 uid-3
+.
++OK
+Subject: message 1
+
++OK
+Subject: message 2
+
++OK
+1 101
+2 102
+3 103
+.
++OK bye"
+expect_cmds range 'CAPA
+USER alice
+PASS ***
+STAT
+RETR 2
+RETR 3
+STAT
+LIST 1
+LIST 2
+LIST 3
+UIDL
+STAT
+TOP 1 0
+TOP 2 0
+LIST
+QUIT'
+rm -f "$W/mode"
+# past the last message or malformed: refused, nothing of it sent; numbers of deleted
+# messages count (STAT leaves them out); a DELE range stops at its first -ERR, others go on
+POP3_PASSWORD=$PW shell range-refused 0 $'retr 2-4\nretr 3-1\ntop 1-2\nlist all 2\ndele 2\ndele all\nrset\ndele 1\nretr all\nnoop\n' \
+  "${PLAIN[@]}" -u alice
+expect_out range-refused "+OK fake POP3 ready
++OK deleted
++OK deleted
+-ERR no such message
++OK
++OK deleted
+-ERR no such message
++OK
+Subject: message 2
+
+body line 1 of 2
+body line 2 of 2
++OK
+Subject: message 3
+
+body line 1 of 3
+body line 2 of 3
++OK
++OK bye"
+expect_err range-refused "^pop3-cli: retr 2-4: the mailbox has 3 messages \\(1-3\\); no command was run"
+expect_err range-refused "^pop3-cli: retr: invalid range '3-1'"
+expect_err range-refused '^pop3-cli: TOP: usage: top FIRST-LAST LINES'
+expect_err range-refused '^pop3-cli: LIST: usage: list \[N\]'
+expect_err range-refused '^pop3-cli: DELE 2: the rest of the range \(1 more\) was not sent'
+expect_cmds range-refused 'CAPA
+USER alice
+PASS ***
+STAT
+DELE 2
+STAT
+DELE 1
+DELE 2
+RSET
+DELE 1
+STAT
+RETR 1
+RETR 2
+RETR 3
+NOOP
+QUIT'
+# the mailbox empty: "all" runs nothing
+echo 0 >"$W/mailbox"
+POP3_PASSWORD=$PW shell range-empty 0 $'retr all\n' "${PLAIN[@]}" -u alice
+expect_err range-empty '^pop3-cli: retr all: the mailbox is empty'
+expect_cmds range-empty 'CAPA
+USER alice
+PASS ***
+STAT
+QUIT'
+echo 3 >"$W/mailbox"
+rm -f "$W/mode"
+
 # ---- unknown commands: as typed, one line; +CMD multi-line; !CMD for odd arguments -------
 shell unknown 0 $'xsingle with args\n  XYZZY  1\n!LIST 1 2\n+xmulti\nnoop\n' "${PLAIN[@]}"
 expect_out unknown "+OK fake POP3 ready
@@ -305,6 +413,34 @@ checks=$((checks + 1))
 checks=$((checks + 1))
 [ -s "$W/nonce-$(conns)" ] || fail "scram: the server did not check a proof"
 no_secret scram
+# APOP typed (RFC 1939 sec. 7): the server checks MD5(timestamp + secret); the secret from
+# $POP3_PASSWORD, in neither the -v trace nor stdout/stderr; a wrong one gets -ERR, the
+# session goes on; without a timestamp in the greeting nothing is sent
+echo apop >"$W/mode"
+POP3_PASSWORD=$PW shell apop 0 $'apop alice\nstat\n' "${PLAIN[@]}" -v
+checks=$((checks + 1))
+grep -qE '^\+OK fake POP3 ready <[0-9]+\.[0-9a-f]+@fake\.invalid>$' "$W/apop.out" ||
+  fail "apop: no timestamp greeting: $(head -n 1 "$W/apop.out")"
+checks=$((checks + 1))
+[ "$(tail -n +2 "$W/apop.out")" = $'+OK logged in\n+OK 3 306\n+OK bye' ] ||
+  fail "apop: stdout is: $(cat "$W/apop.out")"
+no_secret apop
+expect_err apop '^C: APOP alice \*\*\*$'
+checks=$((checks + 1))
+grep -qE '^APOP alice [0-9a-f]{32}$' "$W/cmds-$(conns)" || fail "apop: no digest sent: $(cat "$W/cmds-$(conns)")"
+POP3_PASSWORD="not-$PW" shell apop-wrong 0 $'apop alice\nstat\n' "${PLAIN[@]}" -v
+checks=$((checks + 1))
+[ "$(tail -n +2 "$W/apop-wrong.out")" = $'-ERR [AUTH] wrong digest\n+OK bye' ] ||
+  fail "apop-wrong: stdout is: $(cat "$W/apop-wrong.out")"
+expect_err apop-wrong '^pop3-cli: STAT: .*not logged in'
+checks=$((checks + 1))
+! grep -qF -e "not-$PW" "$W/apop-wrong.out" "$W/apop-wrong.err" || fail "apop-wrong: the secret appears in the output"
+rm -f "$W/mode"
+POP3_PASSWORD=$PW shell apop-nostamp 0 $'apop alice\n' "${PLAIN[@]}"
+expect_err apop-nostamp 'APOP'
+expect_cmds apop-nostamp 'CAPA
+QUIT'
+
 # the login of -u refused: reported as in a one-shot run (exit 5), QUIT, no command read
 POP3_PASSWORD=not-it shell login-refused 5 $'stat\n' "${PLAIN[@]}" -u alice
 expect_err login-refused '^pop3-cli: login failed: server said: -ERR \[AUTH\] wrong password'

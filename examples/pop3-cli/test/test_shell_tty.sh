@@ -10,7 +10,7 @@
 # reply ended (never inside or before it); PASS alone asks without echo and the
 # password never appears on the screen, while the next command is echoed again;
 # Ctrl-D sends QUIT and exits 0; -u with no other password source asks at the
-# terminal without echo. Exit: 0 pass, 1 fail, 77 tmux missing (skipped).
+# terminal without echo; so does APOP NAME typed alone (the server checks the digest). Exit: 0 pass, 1 fail, 77 tmux missing (skipped).
 set -uo pipefail
 CLI=${1:?usage: test_shell_tty.sh CLI WORKDIR}
 W=${2:?usage: test_shell_tty.sh CLI WORKDIR}
@@ -135,5 +135,24 @@ wait_for cancel '^Password for alice:'
 wait_for cancel '^EXIT=2$'
 checks=$((checks + 1))
 [ "$(conns)" = "$before" ] || fail "cancel: connected without a password"
+# ---- APOP NAME alone in the shell: the secret asked without echo, the digest checked --------
+echo apop >"$W/mode"
+start apop "${POP3_CLI_WRAPPER:-}" "$CLI" "$PLAIN"
+wait_prompts apop 1
+type_line apop "apop alice"
+wait_for apop '^Password for alice:'
+"${T[@]}" send-keys -t apop -l "$PW"
+sleep 0.2
+checks=$((checks + 1))
+! screen apop | grep -qF -e "$PW" || fail "apop: the password is echoed while typed"
+"${T[@]}" send-keys -t apop Enter
+wait_for apop '^\+OK logged in'
+wait_prompts apop 2
+type_line apop "stat"
+wait_for apop '^\+OK 3 306'
+"${T[@]}" send-keys -t apop C-d
+wait_for apop '^EXIT=0$'
+checks=$((checks + 1))
+! screen apop | grep -qF -e "$PW" || fail "apop: the password appears on the screen"
 echo "cli_shell_tty: $checks checks, $fails failed"
 [ "$fails" = 0 ]
