@@ -34,27 +34,6 @@ export POP3_PASSWORD
 POP3_PASSWORD=$(cat "$W/password")
 LOGIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000 -u alice)
 
-run() { # NAME WANT_RC ARG...
-  local name=$1 want=$2 rc
-  shift 2
-  checks=$((checks + 1))
-  timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
-  rc=$?
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 400 "$W/$name.err")"
-}
-usage() { # NAME ARG...: exit 2, no connection
-  local name=$1 before
-  shift
-  before=$(conns)
-  run "$name" 2 "$@"
-  [ "$(conns)" = "$before" ] || fail "$name: a usage error connected to the server"
-}
-expect_err() { # NAME REGEX
-  checks=$((checks + 1))
-  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 400 "$W/$1.err")"
-}
-# The last connection's command log.
-last_cmds() { cat "$W/cmds-$(conns)"; }
 # What fake_pop3.py's RETR K delivers, as fetch stores it (LF line ends).
 msg() { printf 'Subject: message %d\n\nbody line 1 of %d\nbody line 2 of %d\n' "$1" "$1" "$1"; }
 # new/ holds exactly messages FIRST..LAST, each once.

@@ -34,27 +34,6 @@ PASSWORD=$(cat "$W/password")
 PLAIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000)
 
 # run NAME WANT_RC ARG...: pop3-cli with the test's environment (env set by the caller)
-run() {
-  local name=$1 want=$2 rc
-  shift 2
-  checks=$((checks + 1))
-  timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
-  rc=$?
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 400 "$W/$name.err")"
-}
-# usage NAME ARG...: exit 2, no connection, and the message is not about the network
-usage() {
-  local name=$1 before
-  shift
-  before=$(conns)
-  run "$name" 2 "$@"
-  [ "$(conns)" = "$before" ] || fail "$name: a usage error connected to the server"
-  [ ! -s "$W/$name.out" ] || fail "$name: output on stdout"
-}
-expect_err() { # NAME REGEX
-  checks=$((checks + 1))
-  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 400 "$W/$1.err")"
-}
 no_secret() { # NAME SECRET: not in stdout or stderr, nor any 16-octet piece of it
   local i piece
   checks=$((checks + 1))

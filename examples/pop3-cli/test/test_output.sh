@@ -28,30 +28,10 @@ POP3_PASSWORD=$(cat "$W/password")
 PLAIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000)
 LOGIN=("${PLAIN[@]}" -u alice)
 
-run() { # NAME WANT_RC ARG...
-  local name=$1 want=$2 rc
-  shift 2
-  checks=$((checks + 1))
-  timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
-  rc=$?
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 400 "$W/$name.err")"
-}
-usage() { # NAME ARG...: exit 2, no connection
-  local name=$1 before
-  shift
-  before=$(conns)
-  run "$name" 2 "$@"
-  [ "$(conns)" = "$before" ] || fail "$name: a usage error connected to the server"
-}
-expect_err() { # NAME REGEX
-  checks=$((checks + 1))
-  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 400 "$W/$1.err")"
-}
 expect_out() { # NAME EXPECTED-STDOUT
   checks=$((checks + 1))
   [ "$(cat "$W/$1.out")" = "$2" ] || fail "$1: stdout is '$(head -c 400 "$W/$1.out")', want '$2'"
 }
-last_cmds() { cat "$W/cmds-$(conns)"; } # what the server received in the last session
 expect_cmds() { # NAME EXPECTED (the commands after the login, one per line, QUIT excluded)
   local got
   checks=$((checks + 1))

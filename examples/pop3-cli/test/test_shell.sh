@@ -47,10 +47,6 @@ $(head -c 800 "$W/$1.out" | sed 's/\r/\\r/g')
 --- want:
 $(printf '%s' "$2" | sed 's/\r/\\r/g')"
 }
-expect_err() { # NAME REGEX
-  checks=$((checks + 1))
-  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 600 "$W/$1.err")"
-}
 expect_cmds() { # NAME EXPECTED: every line the server received in the last session
   local got
   checks=$((checks + 1))

@@ -22,22 +22,10 @@ export POP3_PASSWORD
 POP3_PASSWORD=$(cat "$W/password")
 LOGIN=(-H 127.0.0.1 -p "$PORT" --plain --allow-plaintext-login --timeout 5000 -u alice)
 
-run() { # NAME WANT_RC ARG...
-  local name=$1 want=$2 rc
-  shift 2
-  checks=$((checks + 1))
-  timeout 60 "${WRAP[@]}" "$CLI" "$@" >"$W/$name.out" 2>"$W/$name.err"
-  rc=$?
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $* -- $(head -c 400 "$W/$name.err")"
-}
 cmds() { tr '\n' ' ' <"$W/cmds-$(conns)" | sed 's/ $//'; } # what the server got in the last session
 expect_cmds() { # NAME EXPECTED
   checks=$((checks + 1))
   [ "$(cmds)" = "$2" ] || fail "$1: the server received '$(cmds)', want '$2'"
-}
-expect_err() { # NAME REGEX
-  checks=$((checks + 1))
-  grep -qE -e "$2" "$W/$1.err" || fail "$1: stderr does not match /$2/: $(head -c 400 "$W/$1.err")"
 }
 no_err() { # NAME REGEX
   checks=$((checks + 1))
