@@ -112,7 +112,7 @@ const char *pop3_posix_net_error(const pop3_posix_t *p);
  * For diagnostics such as "connected, but no greeting came".
  * @param at_ms  if not NULL and the result is true: pop3_posix_now_ms() at the
  *               moment the connect completed.
- * @return true once the connect completed (before the core saw it connected).
+ * @return true once the connect completed (already so when the core hears of it).
  */
 bool pop3_posix_connected(const pop3_posix_t *p, uint32_t *at_ms);
 
