@@ -146,16 +146,11 @@ typedef struct cli_watch {
     bool sent_stls;
     bool logged_in;
     bool have_login_delay;     /* a CAPA before login had "LOGIN-DELAY N" */
-    bool tcp_up;               /* the TCP connection was seen established */
-    bool done;                 /* first octets peeked, or a line came: no more peeking */
     bool last_cut;
     uint8_t capa_rx;           /* a pre-login CAPA: 1 its status line is due, 2 its list */
     uint32_t login_delay;
-    uint32_t up_ms;
     char last[84];             /* last line received, sanitized, at most 80 octets */
     size_t last_len;
-    uint8_t first[8];          /* first octets the server sent (MSG_PEEK) */
-    size_t first_len;
 } cli_watch_t;
 
 typedef struct cli_app {
@@ -270,8 +265,12 @@ void cli_run(cli_app_t *a);
 /** Every traced line (with or without -v): STLS sent, the last line, LOGIN-DELAY. */
 void cli_watch_trace(cli_app_t *a, pop3_trace_dir_t dir, const char *line, size_t len);
 /**
- * One round before the greeting: waits for input itself and peeks the first
- * octets; fails at once on a TLS record in a plaintext mode or silence on 995.
+ * Before the greeting, from the port's record of the first octets: fails at once
+ * on a TLS record in a plaintext mode, or on 2 s of silence on port 995.
+ */
+void cli_watch_first(cli_app_t *a);
+/**
+ * One round of the loop: cli_watch_first(), then
  * @return how long pop3_posix_poll() may wait this round (ms).
  */
 int cli_watch_poll(cli_app_t *a);

@@ -1,23 +1,19 @@
 /**
  * @file cli_advice.c
  * @brief pop3-cli: errors that say what to do. What the session showed (the
- *        lines of the trace, the first octets on the socket, the capabilities)
- *        is kept here and turned into advice when a failure is reported.
+ *        lines of the trace, the first octets of the connection, the
+ *        capabilities) is kept here and turned into advice when a failure is
+ *        reported.
  *
- * The first octets are read with MSG_PEEK on the port's socket before the
- * port reads them (cli_watch_poll()): the POSIX port keeps no copy of what it
- * handed to TLS, and the CLI may not change the port. What is peeked stays in
- * the kernel for the port to read as usual.
+ * The first octets come from the POSIX port's record of what it received
+ * (pop3_posix_first_octets(): raw, before TLS or the core saw them), and
+ * whether and when TCP connected from pop3_posix_connected().
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
 #include "cli.h"
 
@@ -60,6 +56,9 @@ void cli_watch_trace(cli_app_t *a, pop3_trace_dir_t dir, const char *line, size_
     if (w->capa_rx != 0U) {
         cli_watch_capa(a, line, len);
     }
+    if (!w->got_line) {
+        cli_watch_first(a); /* a TLS record that held a LF: say so before the core calls it a bad greeting */
+    }
     w->got_line = true;
     w->last_len = pop3_sanitize(w->last, sizeof w->last, line, len < 80U ? len : 80U);
     w->last_cut = len > 80U;
@@ -98,16 +97,29 @@ static void cli_cap_names(uint32_t caps, char *out, size_t out_len)
     }
 }
 
-static bool cli_first_is_tls(const cli_watch_t *w)
+/* The connection's first octets (at most 8: all the advice looks at); their count. */
+static size_t cli_first(const cli_app_t *a, uint8_t first[8])
 {
-    /* A TLS record: content type 20-23 (change_cipher_spec, alert, handshake, data), version 3.x. */
-    return w->first_len >= 2U && w->first[0] >= 0x14U && w->first[0] <= 0x17U && w->first[1] == 0x03U;
+    return pop3_posix_first_octets(&a->port, first, 8U);
 }
 
-static bool cli_first_is_pop3(const cli_watch_t *w)
+static bool cli_first_is_tls(const cli_app_t *a)
 {
-    return (w->first_len >= 3U && memcmp(w->first, "+OK", 3U) == 0) ||
-           (w->first_len >= 4U && memcmp(w->first, "-ERR", 4U) == 0);
+    uint8_t f[8];
+    size_t n = cli_first(a, f);
+    /* A TLS record: content type 20-23 (change_cipher_spec, alert, handshake, data), version 3.x. */
+    return n >= 2U && f[0] >= 0x14U && f[0] <= 0x17U && f[1] == 0x03U;
+}
+
+/* "+OK" or "-ERR" first: the length of that word, else 0. */
+static int cli_first_pop3_word(const cli_app_t *a)
+{
+    uint8_t f[8];
+    size_t n = cli_first(a, f);
+    if (n >= 3U && memcmp(f, "+OK", 3U) == 0) {
+        return 3;
+    }
+    return n >= 4U && memcmp(f, "-ERR", 4U) == 0 ? 4 : 0;
 }
 
 static void cli_append(char *out, size_t out_len, const char *fmt, ...) CLI_PRINTF(3, 4);
@@ -180,31 +192,34 @@ void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, cha
         cli_advise_stls(a, out, out_len);
     } else if (st == POP3_ERR_PROTOCOL && !has_text && w->got_line) {
         cli_append(out, out_len, " (last line received: \"%s%s\")", w->last, w->last_cut ? "..." : "");
-    } else if ((st == POP3_ERR_TLS || st == POP3_ERR_CERT) && tls && cli_first_is_pop3(w)) {
-        cli_append(out, out_len, " (the server speaks plaintext POP3 on this port: it sent \"%.*s...\""
+    } else if ((st == POP3_ERR_TLS || st == POP3_ERR_CERT) && tls && cli_first_pop3_word(a) > 0) {
+        cli_append(out, out_len, " (the server speaks plaintext POP3 on this port: it sent \"%s...\""
                    " where a TLS handshake was due; use --starttls (STLS) or --plain)",
-                   w->first[0] == '+' ? 3 : 4, (const char *)w->first);
-    } else if ((st == POP3_ERR_TIMEOUT || st == POP3_ERR_CLOSED) && !tls && connecting && w->tcp_up &&
-               !w->got_line) {
+                   cli_first_pop3_word(a) == 3 ? "+OK" : "-ERR");
+    } else if ((st == POP3_ERR_TIMEOUT || st == POP3_ERR_CLOSED) && !tls && connecting &&
+               pop3_posix_connected(&a->port, NULL) && !w->got_line) {
+        uint8_t f[8];
         cli_append(out, out_len, " (connected, but no greeting came%s: the port may expect TLS from the"
-                   " first byte (POP3S); try --tls)", w->first_len > 0U ? " (only non-POP3 octets)" : "");
+                   " first byte (POP3S); try --tls)", cli_first(a, f) > 0U ? " (only non-POP3 octets)" : "");
     }
 }
 
 /* Before the greeting: TLS octets where POP3 text was due, or silence on 995. */
-static void cli_watch_check(cli_app_t *a, uint32_t now)
+void cli_watch_first(cli_app_t *a)
 {
-    cli_watch_t *w = &a->watch;
-    if (a->opt.security == POP3_SEC_IMPLICIT_TLS || a->failed || w->got_line) {
+    uint32_t up_ms;
+    uint8_t f[8];
+    if (a->opt.security == POP3_SEC_IMPLICIT_TLS || a->failed || a->watch.got_line ||
+        !pop3_posix_connected(&a->port, &up_ms)) {
         return;
     }
-    if (cli_first_is_tls(w)) {
+    if (cli_first_is_tls(a)) {
         cli_fail(a, EXIT_TLS, "connection to %s:%" PRIu32 " failed: the server sent a TLS record where a"
                  " POP3 greeting was due: this port expects TLS from the first byte (POP3S); use --tls",
                  a->opt.host, a->opt.port);
         a->want_abort = true;
-    } else if (w->first_len == 0U && a->opt.port == 995U && now - w->up_ms >= CLI_FIRST_BOUND_MS &&
-               a->opt.timeout_ms > CLI_FIRST_BOUND_MS) {
+    } else if (cli_first(a, f) == 0U && a->opt.port == 995U &&
+               pop3_posix_now_ms() - up_ms >= CLI_FIRST_BOUND_MS && a->opt.timeout_ms > CLI_FIRST_BOUND_MS) {
         cli_fail(a, EXIT_TIMEOUT, "connection to %s:995 failed: no greeting within %u s on the POP3S"
                  " port: it expects TLS from the first byte; use --tls (or -p 110 for STLS)",
                  a->opt.host, CLI_FIRST_BOUND_MS / 1000U);
@@ -214,29 +229,6 @@ static void cli_watch_check(cli_app_t *a, uint32_t now)
 
 int cli_watch_poll(cli_app_t *a)
 {
-    cli_watch_t *w = &a->watch;
-    pop3_posix_t *p = &a->port;
-    struct pollfd pfd;
-    uint32_t now = pop3_posix_now_ms();
-    ssize_t n;
-
-    if (w->done || p->fd < 0 || p->connecting || w->got_line) {
-        w->done = w->done || w->got_line;
-        return (int)POP3_POSIX_TICK_MS; /* the port's own poll, as usual */
-    }
-    if (!w->tcp_up) {
-        w->tcp_up = true;
-        w->up_ms = now;
-    }
-    pfd.fd = p->fd;
-    pfd.events = POLLIN;
-    pfd.revents = 0;
-    (void)poll(&pfd, 1, (int)POP3_POSIX_TICK_MS);
-    n = recv(p->fd, w->first, sizeof w->first, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) { /* once: by the next round the port has read these and later octets show */
-        w->first_len = (size_t)n;
-        w->done = true;
-    }
-    cli_watch_check(a, now);
-    return 0; /* the port's poll without waiting: this one waited */
+    cli_watch_first(a);
+    return (int)POP3_POSIX_TICK_MS;
 }

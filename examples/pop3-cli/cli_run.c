@@ -97,6 +97,7 @@ static void cli_describe(const cli_app_t *a, pop3_status_t st, const pop3_reply_
 void cli_fail_status(cli_app_t *a, const char *what, pop3_status_t st, const pop3_reply_t *r)
 {
     char detail[4U * CLI_TEXT_MAX];
+    cli_watch_first(a); /* TLS octets where the greeting was due outrank what the core made of them */
     if (a->failed) {
         return;
     }

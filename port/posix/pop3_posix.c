@@ -228,6 +228,8 @@ pop3_status_t pop3_posix_connect(pop3_posix_t *p, pop3_client_t *c, const char *
     if (p->fd >= 0) {
         return POP3_ERR_STATE;
     }
+    p->tcp_up = false; /* a record is about one connection (pop3_posix_init() cleared it too) */
+    p->first_len = 0;
     st = pop3_link_start(&p->link, c, pop3_posix_now_ms());
     if (st != POP3_OK) {
         return st;
@@ -278,7 +280,21 @@ static void posix_finish_connect(pop3_posix_t *p)
     }
     p->connecting = false;
     posix_free_addrs(p);
+    p->tcp_up = true;
+    p->tcp_up_ms = pop3_posix_now_ms();
     pop3_link_connected(&p->link);
+}
+
+/** The connection's first octets, as received: before the link hands them to TLS or the core. */
+static void posix_record_first(pop3_posix_t *p, const uint8_t *data, size_t len)
+{
+    size_t room = sizeof p->first - p->first_len;
+
+    if (len > room) {
+        len = room;
+    }
+    memcpy(p->first + p->first_len, data, len);
+    p->first_len += len;
 }
 
 static void posix_read(pop3_posix_t *p)
@@ -295,6 +311,7 @@ static void posix_read(pop3_posix_t *p)
     }
     n = recv(p->fd, p->rx + p->rx_len, sizeof p->rx - p->rx_len, 0);
     if (n > 0) {
+        posix_record_first(p, p->rx + p->rx_len, (size_t)n);
         p->rx_len += (size_t)n;
     } else if (n == 0) {
         pop3_link_eof(&p->link); /* deliver what we have first */
@@ -397,4 +414,27 @@ const char *pop3_posix_tls_error(const pop3_posix_t *p)
 const char *pop3_posix_net_error(const pop3_posix_t *p)
 {
     return p == NULL ? "" : p->net_error;
+}
+
+bool pop3_posix_connected(const pop3_posix_t *p, uint32_t *at_ms)
+{
+    if (p == NULL || !p->tcp_up) {
+        return false;
+    }
+    if (at_ms != NULL) {
+        *at_ms = p->tcp_up_ms;
+    }
+    return true;
+}
+
+size_t pop3_posix_first_octets(const pop3_posix_t *p, uint8_t *out, size_t max)
+{
+    size_t n;
+
+    if (p == NULL || out == NULL) {
+        return 0;
+    }
+    n = p->first_len < max ? p->first_len : max;
+    memcpy(out, p->first, n);
+    return n;
 }

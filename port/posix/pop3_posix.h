@@ -31,6 +31,14 @@ extern "C" {
 #define POP3_POSIX_RX_BUF_LEN 16384U
 #endif
 
+/**
+ * How many of the connection's first octets the port records as received,
+ * before TLS or the core sees them (pop3_posix_first_octets()).
+ */
+#ifndef POP3_POSIX_FIRST_LEN
+#define POP3_POSIX_FIRST_LEN 16U
+#endif
+
 /** Longest wait of one poll() round, so pop3_tick() runs regularly. */
 #ifndef POP3_POSIX_TICK_MS
 #define POP3_POSIX_TICK_MS 100U
@@ -48,6 +56,10 @@ typedef struct pop3_posix {
     size_t rx_off;
     size_t rx_len;
     char net_error[96];       /* why the network side failed, for people */
+    bool tcp_up;              /* this connection's TCP connect completed (pop3_posix_connected()) */
+    uint32_t tcp_up_ms;       /* pop3_posix_now_ms() when it did */
+    uint8_t first[POP3_POSIX_FIRST_LEN]; /* its first octets as received (pop3_posix_first_octets()) */
+    size_t first_len;
 } pop3_posix_t;
 
 /**
@@ -93,6 +105,40 @@ const char *pop3_posix_tls_error(const pop3_posix_t *p);
  * known", "connection closed by the server"); empty string otherwise.
  */
 const char *pop3_posix_net_error(const pop3_posix_t *p);
+
+/**
+ * Whether the TCP connection of this port's session was established, and when.
+ * Stays true after the connection ends; false again after pop3_posix_init().
+ * For diagnostics such as "connected, but no greeting came".
+ * @param at_ms  if not NULL and the result is true: pop3_posix_now_ms() at the
+ *               moment the connect completed.
+ * @return true once the connect completed (already so when the core hears of it).
+ */
+bool pop3_posix_connected(const pop3_posix_t *p, uint32_t *at_ms);
+
+/**
+ * The first octets the server sent on this port's connection, exactly as they
+ * came off the socket: under implicit TLS, the raw octets the TLS layer then
+ * consumed (a record header, or the "+OK" of a plaintext server). The port
+ * records up to POP3_POSIX_FIRST_LEN octets in its own read path (no extra
+ * system call, no MSG_PEEK, nothing allocated); later octets are not recorded.
+ * The record stays after the connection ends and is cleared by
+ * pop3_posix_init(). It lets a tool tell "this port speaks TLS from the first
+ * byte" (0x15-0x17 0x03) from "this port speaks plaintext POP3" ("+OK").
+ *
+ * An octet is recorded when the port reads it, which is before the core or
+ * TLS sees it, so within a callback fired by that input the record already
+ * holds it.
+ *
+ * The lwIP port does not offer this (yet); it could, by copying from the
+ * pbuf in its recv callback before handing it to the link.
+ *
+ * @param out  where to copy them (may be NULL when @p max is 0).
+ * @param max  room in @p out.
+ * @return the number of octets copied: the octets recorded so far, at most
+ *         @p max; 0 if nothing arrived (or @p p is NULL).
+ */
+size_t pop3_posix_first_octets(const pop3_posix_t *p, uint8_t *out, size_t max);
 
 /** Monotonic milliseconds (CLOCK_MONOTONIC), for pop3_start()/pop3_tick(). */
 uint32_t pop3_posix_now_ms(void);

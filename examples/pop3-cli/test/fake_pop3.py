@@ -18,7 +18,9 @@ USER/PASS too (same password). A mailbox of DIR/mailbox messages (a number; 0 if
 absent): STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP; every command line received
 is appended to DIR/cmds-N. DIR/mode (read at each connection, words) changes the
 script: "silent" (no greeting), "tlsrecord" (a TLS alert record instead of a
-greeting), "login-delay" / "in-use" (PASS refused with that response code),
+greeting), "tlsalert-lf" (the same with the alert unexpected_message, whose last octet is
+a LF: a "line" with a NUL), "tlshandshake-lf" (a handshake record whose length octets
+end in a LF: a "line" without a NUL), "login-delay" / "in-use" (PASS refused with that response code),
 "badstat" (a STAT reply that breaks the protocol, with control characters),
 "quote-uid" (UIDs with '"' and '\\'), "nopipe" (no PIPELINING), "stls" (STLS
 advertised, refused with -ERR), "nouidl" (UIDL refused), "cut-retr-K" (RETR K: +OK, two
@@ -125,8 +127,11 @@ def serve(conn, n):
         while f.read(1):
             pass
         return
-    if b"tlsrecord" in mode:
-        f.write(bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]))  # alert: protocol_version
+    if b"tlsrecord" in mode or b"tlsalert-lf" in mode or b"tlshandshake-lf" in mode:
+        if b"tlshandshake-lf" in mode:  # a handshake record of 266 octets: its length ends in a LF
+            f.write(bytes([0x16, 0x03, 0x03, 0x01, 0x0A]) + b"\x41" * 266)
+        else:  # alert: protocol_version, or unexpected_message (10: a LF)
+            f.write(bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x0A if b"tlsalert-lf" in mode else 0x46]))
         while f.read(1):
             pass
         return

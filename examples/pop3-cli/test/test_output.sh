@@ -193,6 +193,12 @@ run tls-record 4 -H 127.0.0.1 -p "$PORT" --timeout 20000 capa
 expect_err tls-record 'sent a TLS record where a POP3 greeting was due: .*use --tls'
 checks=$((checks + 1))
 [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ] || fail "tls-record: did not fail at once"
+# The same when the record holds a LF: the core sees a bad greeting line, the advice still wins.
+for m in tlsalert-lf tlshandshake-lf; do
+  echo $m >"$W/mode"
+  run $m 4 -H 127.0.0.1 -p "$PORT" --timeout 20000 capa
+  expect_err $m 'sent a TLS record where a POP3 greeting was due: .*use --tls'
+done
 rm -f "$W/mode"
 # Port 995 and silence: said after 2 s, not after the 20 s timeout. 995 needs a network
 # namespace of its own (unshare -rn: no root needed where user namespaces are allowed).
