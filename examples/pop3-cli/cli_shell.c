@@ -482,8 +482,8 @@ static int sh_next_line(cli_app_t *a, cli_shell_t *sh, char *line, size_t line_l
         }
         pfd[0].fd = STDIN_FILENO;
         pfd[0].events = POLLIN;
-        if (a->port.fd >= 0) {
-            pfd[1].fd = a->port.fd;
+        pfd[1].fd = pop3_posix_fd(&a->port);
+        if (pfd[1].fd >= 0) {
             pfd[1].events = POLLIN;
             nfd = 2U;
         }

@@ -427,6 +427,11 @@ bool pop3_posix_connected(const pop3_posix_t *p, uint32_t *at_ms)
     return true;
 }
 
+int pop3_posix_fd(const pop3_posix_t *p)
+{
+    return p == NULL ? -1 : p->fd;
+}
+
 size_t pop3_posix_first_octets(const pop3_posix_t *p, uint8_t *out, size_t max)
 {
     size_t n;

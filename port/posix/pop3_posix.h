@@ -140,6 +140,17 @@ bool pop3_posix_connected(const pop3_posix_t *p, uint32_t *at_ms);
  */
 size_t pop3_posix_first_octets(const pop3_posix_t *p, uint8_t *out, size_t max);
 
+/**
+ * The connection's socket, for an application that waits on it together with
+ * its own descriptors (e.g. a terminal) in its own poll(). Only to wait for
+ * POLLIN: reading, writing or closing it is the port's job, so after poll()
+ * returns call pop3_posix_poll(p, 0). Data that TLS already holds decrypted
+ * does not show on the socket, so wait no longer than POP3_POSIX_TICK_MS.
+ * @return the descriptor, or -1 while there is none (before the connect,
+ *         after the close).
+ */
+int pop3_posix_fd(const pop3_posix_t *p);
+
 /** Monotonic milliseconds (CLOCK_MONOTONIC), for pop3_start()/pop3_tick(). */
 uint32_t pop3_posix_now_ms(void);
 

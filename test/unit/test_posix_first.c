@@ -1,6 +1,6 @@
 /*
  * The POSIX port's record of a connection's first octets (pop3_posix_first_octets(),
- * pop3_posix_connected()), against servers this test runs itself on 127.0.0.1:
+ * pop3_posix_connected(), pop3_posix_fd()), against servers this test runs itself on 127.0.0.1:
  * plaintext in pieces, the record's bound, the record inside the greeting's callbacks,
  * raw octets under implicit TLS (a plaintext "+OK" and a TLS alert, both consumed by
  * the TLS layer), and the reset for a new connection.
@@ -100,6 +100,7 @@ static void t_connect(t_ctx_t *t, pop3_security_t sec)
     /* Nothing recorded before a connection. */
     assert_false(pop3_posix_connected(&t->port, NULL));
     assert_int_equal(pop3_posix_first_octets(&t->port, out, sizeof out), 0);
+    assert_int_equal(pop3_posix_fd(&t->port), -1); /* no socket to wait on yet */
     memset(&cfg, 0, sizeof cfg);
     cfg.line_buf = t->line_buf;
     cfg.line_buf_len = sizeof t->line_buf;
@@ -121,6 +122,7 @@ static void t_connect(t_ctx_t *t, pop3_security_t sec)
         assert_int_equal(pop3_posix_poll(&t->port, 5), POP3_OK);
     }
     assert_true(pop3_posix_connected(&t->port, NULL));
+    assert_true(pop3_posix_fd(&t->port) >= 0);
     t->sfd = accept(t->lfd, NULL, NULL);
     assert_true(t->sfd >= 0);
 }
@@ -150,6 +152,7 @@ static void t_until_closed(t_ctx_t *t)
 static void t_end(t_ctx_t *t)
 {
     pop3_posix_cleanup(&t->port);
+    assert_int_equal(pop3_posix_fd(&t->port), -1); /* closed: nothing to wait on */
     if (t->sfd >= 0) {
         (void)close(t->sfd);
         t->sfd = -1;
