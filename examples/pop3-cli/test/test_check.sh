@@ -176,7 +176,7 @@ open(sys.argv[1], "w").write("%d\n" % s.getsockname()[1]); time.sleep(600)' "$F/
 HOLD=$!
 trap 'kill "$FAKE" "$HOLD" 2>/dev/null; wait "$FAKE" "$HOLD" 2>/dev/null' EXIT
 for _ in $(seq 1 100); do [ -s "$F/port" ] && [ -s "$F/closed-port" ] && break; sleep 0.05; done
-[ -s "$F/port" ] && [ -s "$F/closed-port" ] || { echo "fake server did not start" >&2; exit 1; }
+if ! [ -s "$F/port" ] || ! [ -s "$F/closed-port" ]; then echo "fake server did not start" >&2; exit 1; fi
 FPORT=$(cat "$F/port")
 CLOSED=$(cat "$F/closed-port")
 FAKE_ARGS=(-H 127.0.0.1 --port-tls "$CLOSED" --port-stls "$FPORT" --cafile "$F/cert.pem" --timeout 5000)
@@ -196,13 +196,13 @@ FAKE_COMMON='
 want(lv.get("stls") == "ok" and lv.get("certificate") == "ok", "stls %r certificate %r" % (lv.get("stls"), lv.get("certificate")))'
 for m in accepted refused plain; do
   case $m in
-    accepted) echo "stls-tls utf8" >"$F/mode"; lvl=ok; rc=11; res=accepted; text="UTF8 enabled"; flag=--utf8; want_sent="sent 1" ;;
-    refused) echo "stls-tls utf8-refuse" >"$F/mode"; lvl=warn; rc=11; res=refused; text="UTF8 not available"; flag=--utf8; want_sent="sent 1" ;;
-    plain) echo "stls-tls utf8" >"$F/mode"; flag=; want_sent="sent 0" ;;
+    accepted) echo "stls-tls utf8" >"$F/mode"; lvl=ok; rc=11; res=accepted; text="UTF8 enabled"; flag=(--utf8); want_sent="sent 1" ;;
+    refused) echo "stls-tls utf8-refuse" >"$F/mode"; lvl=warn; rc=11; res=refused; text="UTF8 not available"; flag=(--utf8); want_sent="sent 1" ;;
+    plain) echo "stls-tls utf8" >"$F/mode"; flag=(); want_sent="sent 0" ;;
   esac
   n0=$(conns)
   # exit 11 in all three: POP3S refused and USER accepted before STLS are warnings
-  run "fake-$m" 11 "${FAKE_ARGS[@]}" --json $flag check
+  run "fake-$m" 11 "${FAKE_ARGS[@]}" --json "${flag[@]}" check
   CHECKS=$((CHECKS + 1))
   got=$(utf8_sent "$n0")
   [ "$got" = "$want_sent" ] || fail "fake-$m: UTF8 $got, want $want_sent"
