@@ -196,8 +196,8 @@ FAKE_COMMON='
 want(lv.get("stls") == "ok" and lv.get("certificate") == "ok", "stls %r certificate %r" % (lv.get("stls"), lv.get("certificate")))'
 for m in accepted refused plain; do
   case $m in
-    accepted) echo "stls-tls utf8" >"$F/mode"; lvl=ok; rc=11; res=accepted; text="UTF8 enabled"; flag=(--utf8); want_sent="sent 1" ;;
-    refused) echo "stls-tls utf8-refuse" >"$F/mode"; lvl=warn; rc=11; res=refused; text="UTF8 not available"; flag=(--utf8); want_sent="sent 1" ;;
+    accepted) echo "stls-tls utf8" >"$F/mode"; lvl=ok; res=accepted; text="UTF8 enabled"; flag=(--utf8); want_sent="sent 1" ;;
+    refused) echo "stls-tls utf8-refuse" >"$F/mode"; lvl=warn; res=refused; text="UTF8 not available"; flag=(--utf8); want_sent="sent 1" ;;
     plain) echo "stls-tls utf8" >"$F/mode"; flag=(); want_sent="sent 0" ;;
   esac
   n0=$(conns)
@@ -219,6 +219,16 @@ run fake-text 11 "${FAKE_ARGS[@]}" --utf8 check
 CHECKS=$((CHECKS + 1))
 grep -qxF "ok    UTF8 (RFC 6856) advertised and accepted over STLS (+OK UTF8 enabled)" "$OUT/fake-text.out" ||
   fail "fake-text: $(grep -i utf8 "$OUT/fake-text.out")"
+# UTF8 advertised in plaintext, but no TLS anywhere (no POP3S, no STLS): never sent.
+echo "utf8" >"$F/mode"
+n0=$(conns)
+run fake-notls 12 "${FAKE_ARGS[@]}" --json --utf8 check
+CHECKS=$((CHECKS + 1))
+got=$(utf8_sent "$n0")
+[ "$got" = "sent 0" ] || fail "fake-notls: UTF8 $got, want sent 0"
+json_check fake-notls '
+want(lv.get("stls") == "fail" and lv.get("utf8") == "info", "stls %r utf8 %r" % (lv.get("stls"), lv.get("utf8")))
+want(doc["utf8"] == {"via": None, "advertised": None, "result": "untested", "text": ""}, "utf8 %r" % doc["utf8"])'
 
 # Options check cannot use: exit 2, the option named, no connection made.
 n0=$(conns)
