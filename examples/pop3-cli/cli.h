@@ -280,8 +280,10 @@ void cli_advise(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, cha
 int cli_advise_exit(const cli_app_t *a, pop3_status_t st, const pop3_reply_t *r, int code);
 
 /* cli_check.c */
-/** `pop3-cli check`: runs the probes, prints the report; returns 0, 10 (warnings) or 11 (failures). */
+/** `pop3-cli check`: runs the probes, prints the report; returns 0, 11 (warnings) or 12 (failures). */
 int cli_check_run(cli_app_t *a);
+/** The options check cannot use (fetch's, the shell's, --no-pipelining): a usage error, else EXIT_OK. */
+int cli_check_usage(const cli_opts_t *o);
 
 /* cli_utf8.c */
 /** --utf8 at CONNECT: true if UTF8 was queued (go on at its on_done); else a note on stderr. */

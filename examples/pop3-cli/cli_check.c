@@ -4,6 +4,8 @@
  *        port, run one after the other:
  *   1. POP3S on --port-tls: handshake (chain, version, cipher), CAPA, a timed CAPA;
  *   2. the plaintext port --port-stls: CAPA, STLS, handshake, CAPA again, a timed CAPA;
+ *      with --utf8, the first of 1 and 2 whose timed CAPA came sends UTF8 if
+ *      that CAPA lists it (RFC 6856: never when not advertised);
  *   3. TLS versions: one handshake per version on a port that did TLS
  *      (certificate not verified there: only the version is in question);
  *   4. USER before STLS: `USER pop3-cli-check-probe` in plaintext, then QUIT,
@@ -206,6 +208,28 @@ static void chk_start_login(chk_sess_t *s)
     }
 }
 
+/* --utf8, after a path's timed CAPA over TLS: true if UTF8 went out (its on_done ends the session). */
+static bool chk_utf8_ask(chk_sess_t *s)
+{
+    cli_check_t *k = s->k;
+    pop3_status_t st;
+    if (!k->a->opt.utf8 || k->utf8 != CHK_UTF8_UNTRIED || !(s->tls_up || s->kind == K_POP3S)) {
+        return false;
+    }
+    k->utf8_via = s->kind == K_POP3S ? "POP3S" : "STLS";
+    if ((pop3_caps(&s->client) & POP3_CAP_UTF8) == 0U) {
+        k->utf8 = CHK_UTF8_UNLISTED;
+        return false;
+    }
+    st = pop3_utf8(&s->client);
+    if (st != POP3_OK) {
+        k->utf8 = CHK_UTF8_ERROR;
+        snprintf(k->utf8_text, sizeof k->utf8_text, "not sent: %s", pop3_status_str(st));
+        return false;
+    }
+    return true;
+}
+
 static void chk_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_reply_t *r)
 {
     chk_sess_t *s = ctx;
@@ -249,6 +273,16 @@ static void chk_on_done(void *ctx, pop3_cmd_t cmd, pop3_status_t st, const pop3_
         if (cmd == POP3_CMD_CAPA && st == POP3_OK && s->path != NULL) {
             s->path->have_rtt = true;
             s->path->rtt_ms = chk_now_ms() - s->t0;
+            if (chk_utf8_ask(s)) {
+                return;
+            }
+        } else if (cmd == POP3_CMD_UTF8) {
+            s->k->utf8 = st == POP3_OK ? CHK_UTF8_ACCEPTED : st == POP3_ERR_SERVER ? CHK_UTF8_REFUSED
+                                                                                  : CHK_UTF8_ERROR;
+            chk_text(s->k->utf8_text, sizeof s->k->utf8_text, r);
+            if (st != POP3_OK && st != POP3_ERR_SERVER && s->k->utf8_text[0] == '\0') {
+                snprintf(s->k->utf8_text, sizeof s->k->utf8_text, "%s", pop3_status_str(st));
+            }
         }
         chk_stop(s);
     }
@@ -397,6 +431,30 @@ static void chk_versions(cli_check_t *k)
 static bool chk_tls_good(const chk_path_t *p)
 {
     return p->tried && p->st == POP3_OK && p->tls.done && p->tls.status == POP3_OK;
+}
+
+int cli_check_usage(const cli_opts_t *o)
+{
+    /* Options of other commands: taking them silently would suggest they did something. */
+    const struct {
+        bool given;
+        const char *name;
+        const char *owner;
+    } other[] = {
+        { o->maildir != NULL, "--maildir", "fetch" }, { o->keep, "--keep", "fetch" },
+        { o->state_file != NULL, "--state", "fetch" }, { o->fetch_all, "--all", "fetch" },
+        { o->raw, "--raw", "the shell" },
+    };
+    size_t i;
+    for (i = 0U; i < sizeof other / sizeof other[0]; i++) {
+        if (other[i].given) {
+            return cli_usage_error("%s is an option of %s, not of check", other[i].name, other[i].owner);
+        }
+    }
+    if (o->no_pipelining) {
+        return cli_usage_error("check sends one command at a time anyway: drop --no-pipelining");
+    }
+    return EXIT_OK;
 }
 
 int cli_check_run(cli_app_t *a)

@@ -40,6 +40,9 @@ typedef struct chk_path {
     double rtt_ms;             /* an explicit CAPA's round trip */
 } chk_path_t;
 
+/** --utf8: what UTF8 (RFC 6856) got on the first TLS path whose CAPA came. */
+enum { CHK_UTF8_UNTRIED = 0, CHK_UTF8_UNLISTED, CHK_UTF8_ACCEPTED, CHK_UTF8_REFUSED, CHK_UTF8_ERROR };
+
 /** TLS version probe result. */
 enum { CHK_V_UNTRIED = 0, CHK_V_NO_BUILD, CHK_V_REFUSED, CHK_V_ACCEPTED };
 
@@ -67,6 +70,9 @@ typedef struct cli_check {
     int v12, v13;              /* CHK_V_* */
     int user_probe;            /* -1 not run, 0 refused, 1 accepted, 2 error */
     char user_text[160];       /* the server's reply text */
+    int utf8;                  /* CHK_UTF8_* (--utf8 only) */
+    const char *utf8_via;      /* "POP3S" or "STLS": where it was asked; NULL if untried */
+    char utf8_text[160];       /* the server's reply text, or the reason it was not sent */
     chk_login_t login;
 } cli_check_t;
 

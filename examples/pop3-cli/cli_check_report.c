@@ -322,6 +322,42 @@ static void capa_findings(chk_list_t *L, const cli_check_t *k)
     }
 }
 
+static const char *utf8_name(int u)
+{
+    static const char *const n[] = { "untested", "not advertised", "accepted", "refused", "error" };
+    return n[u];
+}
+
+/* --utf8 only: whether RFC 6856 UTF-8 mode is offered and works. */
+static void utf8_finding(chk_list_t *L, const cli_check_t *k)
+{
+    const char *t = k->utf8_text;
+    const char *sp = t[0] != '\0' ? " " : "";
+    if (!k->a->opt.utf8) {
+        return;
+    }
+    switch (k->utf8) {
+    case CHK_UTF8_UNLISTED:
+        add(L, "utf8", L_INFO, NULL, "UTF8 (RFC 6856) not advertised over %s: no UTF-8 mode for user names "
+            "and headers", k->utf8_via);
+        break;
+    case CHK_UTF8_ACCEPTED:
+        add(L, "utf8", L_OK, NULL, "UTF8 (RFC 6856) advertised and accepted over %s (+OK%s%s)", k->utf8_via, sp, t);
+        break;
+    case CHK_UTF8_REFUSED:
+        add(L, "utf8", L_WARN, "accept UTF8 in AUTHORIZATION, or stop listing it in CAPA (RFC 6856)",
+            "UTF8 advertised over %s but refused (-ERR%s%s)", k->utf8_via, sp, t);
+        break;
+    case CHK_UTF8_ERROR:
+        add(L, "utf8", L_WARN, "check the server's log", "UTF8 advertised over %s, no usable answer (%s)",
+            k->utf8_via, t);
+        break;
+    default:
+        add(L, "utf8", L_INFO, NULL, "UTF8 (RFC 6856) not probed: no TLS session got as far as CAPA");
+        break;
+    }
+}
+
 static void rtt_finding(chk_list_t *L, const cli_check_t *k)
 {
     const chk_path_t *p = k->pop3s.have_rtt ? &k->pop3s : k->stls.have_rtt ? &k->stls : NULL;
@@ -479,6 +515,22 @@ static void print_json(const cli_check_t *k, const chk_list_t *L, int worst, int
     } else {
         printf("null");
     }
+    printf(",\"utf8\":");
+    if (!k->a->opt.utf8) {
+        printf("null");
+    } else {
+        printf("{\"via\":");
+        if (k->utf8_via != NULL) {
+            jstr(k->utf8_via);
+        } else {
+            printf("null");
+        }
+        printf(",\"advertised\":%s,\"result\":\"%s\",\"text\":",
+               k->utf8 >= CHK_UTF8_ACCEPTED ? "true" : k->utf8 == CHK_UTF8_UNLISTED ? "false" : "null",
+               utf8_name(k->utf8));
+        jstr(k->utf8_text);
+        putchar('}');
+    }
     printf(",\"login\":");
     if (!k->login.tried) {
         printf("null}\n");
@@ -520,6 +572,7 @@ int chk_report(const cli_check_t *k)
     version_findings(L, k);
     user_finding(L, k);
     capa_findings(L, k);
+    utf8_finding(L, k);
     rtt_finding(L, k);
     login_findings(L, k);
     for (i = 0U; i < L->n; i++) {

@@ -88,7 +88,9 @@ static void cli_help(void)
           "chain, days left: warn under 30), CAPA before and after STLS, USER accepted before\n"
           "STLS (probed with the name pop3-cli-check-probe, never a password), SASL, PIPELINING,\n"
           "RESP-CODES, LOGIN-DELAY, EXPIRE, IMPLEMENTATION, round trip; with --user also the\n"
-          "login, STAT, UIDL and TOP. No password is sent without --user.\n"
+          "login, STAT, UIDL and TOP; with --utf8 also whether UTF8 (RFC 6856) is advertised and\n"
+          "accepted (asked over TLS only). No password is sent without --user. check refuses the\n"
+          "options of fetch and of the shell, and --no-pipelining (it never pipelines).\n"
           "check exit status: 0 all ok, 11 warnings only, 12 at least one failure (1, 2 as above).\n"
           "\n",
           stdout);
@@ -577,7 +579,7 @@ static int cli_check_args(cli_opts_t *o, int argc, char **argv)
         return cli_usage_error("check: give the ports with --port-tls (POP3S, default 995) and "
                                "--port-stls (STLS, default 110), not -p");
     }
-    return cli_check_opts(o);
+    return cli_check_usage(o) != EXIT_OK ? EXIT_USAGE : cli_check_opts(o);
 }
 
 int cli_parse_args(cli_opts_t *o, int argc, char **argv)

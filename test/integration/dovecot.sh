@@ -2,7 +2,8 @@
 # Private Dovecot 2.3 POP3 server for integration tests (Debian dovecot-pop3d).
 #
 #   dovecot.sh start DIR     create DIR, certificates, mailboxes, config; start
-#                            Dovecot on 127.0.0.1 and 127.0.0.2, free high ports;
+#                            Dovecot on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (the
+#                            strict face, below), free high ports;
 #                            print the environment (tokens masked; all of it
 #                            is in DIR/env)
 #   dovecot.sh stop DIR      stop it and the token-introspection service
@@ -26,7 +27,9 @@
 # User bob (mailbox of 3 messages) is for tests that delete; carol (6 messages:
 # small, dots, empty, longhdr, mid, bob-1) for the fetch tests.
 # DIR/env holds shell assignments:
-#   POP3_PORT (plain + STLS), POP3S_PORT (implicit TLS), POP3_TEST_USER,
+#   POP3_PORT (plain + STLS), POP3S_PORT (implicit TLS),
+#   POP3_STRICT_HOST, POP3_STRICT_PORT, POP3S_STRICT_PORT (the strict face:
+#   the address and its two ports, today the same ports), POP3_TEST_USER,
 #   POP3_TEST_PASSWORD, POP3_BOB_USER, POP3_BOB_PASSWORD, POP3_CAROL_USER,
 #   POP3_CAROL_PASSWORD, MSG_COUNT,
 #   MSG_BIG, MSG_MID, MSG_SMALL, MSG_DOTS, MSG_EMPTY, MSG_LONGHDR
@@ -37,6 +40,12 @@
 #   The same tokens, one line each: DIR/tokens/{alice,long,expired,unknown}.token.
 #   Fresh random URL-safe tokens on every start.
 #
+# The strict face: on 127.0.0.3 (same ports) a "local" block sets
+# disable_plaintext_auth = yes, so USER (and plaintext SASL) before STLS is
+# refused there, as on a well set-up server; its certificate
+# (tls/server-strict.pem, same CA) is CN=127.0.0.3, SAN IP:127.0.0.3.  The
+# other addresses keep the lax set-up below and the certificate
+# DNS:localhost, IP:127.0.0.1 (127.0.0.2 is the wrong-name address).
 # SASL: auth_mechanisms PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2
 # OAUTHBEARER (and APOP, USER/PASS), also before TLS (disable_plaintext_auth =
 # no: the client's own policy is under test).  Passwords are stored in
@@ -87,6 +96,8 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 ALICE_PASS=secret
 BOB_PASS=hunter2
 CAROL_PASS=carol-fetch-pw
+# the strict face's address (Dovecot's "local" block; see write_conf)
+STRICT_IP=127.0.0.3
 # as Dovecot lists them in CAPA (APOP is not a SASL mechanism there)
 SASL_MECHS="PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER"
 
@@ -147,7 +158,7 @@ state_dir = $d/state
 log_path = $d/dovecot.log
 info_log_path = $d/dovecot.log
 protocols = pop3
-listen = 127.0.0.1, 127.0.0.2
+listen = 127.0.0.1, 127.0.0.2, $STRICT_IP
 shutdown_clients = yes
 
 default_login_user = dovenull
@@ -187,6 +198,17 @@ ssl = yes
 ssl_cert = <$d/tls/server.pem
 ssl_key = <$d/tls/server.key
 $dh
+
+# The strict face: the same server and ports as a production set-up would
+# have it, no login before TLS (pop3-cli check's all-good run).  Clients on
+# loopback reach $STRICT_IP from 127.0.0.1; Dovecot treats a connection as
+# secure when both ends have the same address, so this address must not be
+# the one the client sends from.  ssl stays "yes": STLS must remain possible.
+local $STRICT_IP {
+  disable_plaintext_auth = yes
+  ssl_cert = <$d/tls/server-strict.pem
+  ssl_key = <$d/tls/server-strict.key
+}
 
 service pop3-login {
   inet_listener pop3 {
@@ -292,6 +314,9 @@ capa_blocks() { # which(first|last): CAPA reply blocks of a transcript
 
 # tls_session OUTFILE CMD... -- s_client-args: send the commands (ending in
 # QUIT) through openssl s_client; keep stdin open until the server said bye.
+# The certificate must be valid for TLS_VERIFY (s_client options; default
+# the name localhost).
+TLS_VERIFY=(-verify_hostname localhost)
 tls_session() {
   local out=$1; shift
   local cmds=()
@@ -303,7 +328,7 @@ tls_session() {
       grep -q '^+OK Logging out' "$out" 2>/dev/null && break
       sleep 0.05
     done
-  } | timeout 10 openssl s_client -quiet -verify_hostname localhost -verify_return_error "$@" \
+  } | timeout 10 openssl s_client -quiet "${TLS_VERIFY[@]}" -verify_return_error "$@" \
       >"$out" 2>/dev/null || true
 }
 
@@ -326,6 +351,34 @@ write_capa() { # dir port port_s
   cmp -s "$ex/capa-tls" "$ex/capa-pop3s" || die "CAPA differs between STLS and pop3s"
   grep -qx UIDL "$ex/capa-auth" && ! grep -qx USER "$ex/capa-auth" ||
     die "could not read CAPA after login"
+}
+
+# The strict face ($STRICT_IP): USER refused and not advertised before STLS,
+# STLS offered, and USER/PASS over STLS and POP3S with its own certificate
+# (checked for IP $STRICT_IP).  expected/capa-strict-plain: its CAPA before TLS.
+check_strict() { # dir port port_s
+  local d=$1 p=$2 ps=$3 ex=$1/expected
+  timeout 10 bash -c 'exec 3<>/dev/tcp/'"$STRICT_IP/$p"'
+    printf "CAPA\r\nUSER alice\r\nQUIT\r\n" >&3; cat <&3' | tr -d '\r' >"$ex/strict-plain.raw"
+  capa_blocks first <"$ex/strict-plain.raw" >"$ex/capa-strict-plain"
+  grep -qx STLS "$ex/capa-strict-plain" || die "strict face: no STLS before TLS"
+  ! grep -qx USER "$ex/capa-strict-plain" || die "strict face: USER advertised before TLS"
+  grep -q '^-ERR .*[Pp]laintext' "$ex/strict-plain.raw" ||
+    die "strict face: USER before TLS not refused: $(cat "$ex/strict-plain.raw")"
+  rm -f "$ex/strict-plain.raw"
+  local TLS_VERIFY=(-verify_ip "$STRICT_IP") m
+  for m in stls pop3s; do
+    if [ "$m" = stls ]; then
+      tls_session "$ex/strict.raw" "USER alice" "PASS $ALICE_PASS" "STAT" "QUIT" \
+        -starttls pop3 -connect "$STRICT_IP:$p" -CAfile "$d/ca.pem"
+    else
+      tls_session "$ex/strict.raw" "USER alice" "PASS $ALICE_PASS" "STAT" "QUIT" \
+        -connect "$STRICT_IP:$ps" -CAfile "$d/ca.pem"
+    fi
+    grep -q "^+OK $(cat "$ex/stat")" "$ex/strict.raw" ||
+      die "strict face: no login over $m: $(tr -d '\r' <"$ex/strict.raw")"
+  done
+  rm -f "$ex/strict.raw"
 }
 
 # ----------------------------------------------------------------- start ---
@@ -354,6 +407,7 @@ cmd_start() {
   printf '%s\n' "$base" >"$d/base_dir"
 
   gen_tls "$d"
+  gen_server_cert "$d" server-strict "$STRICT_IP" "IP:$STRICT_IP"
   seed_maildir "$d/mail/alice" $(printf 'msg_%s ' "${ALICE_SEEDS[@]}")
   seed_bob "$d"
   seed_carol "$d"
@@ -394,6 +448,7 @@ cmd_start() {
 
   {
     printf 'POP3_DIR=%s\nPOP3_HOST=127.0.0.1\nPOP3_PORT=%s\nPOP3S_PORT=%s\n' "$d" "$p" "$ps"
+    printf 'POP3_STRICT_HOST=%s\nPOP3_STRICT_PORT=%s\nPOP3S_STRICT_PORT=%s\n' "$STRICT_IP" "$p" "$ps"
     printf 'POP3_TEST_USER=alice\nPOP3_TEST_PASSWORD=%s\n' "$ALICE_PASS"
     printf 'POP3_BOB_USER=bob\nPOP3_BOB_PASSWORD=%s\n' "$BOB_PASS"
     printf 'POP3_CAROL_USER=carol\nPOP3_CAROL_PASSWORD=%s\n' "$CAROL_PASS"
@@ -406,6 +461,7 @@ cmd_start() {
   } >"$d/env.new"
   write_expected "$d" "$p"
   write_capa "$d" "$p" "$ps"
+  check_strict "$d" "$p" "$ps"
   "$PYTHON" "$HERE/sasl_probe.py" "$d/env.new" >"$d/sasl-probe.log" 2>&1 ||
     { cat "$d/sasl-probe.log" >&2; die "SASL probe failed (log: $d/sasl-probe.log)"; }
   mv "$d/env.new" "$d/env"

@@ -1,5 +1,5 @@
 # Helpers shared by the server fixtures (dovecot.sh, mailutils.sh): free
-# ports on 127.0.0.1 and a private test CA with a server certificate.
+# ports on 127.0.0.1 and a private test CA with server certificates.
 # Sourced; the caller defines die().
 
 # ---------------------------------------------------------------- ports ----
@@ -21,6 +21,32 @@ pick_port() {
 }
 
 # ----------------------------------------------------------------- tls -----
+# gen_server_cert DIR NAME CN SAN: DIR/tls/NAME.pem and NAME.key (subject CN,
+# subjectAltName SAN), signed by the test CA that gen_tls made in DIR/tls.
+gen_server_cert() {
+  local d=$1/tls name=$2 cn=$3 san=$4
+  cat >"$d/$name.ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = $san
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+  openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=$cn" \
+    -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null ||
+    die "openssl: cannot create $name key"
+  openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+    -days 3650 -sha256 -extfile "$d/$name.ext" -out "$d/$name.pem" 2>/dev/null ||
+    die "openssl: cannot sign $name certificate"
+  openssl verify -CAfile "$d/ca.pem" "$d/$name.pem" >/dev/null ||
+    die "$name certificate does not verify"
+  chmod 600 "$d/$name.key"
+}
+
+# gen_tls DIR: the test CA, an unrelated CA (DIR/ca.pem, DIR/wrong-ca.pem) and
+# the server certificate DIR/tls/server.pem (DNS:localhost, IP:127.0.0.1).
 gen_tls() {
   local d=$1/tls
   mkdir -p "$d"
@@ -36,14 +62,6 @@ keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 EOF
   sed 's/pop3 test CA/pop3 unrelated wrong CA/' "$d/ca.cnf" >"$d/wrong-ca.cnf"
-  cat >"$d/server.ext" <<'EOF'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
   local name
   for name in ca wrong-ca; do
     openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
@@ -51,15 +69,7 @@ EOF
       -config "$d/$name.cnf" -extensions v3_ca 2>/dev/null ||
       die "openssl: cannot create $name"
   done
-  openssl req -new -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
-    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null ||
-    die "openssl: cannot create server key"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
-    -days 3650 -sha256 -extfile "$d/server.ext" -out "$d/server.pem" 2>/dev/null ||
-    die "openssl: cannot sign server certificate"
-  openssl verify -CAfile "$d/ca.pem" "$d/server.pem" >/dev/null ||
-    die "server certificate does not verify"
+  gen_server_cert "$1" server localhost "DNS:localhost, IP:127.0.0.1"
   chmod 600 "$d"/*.key
   cp "$d/ca.pem" "$1/ca.pem"
   cp "$d/wrong-ca.pem" "$1/wrong-ca.pem"
