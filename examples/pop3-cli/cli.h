@@ -5,6 +5,7 @@
  *        (output), cli_opts.c (command line), cli_auth.c (password, OAuth
  *        token, SCRAM random source), cli_shell.c and cli_shell_io.c (the
  *        interactive session), cli_tty.c (a secret asked without echo),
+ *        cli_help.c (--help, --version),
  *        cli_tls.c (-v TLS details), cli_check.c and cli_check_report.c (the
  *        check command); fetch has its own header, cli_fetch.h.
  */
@@ -294,6 +295,10 @@ pop3_status_t cli_utf8_done(cli_app_t *a, pop3_status_t st, const pop3_reply_t *
 /* cli_opts.c */
 /** Parses the command line; returns EXIT_OK, an exit status, or -1 (help shown). */
 int cli_parse_args(cli_opts_t *o, int argc, char **argv);
+/** Prints --help (cli_help.c). */
+void cli_help(void);
+/** Prints --version: library, mbedTLS (run-time and headers), build options (cli_help.c). */
+void cli_version(void);
 /** True for XOAUTH2 and OAUTHBEARER. */
 bool cli_mech_is_oauth(pop3_sasl_mech_t m);
 
