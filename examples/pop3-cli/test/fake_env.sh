@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: CLI, W, here come from the caller; PORT and the helpers are for it
 # Sourced by the fake-server tests (test_options.sh, test_output.sh, test_fetch.sh,
 # test_utf8.sh, test_shell*.sh) after CLI, W and `here` are set: a fresh work
 # directory, the pass/fail counters, POP3_CLI_WRAPPER, fake_pop3.py started on

@@ -16,22 +16,12 @@ set -uo pipefail
 CLI=$1
 FIX=$2
 OUT=$3
-[ -s "$FIX/env" ] || { echo "fixture not started: $FIX/env missing" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$FIX/env"
-rm -rf "$OUT"; mkdir -p "$OUT"
-FAILS=0
-CHECKS=0
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*" >&2; }
+here=$(cd "$(dirname "$0")" && pwd -P)
+RUN_TIMEOUT=120
+# shellcheck source=dovecot_env.sh
+. "$here/dovecot_env.sh"
 ARGS=(-H localhost --port-tls "$POP3S_PORT" --port-stls "$POP3_PORT" --cafile "$POP3_CAFILE" --timeout 10000)
 
-run() { # NAME WANT_RC ARG...
-  local name=$1 want=$2; shift 2
-  timeout 120 "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
-  local rc=$?
-  CHECKS=$((CHECKS + 1))
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want: $(head -c 1500 "$OUT/$name.out") $(head -c 500 "$OUT/$name.err")"
-}
 
 # JSON checks: python3 prints one problem per line.
 json_check() { # NAME PYTHON-ASSERTIONS (doc = the object, lv = {id: level})

@@ -10,21 +10,9 @@ set -uo pipefail
 CLI=$1
 FIX=$2
 OUT=$3
-[ -s "$FIX/env" ] || { echo "fixture not started: $FIX/env missing" >&2; exit 1; }
-# shellcheck disable=SC1091
-. "$FIX/env"
-rm -rf "$OUT"; mkdir -p "$OUT"
-FAILS=0
-CHECKS=0
-fail() { FAILS=$((FAILS + 1)); echo "FAIL: $*" >&2; }
-
-run() { # NAME WANT_RC ARG...
-  local name=$1 want=$2; shift 2
-  timeout 60 "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
-  local rc=$?
-  CHECKS=$((CHECKS + 1))
-  [ "$rc" = "$want" ] || fail "$name: exit $rc, want $want; stderr: $(head -c 800 "$OUT/$name.err")"
-}
+here=$(cd "$(dirname "$0")" && pwd -P)
+# shellcheck source=dovecot_env.sh
+. "$here/dovecot_env.sh"
 
 has() { # NAME FIXED-STRING...: each string on some line of NAME.err
   local name=$1 s; shift
