@@ -63,6 +63,9 @@ static pop3_status_t q_line(pop3_client_t *c, const char *verb, char ch, size_t 
     static char junk[1024];
     pop3_fmt_t f;
     FT_CHECK(fill <= sizeof junk && piece > 0);
+    if (fill > sizeof junk || piece == 0) {
+        return POP3_ERR_BAD_ARG; /* a check that records and goes on must not overrun junk */
+    }
     memset(junk, ch, fill);
     pop3_fmt_begin(&f, c, verb);
     for (size_t off = 0; off < fill; off += piece) pop3_fmt_put(&f, junk + off, fill - off < piece ? fill - off : piece);
