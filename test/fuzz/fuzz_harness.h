@@ -56,7 +56,7 @@
  * offer several command lines in one send only while pipelining is in force
  * (a login succeeded, a PIPELINING line among the server octets since TLS
  * came up, depth > 1, pop3_pipelining() true), at most depth on the wire, no
- * login command among them, nothing behind QUIT, no DELE n behind an
+ * login command, QUIT or raw command among them, nothing behind QUIT, no DELE n behind an
  * unanswered RETR/TOP n (fuzz_harness_port.c check_pipelined()).
  * Every reply-based report is also checked to come from a reply that began
  * after its command was offered (it caught a core bug: a pipelined command
