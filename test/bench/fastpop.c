@@ -30,6 +30,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench_io.h"
+
 /* Replies the bench scripts rebuild to check the bare loop's bytes. */
 #define GREETING "+OK fastpop ready\r\n"
 #define USER_OK "+OK\r\n"
@@ -181,22 +183,6 @@ static void build(void)
     }
     list_len += (size_t)sprintf(list_wire + list_len, ".\r\n");
     uidl_len += (size_t)sprintf(uidl_wire + uidl_len, ".\r\n");
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static int say(int fd, const char *s)

@@ -34,26 +34,9 @@ RC=
 fail() { FAILS=$((FAILS + 1)); printf 'FAIL [%s]: %s\n' "$TEST" "$*" >&2; }
 note() { printf '  [%s] %s\n' "$TEST" "$*"; }
 
-cli() { # name arg...: stdout -> OUT/name.out, stderr -> name.err, status -> RC
-  local name=$1; shift
-  printf '%q ' "$CLI" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
-  timeout 300 "$CLI" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
-  RC=$?
-}
-
-cli_expect() { # name want-rc expected-stdout-file arg...
-  local name=$1 want=$2 exp=$3; shift 3
-  cli "$name" "$@"
-  CHECKS=$((CHECKS + 1))
-  if [ "$RC" != "$want" ]; then
-    fail "$name: exit $RC, want $want: $(cat "$OUT/$name.cmd")stderr: $(head -c 600 "$OUT/$name.err")"
-    return 1
-  fi
-  if [ -n "$exp" ] && ! cmp -s "$exp" "$OUT/$name.out"; then
-    fail "$name: stdout differs from $exp ($(cmp "$exp" "$OUT/$name.out" 2>&1 | head -n1)): $(cat "$OUT/$name.cmd")"
-    return 1
-  fi
-}
+WRAP=() XARGS=() CLI_TIMEOUT=300
+# shellcheck source=cli_lib.sh
+. "$HERE/cli_lib.sh" # cli, cli_expect
 
 mode_args() { # mode -> MODE_ARGS
   case $1 in

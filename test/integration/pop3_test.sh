@@ -42,30 +42,8 @@ RC=
 fail() { FAILS=$((FAILS + 1)); printf 'FAIL [%s]: %s\n' "$TEST_NAME" "$*" >&2; }
 note() { printf '  [%s] %s\n' "$TEST_NAME" "$*"; }
 
-# cli NAME ARG...: run pop3-cli, stdout -> $OUT/NAME.out, stderr -> NAME.err,
-# exit status -> $RC.  Env POP3_PASSWORD is taken from the caller.
-cli() {
-  local name=$1; shift
-  printf '%q ' "${WRAP[@]}" "$CLI" "${XARGS[@]}" "$@" >"$OUT/$name.cmd"; echo >>"$OUT/$name.cmd"
-  timeout 600 "${WRAP[@]}" "$CLI" "${XARGS[@]}" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
-  RC=$?
-}
-
-# cli_expect NAME WANT_RC EXPECTED_STDOUT_FILE ARG...
-cli_expect() {
-  local name=$1 want=$2 exp=$3; shift 3
-  cli "$name" "$@"
-  CHECKS=$((CHECKS + 1))
-  if [ "$RC" != "$want" ]; then
-    fail "$name: exit $RC, want $want: $(cat "$OUT/$name.cmd")stderr: $(head -c 600 "$OUT/$name.err")"
-    return 1
-  fi
-  if [ -n "$exp" ] && ! cmp -s "$exp" "$OUT/$name.out"; then
-    fail "$name: stdout differs from $exp ($(cmp "$exp" "$OUT/$name.out" 2>&1 | head -n1)): $(cat "$OUT/$name.cmd")"
-    return 1
-  fi
-  return 0
-}
+# shellcheck source=cli_lib.sh
+. "$HERE/cli_lib.sh" # cli, cli_expect
 
 # expect_text NAME FILE TEXT: FILE must be exactly TEXT plus a newline
 expect_text() {
