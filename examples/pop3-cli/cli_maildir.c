@@ -446,33 +446,51 @@ static bool md_flush(cli_md_t *m)
     return true;
 }
 
-static bool md_put(cli_md_t *m, char c)
+/* Appends @p n octets to the write buffer, flushing it whenever it fills. */
+static bool md_put_run(cli_md_t *m, const char *s, size_t n)
 {
-    if (m->buf_len == CLI_MD_BUF_LEN && !md_flush(m)) {
-        return false;
+    while (n > 0U) {
+        size_t k = CLI_MD_BUF_LEN - m->buf_len;
+        if (k == 0U) {
+            if (!md_flush(m)) {
+                return false;
+            }
+            continue;
+        }
+        if (k > n) {
+            k = n;
+        }
+        memcpy(m->buf + m->buf_len, s, k);
+        m->buf_len += k;
+        s += k;
+        n -= k;
     }
-    m->buf[m->buf_len++] = c;
     return true;
 }
 
 /* Maildir files hold LF line ends (what mail readers expect): each CRLF of the
- * wire becomes LF; a lone CR stays. A CR is held back until the next octet. */
+ * wire becomes LF; a lone CR stays. A CR is held back until the next octet.
+ * The octets between CRs are copied as runs (the body arrives in long runs). */
 bool cli_md_write(cli_md_t *m, const char *data, size_t len)
 {
-    size_t i;
-    for (i = 0U; i < len; i++) {
-        char c = data[i];
+    const char *p = data, *end = data + len;
+    while (p < end) {
+        const char *cr;
         if (m->cr) {
             m->cr = false;
-            if (c != '\n' && !md_put(m, '\r')) {
+            if (*p != '\n' && !md_put_run(m, "\r", 1U)) {
                 return false;
             }
         }
-        if (c == '\r') {
-            m->cr = true;
-        } else if (!md_put(m, c)) {
+        cr = memchr(p, '\r', (size_t)(end - p));
+        if (!md_put_run(m, p, (size_t)((cr != NULL ? cr : end) - p))) {
             return false;
         }
+        if (cr == NULL) {
+            break;
+        }
+        m->cr = true;
+        p = cr + 1;
     }
     return true;
 }
@@ -481,7 +499,7 @@ bool cli_md_commit(cli_md_t *m)
 {
     struct stat st;
     int fd = m->fd;
-    if ((m->cr && !md_put(m, '\r')) || !md_flush(m)) {
+    if ((m->cr && !md_put_run(m, "\r", 1U)) || !md_flush(m)) {
         cli_md_discard(m);
         return false;
     }

@@ -30,7 +30,8 @@ USER advertised before login, UTF8 answered +OK in AUTHORIZATION; without it UTF
 "stls-inject" (STLS advertised, its +OK followed by a fake reply in the same segment:
 response injection), "split" (every multi-line reply sent in four pieces 0.15 s apart; a
 command line arriving before its last piece is logged as "EARLY"), "stuffed" (message
-bodies with lines that start with ".", and a TAB and an ESC), "close-idle" (the
+bodies with lines that start with ".", and a TAB and an ESC), "lonecr" (bodies with
+CRs that end no line: inside, doubled before CRLF, leading, trailing), "close-idle" (the
 connection closed when no command came for 0.4 s), "stls-tls" (STLS advertised and done:
 TLS with DIR/cert.pem and DIR/key.pem, "TLS" logged once it is up), "apop" (a greeting with a
 fresh RFC 1939 timestamp; APOP alice DIGEST accepted only if DIGEST is the lower-case hex MD5 of
@@ -142,6 +143,8 @@ def serve(conn, n):
         if b"stuffed" in mode:
             return [b"Subject: message %d" % k, b"", b".hidden line", b"..two dots", b".",
                     b"tab\there esc\x1b[2J"]
+        if b"lonecr" in mode:
+            return [b"Subject: message %d" % k, b"", b"a\rb", b"two\r\r", b"\rlead", b"end\r"]
         return [b"Subject: message %d" % k, b"", b"body line 1 of %d" % k, b"body line 2 of %d" % k]
 
     def uid(k):

@@ -16,6 +16,8 @@
 #   committed); a rerun stores the rest, each message once;
 # - UIDs that are not letters and digits (hex in the names), the state file lost
 #   (rebuilt from the names), a damaged state file (exit 10, no connection);
+# - CRs that end no line (inside, doubled, leading, trailing) stored as they came,
+#   each CRLF as LF;
 # - RETR K refused: exit 6, no DELE K, no QUIT;
 # - --keep killed (SIGKILL) at every stage of every message (body, stored,
 #   recorded), then a rerun: each message stored exactly once, no DELE ever sent.
@@ -105,6 +107,15 @@ holds quote2 "$W/quote" 1 3
 expect_err quote2 "3 messages stored by an interrupted run but not recorded"
 checks=$((checks + 1)); [ "$(grep -c . "$W/quote/pop3-cli-uidl.alice@127.0.0.1:$PORT")" = 5 ] ||
   fail "quote2: the state file was not rebuilt"
+: >"$W/mode"
+
+# ---- CRs that end no line are kept; each CRLF becomes LF ---------------------------
+echo lonecr >"$W/mode"
+run lonecr 0 "${LOGIN[@]}" fetch --keep --maildir "$W/lonecr"
+checks=$((checks + 1))
+f=$(find "$W/lonecr/new" -type f -name '*x7569642d32' | head -n1) # uid-2, hex-tagged
+[ -n "$f" ] && cmp -s "$f" <(printf 'Subject: message 2\n\na\rb\ntwo\r\r\n\rlead\nend\r\n') ||
+  fail "lonecr: message 2 not stored as CRLF -> LF with its other CRs kept: $(od -c "${f:-/dev/null}" | head -5)"
 : >"$W/mode"
 
 # ---- a damaged state file: refused before connecting -----------------------------
